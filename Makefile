@@ -1,0 +1,17 @@
+# The README's two commands. Both first run tools/setup_env.sh, which creates
+# the virtual environment $(VENV) on the first run and returns in about a
+# second afterwards.
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
+export OFF_VENV := $(abspath $(VENV))
+
+.PHONY: setup demo test
+
+setup:
+	@bash tools/setup_env.sh
+
+demo: setup
+	$(PYTHON) tools/smoke_run.py
+
+test: setup
+	$(PYTHON) -m pytest tests

@@ -1,0 +1,130 @@
+# Copyright (c) off_plugin authors. All rights reserved.
+"""Fixes for bugs of the pinned OpenMMLab releases on today's torch and numpy.
+
+mmengine 0.10.7, mmcv 2.1.0, mmdet 3.3.0, mmaction2 1.2.0 and mmagic 1.2.0
+are the last releases; they predate torch 2.6. ``import off_plugin`` calls
+:func:`apply_all` once, before anything imports the hosts' model packages, so
+a config needs nothing but ``custom_imports=dict(imports=['off_plugin'])``.
+
+Every fix names the upstream bug it covers and when it can be deleted. Fixes
+that need no code are pins in ``requirements/constraints.txt``.
+"""
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import pickle
+import sys
+
+import numpy as np
+import torch
+
+_DRN_PACKAGE = 'mmaction.models.localizers.drn'
+
+
+class MissingDRN:
+    """Stands in for ``mmaction.models.localizers.DRN`` where the wheel lacks
+    it; building it raises an error that says so."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        raise ImportError(
+            'DRN is not available: the mmaction2 1.2.0 wheel does not ship '
+            'mmaction/models/localizers/drn/ (open-mmlab/mmaction2#2714). '
+            'Install mmaction2 from a source checkout of v1.2.0 '
+            '(pip install --no-deps -e <mmaction2 repo>) to use DRN.')
+
+
+class _MissingDRNFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Serves a placeholder for the package ``mmaction.models.localizers.drn``.
+
+    Upstream bug: open-mmlab/mmaction2#2714. ``localizers/__init__.py``
+    imports ``.drn.drn.DRN``, but the 1.2.0 wheel lacks the package, so
+    ``import mmaction.models`` fails. This finder sits at the end of
+    ``sys.meta_path``: it is asked only after the normal finders failed, so a
+    complete installation is used as it is. The placeholder registers
+    :class:`MissingDRN` as ``DRN``.
+
+    Delete when: the pinned mmaction2 is a release whose wheel ships
+    ``localizers/drn`` (none after 1.2.0 so far).
+    """
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname in (_DRN_PACKAGE, f'{_DRN_PACKAGE}.drn'):
+            return importlib.util.spec_from_loader(
+                fullname, self, is_package=fullname == _DRN_PACKAGE)
+        return None
+
+    def create_module(self, spec):
+        return None  # the default module object
+
+    def exec_module(self, module) -> None:
+        if module.__name__ == f'{_DRN_PACKAGE}.drn':
+            from mmaction.registry import MODELS
+            MODELS.register_module('DRN', module=MissingDRN)
+            module.DRN = MissingDRN
+
+
+def fill_mmaction_drn_hole() -> None:
+    """Let ``import mmaction.models`` work with the mmaction2 1.2.0 wheel."""
+    if not any(isinstance(f, _MissingDRNFinder) for f in sys.meta_path):
+        sys.meta_path.append(_MissingDRNFinder())
+
+
+def mmengine_checkpoint_types() -> list:
+    """The types that mmengine's Runner writes into checkpoints besides
+    tensors and plain containers: the message hub's ``HistoryBuffer`` (numpy
+    arrays inside) and numpy scalars in the logged runtime information."""
+    from mmengine.logging import HistoryBuffer
+    multiarray = np.core.multiarray
+    numeric = '?' + np.typecodes['AllInteger'] + np.typecodes['AllFloat']
+    dtype_classes = [type(np.dtype(code)) for code in numeric]
+    return [
+        HistoryBuffer, np.ndarray, np.dtype, multiarray._reconstruct,
+        multiarray.scalar, *dict.fromkeys(dtype_classes)
+    ]
+
+
+def allow_mmengine_checkpoints() -> None:
+    """Let ``resume=True`` and ``load_from`` read mmengine checkpoints on
+    torch >= 2.6 without turning off ``weights_only``.
+
+    Upstream bug: mmengine 0.10.7 calls ``torch.load`` without
+    ``weights_only``; torch >= 2.6 defaults it to True, and the checkpoints
+    mmengine writes hold the types of :func:`mmengine_checkpoint_types`, so
+    loading raises ``UnpicklingError`` (open-mmlab/mmengine#1655; fixed on
+    mmengine's main branch by open-mmlab/mmengine#1650, not released).
+    Here those types, and only those, join torch's allow-list: a checkpoint
+    that holds any other pickled object is still refused, and the refusal
+    names the file.
+
+    Delete when: the pinned mmengine is a release that loads its own
+    checkpoints on torch >= 2.6.
+    """
+    torch.serialization.add_safe_globals(mmengine_checkpoint_types())
+
+    from mmengine.runner.checkpoint import CheckpointLoader
+    load_from_local = CheckpointLoader._schemes['']
+    if getattr(load_from_local, 'names_refused_file', False):
+        return
+
+    def load_local_checkpoint(filename, map_location):
+        try:
+            return load_from_local(filename, map_location)
+        except pickle.UnpicklingError as err:
+            raise pickle.UnpicklingError(
+                f'Refused to load the checkpoint {filename}: it holds a '
+                'pickled Python object that is neither a tensor, a plain '
+                'container nor a type that mmengine writes, and unpickling '
+                'it could run arbitrary code. Use checkpoints saved by '
+                'mmengine or torch.save(model.state_dict()); if you trust '
+                'this file, allow its type with '
+                'torch.serialization.add_safe_globals([...]) before loading. '
+                f'torch said: {err}') from err
+
+    load_local_checkpoint.names_refused_file = True
+    CheckpointLoader.register_scheme('', load_local_checkpoint, force=True)
+
+
+def apply_all() -> None:
+    """Apply every fix; safe to call more than once."""
+    fill_mmaction_drn_hole()
+    allow_mmengine_checkpoints()

@@ -1,0 +1,173 @@
+# Copyright (c) off_plugin authors. All rights reserved.
+from typing import Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmcv.cnn import ConvModule
+from mmengine.model import BaseModule
+
+from off_plugin.registry import register_in_hosts
+
+# Fixed 3x3 kernels for the spatial gradients, applied as cross-correlations
+# (as Caffe and PyTorch do) with x pointing right and y pointing up: on a
+# smooth map f they give 6 * df/dx and 6 * df/dy.
+SPATIAL_KERNELS = {
+    # Eq. 5-6 of the paper: F_x and F_y, one map each per channel.
+    'sobel': (
+        ((-1., 0., 1.), (-1., 0., 1.), (-1., 0., 1.)),
+        ((1., 1., 1.), (0., 0., 0.), (-1., -1., -1.)),
+    ),
+    # The authors' Caffe code: one map per channel, 2 * (df/dx + df/dy).
+    'combined': (((0., 1., 0.), (-1., 0., 1.), (0., -1., 0.)), ),
+}
+
+
+@register_in_hosts
+class OFFUnit(BaseModule):
+    """Optical Flow guided Feature unit (Sec. 4.1.3 and Fig. 4 of the paper).
+
+    The basic features ``f`` of a sequence of ``T`` segments are reduced by a
+    1x1 convolution; for every adjacent pair ``(t, t+1)`` of each video the
+    unit outputs the OFF, ``concat(F_s, F_t, lower)``:
+
+    - ``F_s``: fixed spatial-gradient kernels on ``f_t`` (Eq. 5-6), one
+      depthwise convolution over all channels and pairs;
+    - ``F_t = f_{t+1} - f_t`` (Eq. 7);
+    - ``lower``: features from the lower level (the previous OFF stage),
+      passed in by the caller.
+
+    Shapes: ``feats`` (N, T, C_in, H, W) with T >= 2, or a sequence of T maps
+    (N, C_in, H, W); ``lower`` (N, T-1, lower_channels, H, W); output
+    (N, T-1, out_channels, H, W), channels ordered ``[F_x, F_y, F_t, lower]``
+    (``[F_xy, F_t, lower]`` for the combined kernel). Pairs never cross
+    videos: the batch is split per video before pairing.
+
+    Args:
+        in_channels (int): Channels C_in of the basic features.
+        reduce_channels (int): Channels after the 1x1 reduction, shared by
+            both gradients unless ``spatial_channels`` is set. Defaults to
+            128 (the paper).
+        spatial_channels (int, optional): If set, the spatial branch gets its
+            own 1x1 reduction to this many channels, without activation (the
+            authors' code: 32). Defaults to None (the paper: one reduction).
+        kernel (str): ``'sobel'`` for the paper's F_x and F_y, ``'combined'``
+            for the authors' single kernel. Defaults to ``'sobel'``.
+        spatial (bool): Compute the spatial gradients (OFF_S). Defaults to
+            True.
+        temporal (bool): Compute the temporal difference (OFF_T). Defaults to
+            True.
+        spatial_dropout (float): Dropout on the spatial gradients (the
+            authors' code: 0.8). Defaults to 0.
+        lower_channels (int): Channels of the lower-level features that
+            ``forward`` receives, 0 for none. Defaults to 0.
+        act_cfg (dict, optional): Activation after the shared reduction.
+            Defaults to ``dict(type='ReLU')``.
+        init_cfg (dict or list[dict], optional): Initialization config.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 reduce_channels: int = 128,
+                 spatial_channels: Optional[int] = None,
+                 kernel: str = 'sobel',
+                 spatial: bool = True,
+                 temporal: bool = True,
+                 spatial_dropout: float = 0.,
+                 lower_channels: int = 0,
+                 act_cfg: Optional[dict] = dict(type='ReLU'),
+                 init_cfg: Optional[Union[dict, list]] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if kernel not in SPATIAL_KERNELS:
+            raise ValueError(f'OFFUnit: kernel={kernel!r} is unknown; use one '
+                             f'of {sorted(SPATIAL_KERNELS)}.')
+        if not (spatial or temporal):
+            raise ValueError('OFFUnit: spatial=False and temporal=False leave '
+                             'nothing to compute; enable at least one.')
+        self.in_channels = in_channels
+        self.lower_channels = lower_channels
+        self.spatial = spatial
+        self.temporal = temporal
+
+        shared = temporal or spatial_channels is None
+        self.reduce = ConvModule(
+            in_channels, reduce_channels, 1,
+            act_cfg=act_cfg) if shared else None
+        self.spatial_reduce = ConvModule(
+            in_channels, spatial_channels, 1,
+            act_cfg=None) if spatial and spatial_channels else None
+        spatial_out = 0
+        if spatial:
+            channels = spatial_channels or reduce_channels
+            base = torch.tensor(SPATIAL_KERNELS[kernel])
+            # (k * C, 1, 3, 3): the k kernels for channel 0, then channel 1...
+            self.register_buffer(
+                'spatial_kernels',
+                base.repeat(channels, 1, 1).unsqueeze(1),
+                persistent=False)
+            self.num_kernels = len(base)
+            self.spatial_dropout = nn.Dropout(spatial_dropout)
+            spatial_out = self.num_kernels * channels
+        self.out_channels = (
+            spatial_out + temporal * reduce_channels + lower_channels)
+
+    def forward(self,
+                feats: Union[torch.Tensor, Sequence[torch.Tensor]],
+                lower: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """(N, T, C_in, H, W) [+ (N, T-1, C_l, H, W)] -> (N, T-1, C_out, H, W)."""
+        if not isinstance(feats, torch.Tensor):
+            feats = torch.stack(tuple(feats), dim=1)
+        self._check_inputs(feats, lower)
+        n, t = feats.shape[:2]
+        reduced = None
+        if self.reduce is not None:
+            reduced = self.reduce(feats.flatten(0, 1)).unflatten(0, (n, t))
+        outs = []
+        if self.spatial:
+            # Spatial gradients of the earlier segment of every pair.
+            if self.spatial_reduce is None:
+                earlier = reduced[:, :-1].flatten(0, 1)
+            else:
+                earlier = self.spatial_reduce(feats[:, :-1].flatten(0, 1))
+            outs.append(
+                self.spatial_dropout(self.spatial_gradients(earlier)))
+        if self.temporal:
+            outs.append((reduced[:, 1:] - reduced[:, :-1]).flatten(0, 1))
+        if lower is not None:
+            outs.append(lower.flatten(0, 1))
+        return torch.cat(outs, dim=1).unflatten(0, (n, t - 1))
+
+    def spatial_gradients(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) -> (B, k*C, H, W), ordered [kernel 0 of all channels,
+        kernel 1 of all channels]; zero padding keeps the size."""
+        channels = x.shape[1]
+        grads = F.conv2d(x, self.spatial_kernels, padding=1, groups=channels)
+        return grads.unflatten(1, (channels, self.num_kernels)).transpose(
+            1, 2).flatten(1, 2)
+
+    def _check_inputs(self, feats: torch.Tensor,
+                      lower: Optional[torch.Tensor]) -> None:
+        if feats.dim() != 5 or feats.shape[1] < 2:
+            raise ValueError(
+                'OFFUnit expects features of shape (N, T, C, H, W) with '
+                f'T >= 2 segments (or a list of T >= 2 maps), got '
+                f'{tuple(feats.shape)}.')
+        if feats.shape[2] != self.in_channels:
+            raise ValueError(
+                f'OFFUnit was built with in_channels={self.in_channels} but '
+                f'the features have {feats.shape[2]} channels; set '
+                f'in_channels={feats.shape[2]} in its config.')
+        if (lower is None) != (self.lower_channels == 0):
+            raise ValueError(
+                f'OFFUnit was built with lower_channels={self.lower_channels}'
+                f' but forward() got lower='
+                f'{None if lower is None else tuple(lower.shape)}; pass the '
+                'lower-level features exactly when lower_channels > 0.')
+        if lower is not None:
+            n, t, _, h, w = feats.shape
+            expected = (n, t - 1, self.lower_channels, h, w)
+            if tuple(lower.shape) != expected:
+                raise ValueError(
+                    f'OFFUnit: lower-level features must have shape '
+                    f'{expected} (N, T-1, lower_channels, H, W), got '
+                    f'{tuple(lower.shape)}.')

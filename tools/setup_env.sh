@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Creates the project's virtual environment with the known-good OpenMMLab stack
+# (see requirements/constraints.txt) and installs off_plugin in editable mode.
+#
+#   bash tools/setup_env.sh          # both README commands call this first
+#
+# The first run takes 15-20 minutes, most of it compiling mmcv 2.1.0 from its
+# sdist (pip caches the built wheel, so a re-created venv takes ~2 minutes). A
+# second run with unchanged requirements returns in about a second: the venv
+# records a fingerprint of the requirement files, setup.py and this script.
+#
+# Environment: OFF_VENV (default: <repo>/.venv), PYTHON (default: python3),
+# MAX_JOBS (parallel compile jobs for mmcv, default: number of cores),
+# FORCE_CUDA=1 to build mmcv's CUDA ops on a machine with nvcc and a GPU.
+set -Eeuo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV=${OFF_VENV:-$ROOT/.venv}
+PYTHON=${PYTHON:-python3}
+REQ=$ROOT/requirements
+STAMP=$VENV/.off_plugin_setup
+
+fingerprint() {
+  cat "$REQ"/*.txt "$ROOT/setup.py" "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1
+}
+
+if [[ -f $STAMP && $(cat "$STAMP") == "$(fingerprint)" ]]; then
+  echo "setup_env: $VENV is up to date."
+  exit 0
+fi
+
+STEP=""
+HINT=""
+step() {
+  STEP=$1
+  HINT=$2
+  echo
+  echo "==> setup_env: $STEP"
+}
+on_error() {
+  {
+    echo
+    echo "setup_env: FAILED at step: $STEP"
+    echo "  what to do: $HINT"
+    echo "  Re-run 'bash tools/setup_env.sh' once fixed; finished steps are fast."
+  } >&2
+}
+trap on_error ERR
+
+pip_c() {
+  "$VENV/bin/python" -m pip install --constraint "$REQ/constraints.txt" "$@"
+}
+
+step "check the Python interpreter ($PYTHON)" \
+  "install CPython 3.9-3.12 with venv and headers (Debian: apt-get install python3-venv python3-dev), or point PYTHON at one."
+"$PYTHON" - <<'EOF'
+import sys
+if not ((3, 9) <= sys.version_info[:2] <= (3, 12)):
+    sys.exit(f'Python {sys.version.split()[0]} found; the stack needs 3.9-3.12.')
+EOF
+
+step "create the virtual environment $VENV" \
+  "check that '$PYTHON -m venv' works (Debian: apt-get install python3-venv) and that $VENV is writable; delete a broken $VENV."
+[[ -x $VENV/bin/python ]] || "$PYTHON" -m venv "$VENV"
+rm -f "$STAMP"
+
+step "install build tools (pip, setuptools < 81, wheel, ninja)" \
+  "check access to the package index (pip's own message is above)."
+pip_c --upgrade pip setuptools wheel ninja
+
+step "install torch 2.13.0 and torchvision 0.28.0" \
+  "check access to the package index and ~6 GB of free disk; a '+cpu' torch from a local wheel directory has no matching torchvision and is excluded on purpose."
+pip_c torch torchvision
+
+step "compile mmcv 2.1.0 from its sdist (about 10 minutes on 2 cores, once)" \
+  "mmcv needs a C++ compiler and the Python headers (Debian: apt-get install build-essential python3-dev); the compiler's message is above. Set MAX_JOBS=1 if the machine runs out of memory."
+MAX_JOBS=${MAX_JOBS:-$(nproc)} pip_c --no-build-isolation --no-deps mmcv
+
+step "install the OpenMMLab packages (mmengine, mmaction2, mmdet, mmagic, openmim) without their declared dependencies" \
+  "check access to the package index (pip's own message is above)."
+pip_c --no-deps -r "$REQ/mminstall.txt"
+
+step "install what off_plugin and the OpenMMLab packages import, pytest, and mim's dependencies" \
+  "a package could not be resolved within requirements/constraints.txt: pip's message above names it."
+pip_c -r "$REQ/runtime.txt" -r "$REQ/mim.txt" -r "$REQ/tests.txt"
+
+# mmengine, mmcv and albumentations ship cv2 through other opencv
+# distributions; the contrib build (needed for TV-L1 optical flow) must own the
+# cv2 files. All three are pinned to the same version.
+step "make opencv-contrib-python own the cv2 package" \
+  "check access to the package index."
+pip_c --force-reinstall --no-deps opencv-contrib-python
+
+step "install off_plugin in editable mode" \
+  "the message above comes from setup.py."
+pip_c --no-deps --no-build-isolation -e "$ROOT"
+
+step "check that the stack imports" \
+  "the traceback above names the module that failed; compare the installed versions ('$VENV/bin/pip list') with requirements/constraints.txt."
+"$VENV/bin/python" - <<'EOF'
+import cv2
+import numpy
+import torch
+
+import off_plugin  # noqa: F401  (applies the upstream fixes)
+from mmaction.utils import register_all_modules as mmaction_all
+from mmagic.utils import register_all_modules as mmagic_all
+from mmdet.utils import register_all_modules as mmdet_all
+
+for register in (mmdet_all, mmagic_all, mmaction_all):
+    register(init_default_scope=False)
+assert numpy.__version__.startswith('1.'), numpy.__version__
+assert hasattr(cv2, 'optflow'), 'cv2 is not the opencv-contrib build'
+print(f'torch {torch.__version__}, numpy {numpy.__version__}, '
+      f'opencv {cv2.__version__}, off_plugin {off_plugin.__version__}: OK')
+EOF
+
+fingerprint > "$STAMP"
+echo
+echo "setup_env: done. Environment: $VENV"
