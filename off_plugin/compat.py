@@ -9,11 +9,14 @@ a config needs nothing but ``custom_imports=dict(imports=['off_plugin'])``.
 Every fix names the upstream bug it covers and when it can be deleted. Fixes
 that need no code are pins in ``requirements/constraints.txt``.
 """
+import collections
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import os
 import pickle
 import sys
+from types import FunctionType
 
 import numpy as np
 import torch
@@ -69,17 +72,38 @@ def fill_mmaction_drn_hole() -> None:
         sys.meta_path.append(_MissingDRNFinder())
 
 
+def history_buffer_method(owner: type, name: str):
+    """Stands in for ``getattr`` while a checkpoint is unpickled.
+
+    mmengine pickles ``HistoryBuffer._statistics_methods`` (``HistoryBuffer.min``
+    and co.) as ``getattr(HistoryBuffer, 'min')``. Allowing the real
+    ``getattr`` would let a checkpoint read any attribute of any object it
+    builds; this allows exactly those look-ups: public functions defined on
+    ``HistoryBuffer``.
+    """
+    from mmengine.logging import HistoryBuffer
+    if (owner is HistoryBuffer and not name.startswith('_')
+            and isinstance(vars(HistoryBuffer).get(name), FunctionType)):
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'getattr({owner!r}, {name!r}) is not allowed in a checkpoint.')
+
+
 def mmengine_checkpoint_types() -> list:
-    """The types that mmengine's Runner writes into checkpoints besides
-    tensors and plain containers: the message hub's ``HistoryBuffer`` (numpy
-    arrays inside) and numpy scalars in the logged runtime information."""
+    """What mmengine's Runner writes into checkpoints besides tensors and
+    plain containers, in the form of ``torch.serialization.add_safe_globals``:
+    the message hub's ``HistoryBuffer`` (numpy arrays and its statistics
+    methods inside), numpy scalars in the runtime information and the
+    ``Counter`` of ``MultiStepLR``'s milestones."""
     from mmengine.logging import HistoryBuffer
     multiarray = np.core.multiarray
     numeric = '?' + np.typecodes['AllInteger'] + np.typecodes['AllFloat']
     dtype_classes = [type(np.dtype(code)) for code in numeric]
     return [
-        HistoryBuffer, np.ndarray, np.dtype, multiarray._reconstruct,
-        multiarray.scalar, *dict.fromkeys(dtype_classes)
+        HistoryBuffer, (history_buffer_method, '__builtin__.getattr'),
+        (history_buffer_method, 'builtins.getattr'), collections.Counter,
+        np.ndarray, np.dtype, multiarray._reconstruct, multiarray.scalar,
+        *dict.fromkeys(dtype_classes)
     ]
 
 
@@ -124,7 +148,21 @@ def allow_mmengine_checkpoints() -> None:
     CheckpointLoader.register_scheme('', load_local_checkpoint, force=True)
 
 
+def silence_albumentations_update_check() -> None:
+    """Keep ``import mmagic.datasets`` off the network.
+
+    Upstream behaviour: albumentations 1.4 (imported by
+    ``mmagic.datasets.transforms``) asks PyPI for a newer version on every
+    import, which waits on machines without network and warns everywhere
+    else. Its documented switch turns that off unless the user set it.
+
+    Delete when: mmagic no longer imports albumentations at module level.
+    """
+    os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
+
+
 def apply_all() -> None:
     """Apply every fix; safe to call more than once."""
+    silence_albumentations_update_check()
     fill_mmaction_drn_hole()
     allow_mmengine_checkpoints()

@@ -109,6 +109,7 @@ class ToyDataset(torch.utils.data.Dataset):
 
 
 def make_runner(work_dir: Path, name: str, max_epochs: int, **kwargs):
+    torch.manual_seed(0)
     return Runner(
         model=ToyOFFModel(),
         work_dir=str(work_dir),
@@ -130,6 +131,23 @@ def make_runner(work_dir: Path, name: str, max_epochs: int, **kwargs):
         **kwargs)
 
 
+class Interrupted(Exception):
+    pass
+
+
+class InterruptAfter(Hook):
+    """Kills training after ``epochs`` epochs, once their checkpoint is
+    saved (a crash, a preempted job)."""
+    priority = 'LOWEST'
+
+    def __init__(self, epochs):
+        self.epochs = epochs
+
+    def after_train_epoch(self, runner):
+        if runner.epoch + 1 == self.epochs:
+            raise Interrupted
+
+
 class EpochRecorder(Hook):
 
     def __init__(self):
@@ -143,13 +161,15 @@ def test_resume_continues_where_training_stopped(tmp_path):
     straight = make_runner(tmp_path / 'straight', 'straight', 4)
     straight.train()
 
-    first = make_runner(tmp_path / 'resumed', 'first_half', 2)
-    first.train()
-    assert first.epoch == 2
+    first = make_runner(tmp_path / 'resumed', 'interrupted', 4,
+                        custom_hooks=[InterruptAfter(2)])
+    with pytest.raises(Interrupted):
+        first.train()
     assert (tmp_path / 'resumed' / 'epoch_2.pth').is_file()
+    assert not (tmp_path / 'resumed' / 'epoch_3.pth').exists()
 
     epochs = EpochRecorder()
-    second = make_runner(tmp_path / 'resumed', 'second_half', 4, resume=True,
+    second = make_runner(tmp_path / 'resumed', 'resumed', 4, resume=True,
                          custom_hooks=[epochs])
     second.train()
     assert epochs.started == [2, 3]  # epochs 0 and 1 are not run again
