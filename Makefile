@@ -11,7 +11,7 @@ setup:
 	@bash tools/setup_env.sh
 
 demo: setup
-	$(PYTHON) tools/smoke_run.py
+	$(PYTHON) tools/motion_demo.py
 
 test: setup
 	$(PYTHON) -m pytest tests

@@ -10,7 +10,7 @@ from . import compat
 
 compat.apply_all()
 
-from . import datasets, models  # noqa: E402,F401
+from . import datasets, evaluation, models  # noqa: E402,F401
 from .version import __version__, version_info  # noqa: E402
 
 __all__ = ['__version__', 'version_info']

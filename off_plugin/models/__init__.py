@@ -1,4 +1,8 @@
 # Copyright (c) off_plugin authors. All rights reserved.
+from .off_sub_network import OFFSubNetwork
 from .off_unit import SPATIAL_KERNELS, OFFUnit
+from .recognition import OFFHead, OFFRecognizer
 
-__all__ = ['OFFUnit', 'SPATIAL_KERNELS']
+__all__ = [
+    'OFFUnit', 'SPATIAL_KERNELS', 'OFFSubNetwork', 'OFFHead', 'OFFRecognizer'
+]
