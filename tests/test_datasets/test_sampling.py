@@ -2,14 +2,17 @@
 import numpy as np
 import pytest
 from mmaction.registry import TRANSFORMS
+from mmengine.registry import DefaultScope
 
 import off_plugin  # noqa: F401
 from off_plugin.datasets import IntervalConsistentSampleFrames
 
 
 def sample(total_frames, start_index=0, transform=None, **kwargs):
-    transform = transform or TRANSFORMS.build(
-        dict(type='IntervalConsistentSampleFrames', **kwargs))
+    if transform is None:
+        with DefaultScope.overwrite_default_scope('mmaction'):
+            transform = TRANSFORMS.build(
+                dict(type='IntervalConsistentSampleFrames', **kwargs))
     return transform(
         dict(total_frames=total_frames, start_index=start_index,
              filename='clip.mp4'))
