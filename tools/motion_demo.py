@@ -62,13 +62,14 @@ def main() -> None:
     if not osp.isfile(osp.join(args.data_root, 'classes.txt')):
         print(f'writing the embedded motion set to {args.data_root} ...')
         make_motion_videos(args.data_root, num_train=800, num_val=200)
-    data = [f'train_dataloader.dataset.ann_file={args.data_root}/train.txt',
-            f'train_dataloader.dataset.data_prefix.video={args.data_root}/'
-            'videos', f'val_dataloader.dataset.ann_file={args.data_root}/'
-            'val.txt', f'val_dataloader.dataset.data_prefix.video='
-            f'{args.data_root}/videos', f'test_dataloader.dataset.ann_file='
-            f'{args.data_root}/val.txt', 'test_dataloader.dataset.data_prefix'
-            f'.video={args.data_root}/videos']
+    data = []
+    for loader, split in (('train', 'train'), ('val', 'val'),
+                          ('test', 'val')):
+        data += [
+            f'{loader}_dataloader.dataset.ann_file={args.data_root}/'
+            f'{split}.txt', f'{loader}_dataloader.dataset.data_prefix.video='
+            f'{args.data_root}/videos'
+        ]
     stage1_dir = osp.join(args.work_dir, 'tsn')
     tsn = train_and_test(STAGE1, stage1_dir, 4, *data)
     off = train_and_test(
