@@ -161,8 +161,70 @@ def silence_albumentations_update_check() -> None:
     os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
 
 
+def name_files_in_decoding_errors() -> None:
+    """Make MMAction2's decoders say which file they could not read.
+
+    Upstream behaviour: a corrupt or truncated video makes ``DecordInit``
+    raise ``RuntimeError: Error reading 5000 bytes...`` and a corrupt frame
+    makes ``RawFrameDecode`` fail on ``None`` later on, neither naming the
+    file, so one bad file among 13,000 cannot be found.
+    The wrapped transforms raise the same error type with the file (or frame
+    directory) and what to do, the original error chained.
+
+    Delete when: mmaction2's loaders name the file in their errors.
+    """
+    from mmaction.datasets.transforms import loading
+
+    def naming(transform, key, what):
+        if getattr(transform, 'names_file', False):
+            return transform
+
+        def wrapped(self, results):
+            try:
+                return transform(self, results)
+            except Exception as err:
+                if getattr(err, 'names_file', False):
+                    raise
+                message = (
+                    f'{type(self).__name__} could not read {what} '
+                    f'{results.get(key)!r}: {err}. The file is corrupt, '
+                    'truncated or not a video; re-encode or re-download it, '
+                    'or drop it from the annotation file.')
+                try:
+                    new = type(err)(message)
+                except Exception:  # an error type with other arguments
+                    new = RuntimeError(message)
+                new.names_file = True
+                raise new from err
+
+        wrapped.names_file = True
+        return wrapped
+
+    def check_frames(decode):
+        """RawFrameDecode: mmcv returns None for an unreadable image."""
+
+        def transform(self, results):
+            results = decode(self, results)
+            if any(img is None for img in results['imgs']):
+                raise ValueError('a frame did not decode (None)')
+            return results
+
+        return transform
+
+    for cls, key, what in ((loading.DecordInit, 'filename', 'the video'),
+                           (loading.DecordDecode, 'filename', 'the video'),
+                           (loading.RawFrameDecode, 'frame_dir',
+                            'a frame in')):
+        transform = cls.transform
+        if cls is loading.RawFrameDecode and not getattr(
+                transform, 'names_file', False):
+            transform = check_frames(transform)
+        cls.transform = naming(transform, key, what)
+
+
 def apply_all() -> None:
     """Apply every fix; safe to call more than once."""
     silence_albumentations_update_check()
     fill_mmaction_drn_hole()
     allow_mmengine_checkpoints()
+    name_files_in_decoding_errors()

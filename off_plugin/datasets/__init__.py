@@ -1,4 +1,4 @@
 # Copyright (c) off_plugin authors. All rights reserved.
-from .transforms import IntervalConsistentSampleFrames
+from .transforms import FormatRGBDiff, IntervalConsistentSampleFrames
 
-__all__ = ['IntervalConsistentSampleFrames']
+__all__ = ['FormatRGBDiff', 'IntervalConsistentSampleFrames']

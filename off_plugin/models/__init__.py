@@ -1,8 +1,10 @@
 # Copyright (c) off_plugin authors. All rights reserved.
+from .backbones import BNInception
 from .off_sub_network import OFFSubNetwork
 from .off_unit import SPATIAL_KERNELS, OFFUnit
 from .recognition import OFFHead, OFFRecognizer
 
 __all__ = [
-    'OFFUnit', 'SPATIAL_KERNELS', 'OFFSubNetwork', 'OFFHead', 'OFFRecognizer'
+    'BNInception', 'OFFUnit', 'SPATIAL_KERNELS', 'OFFSubNetwork', 'OFFHead',
+    'OFFRecognizer'
 ]
