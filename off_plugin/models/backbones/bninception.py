@@ -2,7 +2,7 @@
 import warnings
 from collections import OrderedDict
 from functools import partial
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -88,8 +88,8 @@ class BNInception(BaseModule):
     """BN-Inception, TSN's backbone and the paper's feature generation
     sub-network.
 
-    (B, in_channels, 224, 224) -> a tuple with the outputs of
-    ``out_blocks``: 3a 256@28, 3b 320@28, 3c 576@14, 4a 576@14, 4b 576@14,
+    (B, in_channels, 224, 224) -> the outputs of ``out_blocks``, a tuple
+    (a tensor for one block, as MMAction2's ResNet): 3a 256@28, 3b 320@28, 3c 576@14, 4a 576@14, 4b 576@14,
     4c 608@14, 4d 608@14, 4e 1056@7, 5a 1024@7, 5b 1024@7 (channels @ size).
     The last of ``out_blocks`` is the one a TSN head reads.
 
@@ -172,7 +172,9 @@ class BNInception(BaseModule):
     def _norms(self) -> list:
         return [m for m in self.modules() if isinstance(m, _BatchNorm)]
 
-    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+    def forward(
+        self, x: torch.Tensor
+    ) -> Union[torch.Tensor, Tuple[torch.Tensor, ...]]:
         if x.shape[1] != self.in_channels:
             raise ValueError(
                 f'BNInception expects {self.in_channels} input channels, got '
@@ -187,7 +189,7 @@ class BNInception(BaseModule):
             x = getattr(self, f'inception_{name}')(x)
             if name in self.out_blocks:
                 outs.append(x)
-        return tuple(outs)
+        return outs[0] if len(outs) == 1 else tuple(outs)
 
     def init_weights(self) -> None:
         super().init_weights()
@@ -202,8 +204,8 @@ class BNInception(BaseModule):
         state = {k.removeprefix('backbone.'): v for k, v in state.items()}
         if 'conv1_7x7_s2.weight' in state:  # the Caffe port's names
             state = self.from_caffe_names(state)
-        own = [k for k in self.state_dict()
-               if not k.endswith('num_batches_tracked')]
+        own = {k: v for k, v in self.state_dict().items()
+               if not k.endswith('num_batches_tracked')}
         missing = sorted(set(own) - set(state))
         if missing:
             raise ValueError(
@@ -217,7 +219,10 @@ class BNInception(BaseModule):
             # TSN's cross-modality initialisation.
             state[key] = weight.mean(1, keepdim=True).expand(
                 -1, self.in_channels, -1, -1).contiguous()
-        self.load_state_dict({k: state[k] for k in own}, strict=False)
+        # The port stores some BatchNorm vectors as (1, C).
+        self.load_state_dict(
+            {k: state[k].reshape(v.shape) if state[k].numel() == v.numel()
+             else state[k] for k, v in own.items()}, strict=False)
         MMLogger.get_current_instance().info(
             f'BNInception: loaded {len(own)} weights from {filename}')
 

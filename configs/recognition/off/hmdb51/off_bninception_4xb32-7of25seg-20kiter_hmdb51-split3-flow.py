@@ -1,0 +1,14 @@
+# Stage 2 on HMDB-51 split 3: as split 1.
+_base_ = ['./off_bninception_4xb32-7of25seg-20kiter_hmdb51-split1-flow.py']
+
+data_root = 'data/hmdb51'
+split = 3
+model = dict(feature_checkpoint=(
+    'work_dirs/tsn_bninception_8xb32-5x1x3-20kiter_hmdb51-split3-flow/'
+    'iter_20000.pth'))
+train_dataloader = dict(dataset=dict(
+    ann_file=f'{data_root}/hmdb51_train_split_{split}_rawframes.txt'))
+val_dataloader = dict(dataset=dict(
+    ann_file=f'{data_root}/hmdb51_val_split_{split}_rawframes.txt'))
+test_dataloader = dict(dataset=dict(
+    ann_file=f'{data_root}/hmdb51_val_split_{split}_rawframes.txt'))

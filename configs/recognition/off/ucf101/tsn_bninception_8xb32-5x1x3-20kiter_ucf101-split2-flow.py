@@ -1,0 +1,11 @@
+# Stage 1 on UCF-101 split 2: as split 1.
+_base_ = ['./tsn_bninception_8xb32-5x1x3-20kiter_ucf101-split1-flow.py']
+
+data_root = 'data/ucf101'
+split = 2
+train_dataloader = dict(dataset=dict(
+    ann_file=f'{data_root}/ucf101_train_split_{split}_rawframes.txt'))
+val_dataloader = dict(dataset=dict(
+    ann_file=f'{data_root}/ucf101_val_split_{split}_rawframes.txt'))
+test_dataloader = dict(dataset=dict(
+    ann_file=f'{data_root}/ucf101_val_split_{split}_rawframes.txt'))
