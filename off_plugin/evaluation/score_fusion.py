@@ -1,6 +1,7 @@
 # Copyright (c) off_plugin authors. All rights reserved.
 """Scores of ``mim test ... --dump results.pkl`` files: loading, weighted
 fusion of streams and top-k accuracy."""
+import itertools
 from typing import Sequence, Tuple
 
 import numpy as np
@@ -37,3 +38,35 @@ def top_k_accuracy(scores: np.ndarray, labels: np.ndarray, k: int = 1
     """Fraction of videos whose label is among the k highest scores."""
     top = np.argsort(-scores, axis=1)[:, :k]
     return float((top == labels[:, None]).any(axis=1).mean())
+
+
+def search_weights(scores: Sequence[np.ndarray],
+                   labels: np.ndarray,
+                   grid: Sequence[float] = tuple(np.arange(0, 3.01, .25))
+                   ) -> Tuple[Tuple[float, ...], float]:
+    """Fusion weights with the best top-1 on a validation split.
+
+    The first stream's weight is 1 (only ratios matter); every other
+    stream's weight goes over ``grid``. Ties go to the first combination in
+    grid order. Returns ``(weights, top1)``.
+    """
+    best, best_acc = None, -1.
+    for rest in itertools.product(grid, repeat=len(scores) - 1):
+        weights = (1., ) + tuple(float(w) for w in rest)
+        acc = top_k_accuracy(fuse_scores(scores, weights), labels)
+        if acc > best_acc:
+            best, best_acc = weights, acc
+    return best, best_acc
+
+
+def check_same_videos(labels: Sequence[np.ndarray],
+                      names: Sequence[str]) -> None:
+    """Dumps of one split list the same videos in the same order: their
+    labels must agree."""
+    for lab, name in zip(labels[1:], names[1:]):
+        if lab.shape != labels[0].shape or (lab != labels[0]).any():
+            raise ValueError(
+                f'{name} and {names[0]} do not hold the same videos in the '
+                f'same order ({len(lab)} vs {len(labels[0])} results, labels '
+                'differ); dump every stream with the same annotation file '
+                'and an unshuffled test dataloader.')

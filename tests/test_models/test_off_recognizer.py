@@ -10,7 +10,6 @@ from mmaction.utils import register_all_modules
 from mmengine.registry import DefaultScope
 
 import off_plugin  # noqa: F401
-from off_plugin.evaluation import fuse_scores, top_k_accuracy
 
 register_all_modules(init_default_scope=False)
 
@@ -179,15 +178,3 @@ def test_hypercolumn_control_and_unit_per_map_variants(off_unit,
     assert type(units[0]).__name__ == (
         'HypercolumnUnit' if off_unit is None else 'OFFUnit')
 
-
-def test_score_fusion_arithmetic():
-    rgb = np.array([[2., 1., 0.], [0., 1., 3.], [1., 0., .5]])
-    off = np.array([[0., 3., 0.], [0., 0., 1.], [0., 2., 0.]])
-    labels = np.array([1, 2, 1])
-    fused = fuse_scores([rgb, off], [1., 2.])
-    assert np.array_equal(fused, rgb + 2 * off)
-    assert top_k_accuracy(rgb, labels) == pytest.approx(1 / 3)
-    assert top_k_accuracy(fused, labels) == 1.
-    assert top_k_accuracy(rgb, labels, k=2) == pytest.approx(2 / 3)
-    with pytest.raises(ValueError, match='one weight per stream'):
-        fuse_scores([rgb, off], [1.])
