@@ -1,15 +1,29 @@
 # Copyright (c) off_plugin authors. All rights reserved.
 """The demo's stage-1 and stage-2 configs, run through MMAction2's Runner on a
 tiny copy of the embedded motion set."""
+import importlib.util
 import os.path as osp
 
 import decord
 import numpy as np
+import pytest
 import torch
+from mmaction.apis import inference_recognizer, init_recognizer
+from mmengine.dataset import Compose, pseudo_collate
 from mmengine.config import Config
 from mmengine.runner import Runner
 
 from off_plugin.datasets.motion_videos import MOTIONS, make_motion_videos
+
+TOOLS = osp.join(osp.dirname(osp.dirname(__file__)), 'tools')
+
+
+def load_tool(name):
+    spec = importlib.util.spec_from_file_location(
+        name, osp.join(TOOLS, f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 CONFIGS = osp.join(osp.dirname(osp.dirname(__file__)), 'configs',
                    'recognition', 'off')
@@ -76,3 +90,27 @@ def test_demo_configs_train_stage1_then_stage2_and_test(tmp_path):
         assert torch.equal(model.state_dict()[key], value), key
     metrics = runner.test()
     assert 0. <= metrics['acc/top1'] <= 1.
+
+    # inference with MMAction2's API and the demo tool on the trained model
+    video = osp.join(data_root, 'videos',
+                     (tmp_path / 'data' / 'val.txt').read_text().split()[0])
+    stage2.test_pipeline = stage2.test_dataloader.dataset.pipeline
+    loaded = init_recognizer(stage2, str(tmp_path / 'off' / 'epoch_1.pth'),
+                             device='cpu')
+    for key, value in model.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], value), key
+    result = inference_recognizer(loaded, video)
+    model.eval()
+    data = Compose(stage2.test_pipeline)(
+        dict(filename=video, label=-1, start_index=0, modality='RGB'))
+    with torch.no_grad():
+        expected = model.test_step(pseudo_collate([data]))[0].pred_score
+    torch.testing.assert_close(result.pred_score, expected)
+
+    classes = (tmp_path / 'data' / 'classes.txt').read_text().split()
+    top = load_tool('recognize_video').recognize(
+        stage2, str(tmp_path / 'off' / 'epoch_1.pth'), video, classes)
+    assert [name for name, _ in top] == [
+        classes[i] for i in expected.argsort(descending=True)[:4]]
+    assert [score for _, score in top] == pytest.approx(
+        expected.sort(descending=True).values[:4].tolist())
