@@ -222,9 +222,51 @@ def name_files_in_decoding_errors() -> None:
         cls.transform = naming(transform, key, what)
 
 
+def run_distributed_on_cpu() -> None:
+    """Let ``--launcher pytorch`` train on CPUs (gloo), e.g. to test
+    multi-process training without GPUs.
+
+    Upstream behaviour: mmengine's PyTorch launcher calls
+    ``torch.cuda.set_device(local_rank)`` and the Runner wraps the model in
+    DDP with ``device_ids=[local_rank]``, so without CUDA ``init_dist``
+    fails with "Found no NVIDIA driver" and DDP refuses a CPU module with
+    device ids. Without CUDA the launcher now only initialises the process
+    group (``nccl`` becomes ``gloo``) and DDP gets ``device_ids=None``; with
+    CUDA nothing changes.
+
+    Delete when: mmengine supports distributed training on CPU.
+    """
+    from mmengine.dist import utils
+    from mmengine.model import MMDistributedDataParallel
+
+    init_pytorch = utils._init_dist_pytorch
+    if not getattr(init_pytorch, 'cpu_aware', False):
+
+        def _init_dist_pytorch(backend, init_backend='torch', **kwargs):
+            if torch.cuda.is_available() or init_backend != 'torch':
+                return init_pytorch(backend, init_backend, **kwargs)
+            torch.distributed.init_process_group(
+                backend='gloo' if backend == 'nccl' else backend, **kwargs)
+
+        _init_dist_pytorch.cpu_aware = True
+        utils._init_dist_pytorch = _init_dist_pytorch
+
+    ddp_init = MMDistributedDataParallel.__init__
+    if not getattr(ddp_init, 'cpu_aware', False):
+
+        def __init__(self, module, *args, **kwargs):
+            if not torch.cuda.is_available():
+                kwargs['device_ids'] = None
+            ddp_init(self, module, *args, **kwargs)
+
+        __init__.cpu_aware = True
+        MMDistributedDataParallel.__init__ = __init__
+
+
 def apply_all() -> None:
     """Apply every fix; safe to call more than once."""
     silence_albumentations_update_check()
     fill_mmaction_drn_hole()
     allow_mmengine_checkpoints()
     name_files_in_decoding_errors()
+    run_distributed_on_cpu()

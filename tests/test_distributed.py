@@ -1,0 +1,97 @@
+# Copyright (c) off_plugin authors. All rights reserved.
+"""Stage-2 OFF training with 2 processes on CPU (gloo) through the standard
+launcher: ``mim train mmaction <config> --gpus 2 --launcher pytorch``."""
+import os
+import os.path as osp
+import subprocess
+import sys
+import textwrap
+
+import torch
+from mmaction.registry import MODELS
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+
+import off_plugin  # noqa: F401
+from off_plugin.datasets.motion_videos import make_motion_videos
+
+CONFIGS = osp.join(osp.dirname(osp.dirname(__file__)), 'configs',
+                   'recognition', 'off')
+STAGE2 = osp.join(CONFIGS, 'off_r18_1xb8-5of8seg-10e_motion-demo-rgb.py')
+
+# Saves every rank's weights before and after training (only rank 0 writes
+# checkpoints).
+RANK_HOOK = '''
+import os.path as osp
+import torch
+from mmengine.dist import get_rank
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmengine.registry import HOOKS
+
+
+@HOOKS.register_module()
+class SaveRankWeightsHook(Hook):
+    def save(self, runner, when):
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        assert type(runner.model).__name__ == 'MMDistributedDataParallel'
+        torch.save(model.state_dict(), osp.join(
+            runner.work_dir, f'{when}_rank{get_rank()}.pth'))
+
+    def before_train(self, runner):
+        self.save(runner, 'start')
+
+    def after_train(self, runner):
+        self.save(runner, 'end')
+'''
+
+
+def test_two_cpu_processes_end_with_the_same_weights(tmp_path):
+    data = tmp_path / 'data'
+    make_motion_videos(str(data), num_train=8, num_val=2)
+    # a stage-1 TSN to start from (random weights are enough here)
+    tsn_cfg = Config.fromfile(
+        osp.join(CONFIGS, 'tsn_r18_1xb8-8seg-4e_motion-demo-rgb.py'))
+    with DefaultScope.overwrite_default_scope('mmaction'):
+        tsn = MODELS.build(tsn_cfg.model)
+    torch.save({'state_dict': tsn.state_dict()}, tmp_path / 'tsn.pth')
+
+    (tmp_path / 'rank_hook.py').write_text(RANK_HOOK)
+    config = tmp_path / 'off_dist.py'
+    config.write_text(textwrap.dedent(f'''\
+        _base_ = ['{STAGE2}']
+        custom_imports = dict(imports=['off_plugin', 'rank_hook'],
+                              allow_failed_imports=False)
+        custom_hooks = [dict(type='SaveRankWeightsHook')]
+        model = dict(feature_checkpoint='{tmp_path / "tsn.pth"}')
+        train_dataloader = dict(
+            batch_size=2, num_workers=0, persistent_workers=False,
+            dataset=dict(ann_file='{data / "train.txt"}',
+                         data_prefix=dict(video='{data / "videos"}')))
+        train_cfg = dict(max_epochs=1, val_interval=100)
+        param_scheduler = []
+        '''))
+    env = dict(os.environ, PYTHONPATH=str(tmp_path), OMP_NUM_THREADS='1')
+    mim = osp.join(osp.dirname(sys.executable), 'mim')
+    proc = subprocess.run(
+        [mim, 'train', 'mmaction', str(config), '--gpus', '2', '--launcher',
+         'pytorch', '--work-dir', str(tmp_path / 'work')],
+        env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+    def weights(when):
+        return [torch.load(tmp_path / 'work' / f'{when}_rank{r}.pth')
+                for r in (0, 1)]
+
+    start, end = weights('start'), weights('end')
+    saved = torch.load(tmp_path / 'work' / 'epoch_1.pth')['state_dict']
+    for key, value in end[0].items():
+        assert torch.equal(value, end[1][key]), key
+        assert torch.equal(value, saved[key]), key
+    for key, value in tsn.state_dict().items():  # frozen on both ranks
+        assert torch.equal(end[1][key], value), key
+    # the OFF sub-network did train (2 iterations of 2 videos a rank)
+    moved = [k for k, v in start[1].items() if k.startswith('off_head')
+             and v.is_floating_point() and not torch.equal(v, end[1][k])]
+    assert len(moved) > 10
