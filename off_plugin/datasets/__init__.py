@@ -1,4 +1,9 @@
 # Copyright (c) off_plugin authors. All rights reserved.
-from .transforms import FormatRGBDiff, IntervalConsistentSampleFrames
+from .transforms import (CheckFrames, FormatRGBDiff,
+                         IntervalConsistentSampleFrames)
+from .vimeo90k import Vimeo90KSeptupletDataset
 
-__all__ = ['FormatRGBDiff', 'IntervalConsistentSampleFrames']
+__all__ = [
+    'CheckFrames', 'FormatRGBDiff', 'IntervalConsistentSampleFrames',
+    'Vimeo90KSeptupletDataset'
+]

@@ -3,8 +3,9 @@ from .backbones import BNInception
 from .off_sub_network import OFFSubNetwork
 from .off_unit import SPATIAL_KERNELS, OFFUnit
 from .recognition import OFFHead, OFFRecognizer
+from .restoration import DnCNN, DnCNNOFF, OFFRestorer
 
 __all__ = [
     'BNInception', 'OFFUnit', 'SPATIAL_KERNELS', 'OFFSubNetwork', 'OFFHead',
-    'OFFRecognizer'
+    'OFFRecognizer', 'DnCNN', 'DnCNNOFF', 'OFFRestorer'
 ]

