@@ -5,7 +5,7 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 export OFF_VENV := $(abspath $(VENV))
 
-.PHONY: setup demo test
+.PHONY: setup demo test demo-restoration
 
 setup:
 	@bash tools/setup_env.sh
@@ -15,3 +15,7 @@ demo: setup
 
 test: setup
 	$(PYTHON) -m pytest tests
+
+# Video compression artifact removal on embedded real clips (MMagic).
+demo-restoration: setup
+	$(PYTHON) tools/restoration_demo.py

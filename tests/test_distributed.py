@@ -1,6 +1,8 @@
 # Copyright (c) off_plugin authors. All rights reserved.
-"""Stage-2 OFF training with 2 processes on CPU (gloo) through the standard
-launcher: ``mim train mmaction <config> --gpus 2 --launcher pytorch``."""
+"""Training with 2 processes on CPU (gloo) through the standard launcher,
+``mim train <host> <config> --gpus 2 --launcher pytorch``: OFF stage 2 on
+MMAction2 and DnCNN_OFF(3) on MMagic end with the same weights on both
+ranks."""
 import os
 import os.path as osp
 import subprocess
@@ -14,10 +16,15 @@ from mmengine.registry import DefaultScope
 
 import off_plugin  # noqa: F401
 from off_plugin.datasets.motion_videos import make_motion_videos
+from off_plugin.datasets.restoration_clips import make_restoration_clips
+from off_plugin.datasets.vimeo90k import compress_septuplets
 
 CONFIGS = osp.join(osp.dirname(osp.dirname(__file__)), 'configs',
                    'recognition', 'off')
 STAGE2 = osp.join(CONFIGS, 'off_r18_1xb8-5of8seg-10e_motion-demo-rgb.py')
+RESTORATION = osp.join(
+    osp.dirname(osp.dirname(__file__)), 'configs', 'restoration', 'off',
+    'dncnn-off3-c32_1xb16-1500iter_restoration-demo-q40.py')
 
 # Saves every rank's weights before and after training (only rank 0 writes
 # checkpoints).
@@ -47,7 +54,35 @@ class SaveRankWeightsHook(Hook):
 '''
 
 
-def test_two_cpu_processes_end_with_the_same_weights(tmp_path):
+def train_two_processes(host, config, tmp_path):
+    """``mim train`` with 2 CPU processes; every rank's weights before and
+    after training."""
+    (tmp_path / 'rank_hook.py').write_text(RANK_HOOK)
+    env = dict(os.environ, PYTHONPATH=str(tmp_path), OMP_NUM_THREADS='1')
+    mim = osp.join(osp.dirname(sys.executable), 'mim')
+    proc = subprocess.run(
+        [mim, 'train', host, str(config), '--gpus', '2', '--launcher',
+         'pytorch', '--work-dir', str(tmp_path / 'work')],
+        env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+    def weights(when):
+        return [torch.load(tmp_path / 'work' / f'{when}_rank{r}.pth')
+                for r in (0, 1)]
+
+    return weights('start'), weights('end')
+
+
+def assert_same_and_trained(start, end, prefix):
+    for key, value in end[0].items():
+        assert torch.equal(value, end[1][key]), key
+    moved = [k for k, v in start[1].items() if k.startswith(prefix)
+             and v.is_floating_point() and not torch.equal(v, end[1][k])]
+    assert len(moved) > 10
+
+
+def test_off_recognizer_two_cpu_processes_end_with_the_same_weights(
+        tmp_path):
     data = tmp_path / 'data'
     make_motion_videos(str(data), num_train=8, num_val=2)
     # a stage-1 TSN to start from (random weights are enough here)
@@ -57,7 +92,6 @@ def test_two_cpu_processes_end_with_the_same_weights(tmp_path):
         tsn = MODELS.build(tsn_cfg.model)
     torch.save({'state_dict': tsn.state_dict()}, tmp_path / 'tsn.pth')
 
-    (tmp_path / 'rank_hook.py').write_text(RANK_HOOK)
     config = tmp_path / 'off_dist.py'
     config.write_text(textwrap.dedent(f'''\
         _base_ = ['{STAGE2}']
@@ -72,26 +106,38 @@ def test_two_cpu_processes_end_with_the_same_weights(tmp_path):
         train_cfg = dict(max_epochs=1, val_interval=100)
         param_scheduler = []
         '''))
-    env = dict(os.environ, PYTHONPATH=str(tmp_path), OMP_NUM_THREADS='1')
-    mim = osp.join(osp.dirname(sys.executable), 'mim')
-    proc = subprocess.run(
-        [mim, 'train', 'mmaction', str(config), '--gpus', '2', '--launcher',
-         'pytorch', '--work-dir', str(tmp_path / 'work')],
-        env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-
-    def weights(when):
-        return [torch.load(tmp_path / 'work' / f'{when}_rank{r}.pth')
-                for r in (0, 1)]
-
-    start, end = weights('start'), weights('end')
+    start, end = train_two_processes('mmaction', config, tmp_path)
     saved = torch.load(tmp_path / 'work' / 'epoch_1.pth')['state_dict']
     for key, value in end[0].items():
-        assert torch.equal(value, end[1][key]), key
         assert torch.equal(value, saved[key]), key
     for key, value in tsn.state_dict().items():  # frozen on both ranks
         assert torch.equal(end[1][key], value), key
     # the OFF sub-network did train (2 iterations of 2 videos a rank)
-    moved = [k for k, v in start[1].items() if k.startswith('off_head')
-             and v.is_floating_point() and not torch.equal(v, end[1][k])]
-    assert len(moved) > 10
+    assert_same_and_trained(start, end, 'off_head')
+
+
+def test_off_restorer_two_cpu_processes_end_with_the_same_weights(tmp_path):
+    data = tmp_path / 'vimeo'
+    make_restoration_clips(str(data), size=(64, 48))
+    clips = []
+    for name, keep in (('sep_trainlist.txt', 8), ('sep_testlist.txt', 2)):
+        kept = (data / name).read_text().split()[:keep]
+        (data / name).write_text(''.join(c + '\n' for c in kept))
+        clips += kept
+    assert compress_septuplets(str(data), [40], clips) == []
+    config = tmp_path / 'dncnn_off_dist.py'
+    config.write_text(textwrap.dedent(f'''\
+        _base_ = ['{RESTORATION}']
+        custom_imports = dict(imports=['off_plugin', 'rank_hook'],
+                              allow_failed_imports=False)
+        custom_hooks = [dict(type='SaveRankWeightsHook')]
+        train_dataloader = dict(
+            batch_size=2, num_workers=0, persistent_workers=False,
+            dataset=dict(data_root='{data}'))
+        val_dataloader = dict(num_workers=0, persistent_workers=False,
+                              dataset=dict(data_root='{data}'))
+        train_cfg = dict(max_iters=3, val_interval=100)
+        param_scheduler = []
+        '''))
+    start, end = train_two_processes('mmagic', config, tmp_path)
+    assert_same_and_trained(start, end, 'generator')

@@ -49,7 +49,7 @@ def read_video(path: str, scale: float) -> np.ndarray:
 def make_restoration_clips(root: str,
                            size: Tuple[int, int] = (128, 96),
                            train_fraction: float = .75,
-                           train_crops: int = 2,
+                           train_crops: int = 6,
                            seed: int = 0) -> Dict[str, int]:
     """Write septuplets of ``size = (width, height)`` to ``root`` in the
     Vimeo-90K layout. Every source video is cut into windows of 7

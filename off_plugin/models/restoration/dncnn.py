@@ -144,8 +144,19 @@ class DnCNNOFF(XavierInit):
                 f'{self.in_channels}, H, W) frames, got '
                 f'{tuple(frames.shape)}; set num_frames (or the dataset\'s '
                 'num_input_frames) to the frames the pipeline gives.')
+        return self.restore(frames[:, self.target],
+                            self.frame_features(frames))
+
+    def frame_features(self, frames: torch.Tensor) -> torch.Tensor:
+        """The per-frame layers: (N, T, C, H, W) -> (N, T, mid, H, W).
+        Frame by frame, so a video needs them once per frame."""
         n, t = frames.shape[:2]
-        feats = self.frame_layers(frames.flatten(0, 1)).unflatten(0, (n, t))
+        return self.frame_layers(frames.flatten(0, 1)).unflatten(0, (n, t))
+
+    def restore(self, target: torch.Tensor,
+                feats: torch.Tensor) -> torch.Tensor:
+        """The target frame (N, C, H, W) restored from the features of the
+        ``num_frames`` frames around it, (N, num_frames, mid, H, W)."""
         off = self.off_unit(feats).flatten(1, 2)  # pairs stacked on channels
         merged = self.fusion(off) + feats[:, self.target]
-        return frames[:, self.target] + self.tail(merged)
+        return target + self.tail(merged)

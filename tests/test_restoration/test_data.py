@@ -1,0 +1,96 @@
+# Copyright (c) off_plugin authors. All rights reserved.
+import os
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+from mmagic.evaluation.metrics.psnr import psnr
+
+import off_plugin  # noqa: F401
+from off_plugin.datasets import CheckFrames, Vimeo90KSeptupletDataset
+from off_plugin.datasets.jpeg2000 import jpeg2000_roundtrip
+from off_plugin.datasets.restoration_clips import read_video, source_video
+from off_plugin.datasets.vimeo90k import compress_clip
+
+
+@pytest.fixture(scope='module')
+def carphone():
+    return read_video(source_video('carphone_pristine'), 1.)[:3]
+
+
+def test_jpeg2000_lowers_psnr_sanely_and_is_deterministic(carphone):
+    q20 = jpeg2000_roundtrip(carphone, 20)
+    q40 = jpeg2000_roundtrip(carphone, 40)
+    assert q20.shape == carphone.shape and q20.dtype == np.uint8
+    p20, p40 = psnr(carphone, q20), psnr(carphone, q40)
+    # a real 176x144 frame: clearly degraded, not destroyed; q40 coarser
+    assert 30 < p40 < p20 < 40
+    assert p20 - p40 > 1
+    assert np.array_equal(q40, jpeg2000_roundtrip(carphone, 40))
+
+
+def test_jpeg2000_refuses_other_arrays():
+    with pytest.raises(ValueError, match=r'\(T, H, W, 3\) uint8'):
+        jpeg2000_roundtrip(np.zeros((2, 8, 8), np.uint8), 40)
+
+
+def test_dataset_gives_frames_around_the_4th(tiny_vimeo):
+    for num, frames in ((3, [3, 4, 5]), (2, [3, 4]), (1, [4])):
+        data = Vimeo90KSeptupletDataset(
+            ann_file='sep_testlist.txt', data_root=str(tiny_vimeo),
+            quality=40, num_input_frames=num, pipeline=[])
+        assert len(data) == 2
+        item = data.get_data_info(0)
+        clip = (tiny_vimeo / 'sep_testlist.txt').read_text().split()[0]
+        assert item['img_path'] == [
+            str(tiny_vimeo / 'sequences_jpeg2000_q40' / clip / f'im{i}.png')
+            for i in frames]
+        assert item['gt_path'] == str(tiny_vimeo / 'sequences' / clip /
+                                      'im4.png')
+
+
+def test_dataset_without_compressed_frames_names_the_tool(tiny_vimeo):
+    with pytest.raises(FileNotFoundError, match='compress_vimeo90k.py'):
+        Vimeo90KSeptupletDataset(ann_file='sep_testlist.txt',
+                                 data_root=str(tiny_vimeo), quality=20)
+
+
+def test_compression_cache_is_reused_and_matches_a_fresh_encode(tiny_vimeo):
+    clip = (tiny_vimeo / 'sep_trainlist.txt').read_text().split()[0]
+    out = tiny_vimeo / 'sequences_jpeg2000_q40' / clip
+    stamp = os.path.getmtime(out / 'im2.png')
+    assert compress_clip(str(tiny_vimeo), clip, 40) == ''
+    assert os.path.getmtime(out / 'im2.png') == stamp  # finished: skipped
+    originals = np.stack([
+        cv2.imread(str(tiny_vimeo / 'sequences' / clip / f'im{i}.png'))[
+            ..., ::-1] for i in range(1, 8)])
+    cached = np.stack([cv2.imread(str(out / f'im{i}.png'))[..., ::-1]
+                       for i in range(1, 8)])
+    assert np.array_equal(cached, jpeg2000_roundtrip(originals, 40))
+
+
+def test_interrupted_clip_is_redone(tiny_vimeo, tmp_path):
+    root = tmp_path / 'v'
+    clip = (tiny_vimeo / 'sep_trainlist.txt').read_text().split()[1]
+    shutil.copytree(tiny_vimeo / 'sequences' / clip, root / 'sequences' / clip)
+    half = root / 'sequences_jpeg2000_q40' / clip
+    half.mkdir(parents=True)
+    (half / 'im1.png').write_bytes(b'')  # a run stopped mid-clip
+    assert compress_clip(str(root), clip, 40) == ''
+    assert sorted(os.listdir(half)) == [f'im{i}.png' for i in range(1, 8)]
+    assert cv2.imread(str(half / 'im1.png')) is not None
+    assert not (root / 'sequences_jpeg2000_q40' / (clip + '.tmp')).exists()
+
+
+def test_check_frames_names_the_odd_file():
+    ok = np.zeros((24, 32, 3), np.uint8)
+    results = dict(img=[ok, np.zeros((24, 30, 3), np.uint8)], gt=ok,
+                   img_path=['a/im3.png', 'a/im4.png'], gt_path='g/im4.png')
+    with pytest.raises(ValueError, match=r'a/im4.png: \(24, 30, 3\)'):
+        CheckFrames()(results)
+    gray = dict(results, img=[ok[..., 0], ok[..., 0]])
+    with pytest.raises(ValueError, match='3 channels'):
+        CheckFrames()(gray)
+    good = dict(results, img=[ok, ok])
+    assert CheckFrames()(good) is good

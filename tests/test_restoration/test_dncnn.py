@@ -1,0 +1,96 @@
+# Copyright (c) off_plugin authors. All rights reserved.
+import pytest
+import torch
+from mmagic.registry import MODELS
+from mmagic.structures import DataSample
+from mmengine.registry import DefaultScope
+
+import off_plugin  # noqa: F401
+from off_plugin.models import DnCNN, DnCNNOFF
+
+
+def test_dncnn_has_the_papers_depth_and_learns_a_residual():
+    model = DnCNN()
+    convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert len(convs) == 20
+    assert not any(isinstance(m, torch.nn.BatchNorm2d)
+                   for m in model.modules())
+    model = DnCNN(zero_init_residual=True)
+    model.init_weights()
+    x = torch.rand(2, 3, 20, 16)
+    assert torch.equal(model(x), x)  # zero last layer: the identity
+
+
+@pytest.mark.parametrize('num_frames, target', [(2, 1), (3, 1)])
+def test_dncnn_off_zero_residual_returns_the_target_frame(num_frames, target):
+    model = DnCNNOFF(num_frames=num_frames, mid_channels=8,
+                     off_unit=dict(reduce_channels=4),
+                     zero_init_residual=True)
+    model.init_weights()
+    frames = torch.rand(2, num_frames, 3, 20, 16)
+    assert torch.equal(model(frames), frames[:, target])
+    convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    # 3 per frame (shared) + the OFF unit's 1x1 + 5 + 18
+    assert len(convs) == 3 + 1 + 5 + 18
+
+
+def test_dncnn_off_restores_from_its_neighbours():
+    torch.manual_seed(0)
+    model = DnCNNOFF(num_frames=3, mid_channels=8,
+                     off_unit=dict(reduce_channels=4))
+    model.init_weights()
+    frames = torch.rand(1, 3, 3, 16, 16, requires_grad=True)
+    model(frames).square().sum().backward()
+    per_frame = frames.grad.abs().flatten(2).sum(-1).sum(-1)[0]
+    assert (per_frame > 0).all()  # both neighbours reach the output
+
+
+def test_xavier_uniform_initialisation():
+    torch.manual_seed(0)
+    model = DnCNN()
+    model.init_weights()
+    conv = model.body[5].conv
+    fan = conv.in_channels * 9 + conv.out_channels * 9
+    bound = (6 / fan) ** .5
+    weight = conv.weight.detach()
+    assert weight.abs().max().item() <= bound
+    assert weight.std().item() == pytest.approx(bound / 3 ** .5, rel=0.05)
+    assert torch.count_nonzero(conv.bias) == 0
+
+
+def test_frame_count_mismatches_are_named():
+    with pytest.raises(ValueError, match=r'expects \(N, 3, 3, H, W\)'):
+        DnCNNOFF(num_frames=3, mid_channels=8)(torch.rand(1, 2, 3, 8, 8))
+    with pytest.raises(ValueError, match='at least 2 frames'):
+        DnCNNOFF(num_frames=1)
+
+
+def build_restorer(generator):
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        model = MODELS.build(dict(
+            type='OFFRestorer', generator=generator,
+            pixel_loss=dict(type='MSELoss'),
+            data_preprocessor=dict(type='DataPreprocessor', mean=[0.] * 3,
+                                   std=[255.] * 3)))
+    model.init_weights()
+    return model
+
+
+def test_restorer_checks_frames_and_sizes():
+    model = build_restorer(dict(type='DnCNNOFF', num_frames=3,
+                                mid_channels=8,
+                                off_unit=dict(reduce_channels=4)))
+    samples = DataSample(gt_img=torch.rand(2, 3, 16, 16))
+    with pytest.raises(ValueError, match='gives 2 frames.*takes 3'):
+        model(torch.rand(2, 2, 3, 16, 16), samples, mode='loss')
+    with pytest.raises(ValueError, match='same size'):
+        model(torch.rand(2, 3, 3, 16, 12), samples, mode='loss')
+    losses = model(torch.rand(2, 3, 3, 16, 16), samples, mode='loss')
+    assert losses['loss'].ndim == 0 and losses['loss'] > 0
+
+
+def test_restorer_feeds_one_frame_to_dncnn():
+    model = build_restorer(dict(type='DnCNN', mid_channels=8, num_layers=4,
+                                zero_init_residual=True))
+    frames = torch.rand(2, 1, 3, 16, 16)
+    assert torch.equal(model(frames, mode='tensor'), frames[:, 0])
