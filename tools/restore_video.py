@@ -7,10 +7,9 @@
         compressed.mp4 restored.mp4
 
 The input is anything OpenCV reads (a video file, or frames as
-``frames/%05d.png``). A window of the generator's ``num_frames`` frames slides
-over the video
-(the ends repeat the first / last frame); DnCNN_OFF's per-frame features
-are computed once per frame and reused across windows. The output keeps the
+``frames/%05d.png``). A window of the generator's ``num_frames`` frames
+slides over the video (the ends repeat the first / last frame); DnCNN_OFF's
+per-frame features are computed once per frame and reused across windows. The output keeps the
 input's frame rate; ``.mp4`` is written with OpenCV's MPEG-4 codec, an
 output path ending in ``/`` gets lossless PNG frames instead.
 """
