@@ -22,7 +22,6 @@ import time
 
 import cv2
 import numpy as np
-from mmagic.evaluation.metrics.psnr import psnr
 from mmengine.fileio import load
 
 from off_plugin.datasets.restoration_clips import make_restoration_clips
@@ -50,6 +49,8 @@ def mim(*args: str) -> None:
 
 def input_psnr(root: str) -> float:
     """Mean PSNR of the compressed 4th frames of the held-out clips."""
+    # imported here, after off_plugin's compat fixes (no update check)
+    from mmagic.evaluation.metrics.psnr import psnr
     values = []
     for clip in read_clip_list(osp.join(root, 'sep_testlist.txt')):
         gt, compressed = (cv2.imread(
