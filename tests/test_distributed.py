@@ -5,6 +5,7 @@ MMAction2 and DnCNN_OFF(3) on MMagic end with the same weights on both
 ranks."""
 import os
 import os.path as osp
+import socket
 import subprocess
 import sys
 import textwrap
@@ -60,11 +61,19 @@ def train_two_processes(host, config, tmp_path):
     (tmp_path / 'rank_hook.py').write_text(RANK_HOOK)
     env = dict(os.environ, PYTHONPATH=str(tmp_path), OMP_NUM_THREADS='1')
     mim = osp.join(osp.dirname(sys.executable), 'mim')
+    with socket.socket() as free:  # a port no other process listens on
+        free.bind(('127.0.0.1', 0))
+        port = free.getsockname()[1]
     proc = subprocess.run(
         [mim, 'train', host, str(config), '--gpus', '2', '--launcher',
-         'pytorch', '--work-dir', str(tmp_path / 'work')],
+         'pytorch', '--port', str(port), '--work-dir',
+         str(tmp_path / 'work')],
         env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    # the launcher's own summary hides the failing rank's traceback: show
+    # every line that names an error
+    errors = [line for line in (proc.stdout + proc.stderr).splitlines()
+              if 'Error' in line or 'error' in line or 'Traceback' in line]
+    assert proc.returncode == 0, '\n'.join(errors[-40:]) + proc.stderr[-4000:]
 
     def weights(when):
         return [torch.load(tmp_path / 'work' / f'{when}_rank{r}.pth')
