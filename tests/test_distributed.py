@@ -112,6 +112,11 @@ def test_off_recognizer_two_cpu_processes_end_with_the_same_weights(
             batch_size=2, num_workers=0, persistent_workers=False,
             dataset=dict(ann_file='{data / "train.txt"}',
                          data_prefix=dict(video='{data / "videos"}')))
+        val_dataloader = dict(
+            num_workers=0, persistent_workers=False,
+            dataset=dict(ann_file='{data / "val.txt"}',
+                         data_prefix=dict(video='{data / "videos"}')))
+        test_dataloader = val_dataloader
         train_cfg = dict(max_epochs=1, val_interval=100)
         param_scheduler = []
         '''))
