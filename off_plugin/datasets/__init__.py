@@ -1,9 +1,12 @@
 # Copyright (c) off_plugin authors. All rights reserved.
+from .imagenet_vid import ImagenetVIDDataset
 from .transforms import (CheckFrames, FormatRGBDiff,
-                         IntervalConsistentSampleFrames)
+                         IntervalConsistentSampleFrames,
+                         NeighbourRefFrameSample)
 from .vimeo90k import Vimeo90KSeptupletDataset
 
 __all__ = [
-    'CheckFrames', 'FormatRGBDiff', 'IntervalConsistentSampleFrames',
+    'CheckFrames', 'FormatRGBDiff', 'ImagenetVIDDataset',
+    'IntervalConsistentSampleFrames', 'NeighbourRefFrameSample',
     'Vimeo90KSeptupletDataset'
 ]

@@ -4,6 +4,7 @@ from typing import List, Optional, Sequence
 import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule
+from mmdet.models.layers import SELayer
 from mmengine.model import BaseModule
 
 from off_plugin.registry import register_in_hosts
@@ -12,21 +13,29 @@ from .off_unit import OFFUnit
 
 class Bottleneck(BaseModule):
     """Residual bottleneck 1x1 -> 3x3 -> 1x1 without normalization (the OFF
-    sub-network has no BatchNorm). (B, C_in, H, W) -> (B, C_out, H, W)."""
+    sub-network has no BatchNorm), optionally with a squeeze-and-excitation
+    block (Hu et al.) on the residual branch, as the detection network of
+    Sec. 6 uses. (B, C_in, H, W) -> (B, C_out, H, W)."""
 
-    def __init__(self, in_channels: int, mid_channels: int,
-                 out_channels: int) -> None:
+    def __init__(self,
+                 in_channels: int,
+                 mid_channels: int,
+                 out_channels: int,
+                 se_ratio: Optional[int] = None) -> None:
         super().__init__()
         self.conv1 = ConvModule(in_channels, mid_channels, 1)
         self.conv2 = ConvModule(mid_channels, mid_channels, 3, padding=1)
         self.conv3 = ConvModule(mid_channels, out_channels, 1, act_cfg=None)
+        self.se = SELayer(out_channels, se_ratio) if se_ratio else \
+            nn.Identity()
         self.shortcut = nn.Identity() if in_channels == out_channels else \
             ConvModule(in_channels, out_channels, 1, act_cfg=None)
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.relu(
-            self.conv3(self.conv2(self.conv1(x))) + self.shortcut(x))
+            self.se(self.conv3(self.conv2(self.conv1(x)))) +
+            self.shortcut(x))
 
 
 class OFFLevel(BaseModule):
@@ -52,6 +61,8 @@ class OFFLevel(BaseModule):
         off_unit (dict, optional): ``OFFUnit`` arguments; None builds the
             hypercolumn control of Table 4: 1x1-reduced features of the
             earlier segment of each pair, no gradients.
+        se_ratio (int, optional): Squeeze ratio of an SE block in every
+            bottleneck; None for none (action recognition).
     """
 
     def __init__(self,
@@ -63,7 +74,8 @@ class OFFLevel(BaseModule):
                  stem_kernel: int = 3,
                  stem_stride: int = 1,
                  unit_per_map: bool = False,
-                 off_unit: Optional[dict] = None) -> None:
+                 off_unit: Optional[dict] = None,
+                 se_ratio: Optional[int] = None) -> None:
         super().__init__()
         groups = [[c] for c in in_channels] if unit_per_map else \
             [list(in_channels)]
@@ -84,7 +96,8 @@ class OFFLevel(BaseModule):
             padding=stem_kernel // 2)
         self.blocks = nn.Sequential(*[
             Bottleneck(stem_channels if i == 0 else out_channels,
-                       stem_channels, out_channels) for i in range(num_blocks)
+                       stem_channels, out_channels, se_ratio)
+            for i in range(num_blocks)
         ])
         self.out_channels = out_channels
 
@@ -145,6 +158,9 @@ class OFFSubNetwork(BaseModule):
             control without OFF. Defaults to ``dict()`` (the paper's unit).
         unit_per_map (bool): One OFF unit per backbone map (the authors'
             code) instead of one per level (the paper). Defaults to False.
+        se_ratio (int, optional): Squeeze ratio of the SE blocks in the
+            residual bottlenecks (video object detection, Sec. 6); None for
+            none (action recognition). Defaults to None.
         init_cfg (dict, optional): Initialization config.
     """
 
@@ -153,6 +169,7 @@ class OFFSubNetwork(BaseModule):
                  levels: Sequence[dict],
                  off_unit: Optional[dict] = dict(),
                  unit_per_map: bool = False,
+                 se_ratio: Optional[int] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.in_indices = [tuple(level['in_indices']) for level in levels]
@@ -165,6 +182,7 @@ class OFFSubNetwork(BaseModule):
                          lower,
                          unit_per_map=unit_per_map,
                          off_unit=off_unit,
+                         se_ratio=se_ratio,
                          **args))
             lower = self.levels[-1].out_channels
         self.out_channels = [level.out_channels for level in self.levels]

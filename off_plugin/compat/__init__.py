@@ -1,0 +1,28 @@
+# Copyright (c) off_plugin authors. All rights reserved.
+"""Fixes for bugs of the pinned OpenMMLab releases on today's torch and numpy.
+
+mmengine 0.10.7, mmcv 2.1.0, mmdet 3.3.0, mmaction2 1.2.0 and mmagic 1.2.0
+are the last releases; they predate torch 2.6. ``import off_plugin`` calls
+:func:`apply_all` once, before anything imports the hosts' model packages, so
+a config needs nothing but ``custom_imports=dict(imports=['off_plugin'])``.
+
+One module per host: every fix names the upstream bug it covers and when it
+can be deleted. Fixes that need no code are pins in
+``requirements/constraints.txt``.
+"""
+from .mmaction import (MissingDRN, fill_mmaction_drn_hole,
+                       name_files_in_decoding_errors)
+from .mmagic import silence_albumentations_update_check
+from .mmdet import repr_of_pack_track_inputs
+from .mmengine import (allow_mmengine_checkpoints, history_buffer_method,
+                       mmengine_checkpoint_types, run_distributed_on_cpu)
+
+
+def apply_all() -> None:
+    """Apply every fix; safe to call more than once."""
+    silence_albumentations_update_check()
+    fill_mmaction_drn_hole()
+    allow_mmengine_checkpoints()
+    name_files_in_decoding_errors()
+    run_distributed_on_cpu()
+    repr_of_pack_track_inputs()

