@@ -5,7 +5,7 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 export OFF_VENV := $(abspath $(VENV))
 
-.PHONY: setup demo test demo-restoration
+.PHONY: setup demo test demo-restoration demo-detection
 
 setup:
 	@bash tools/setup_env.sh
@@ -19,3 +19,7 @@ test: setup
 # Video compression artifact removal on embedded real clips (MMagic).
 demo-restoration: setup
 	$(PYTHON) tools/restoration_demo.py
+
+# Video object detection on embedded real photographs and clips (MMDetection).
+demo-detection: setup
+	$(PYTHON) tools/detection_demo.py

@@ -26,7 +26,7 @@ CONFIGS = osp.join(osp.dirname(osp.dirname(__file__)), 'configs',
 STAGE2 = osp.join(CONFIGS, 'off_r18_1xb8-5of8seg-10e_motion-demo-rgb.py')
 DETECTION = osp.join(
     osp.dirname(osp.dirname(__file__)), 'configs', 'detection', 'off',
-    'off-ms_rfcn_r18-tiny_1xb8-10e_moving-objects.py')
+    'off-ms_rfcn_r18-tiny_1xb8-5e_moving-objects.py')
 RESTORATION = osp.join(
     osp.dirname(osp.dirname(__file__)), 'configs', 'restoration', 'off',
     'dncnn-off3-c32_1xb16-1500iter_restoration-demo-q40.py')

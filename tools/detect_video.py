@@ -3,8 +3,8 @@
 with the boxes drawn and a json of the detections.
 
     python tools/detect_video.py \
-        configs/detection/off/off-ms_rfcn_r18-tiny_1xb8-10e_moving-objects.py \
-        work_dirs/detection_demo/rfcn_off/epoch_10.pth \
+        configs/detection/off/off-ms_rfcn_r18-tiny_1xb8-5e_moving-objects.py \
+        work_dirs/detection_demo/rfcn_off/epoch_5.pth \
         data/moving_objects/Data/val/0000 out/0000.mp4 --score-thr 0.5
 
 The input is a video file or a folder of frames (name order). Detection is

@@ -29,9 +29,9 @@ from off_plugin.datasets.moving_objects import make_moving_objects
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = osp.join(ROOT, 'configs', 'detection', 'off')
-BASELINE = osp.join(CONFIGS, 'rfcn_r18-tiny_1xb8-10e_moving-objects.py')
-OFF = osp.join(CONFIGS, 'off-ms_rfcn_r18-tiny_1xb8-10e_moving-objects.py')
-EPOCHS = 10
+BASELINE = osp.join(CONFIGS, 'rfcn_r18-tiny_1xb8-5e_moving-objects.py')
+OFF = osp.join(CONFIGS, 'off-ms_rfcn_r18-tiny_1xb8-5e_moving-objects.py')
+EPOCHS = 5
 
 
 def mim(*args: str) -> None:

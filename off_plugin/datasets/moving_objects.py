@@ -104,10 +104,13 @@ def make_moving_objects(root: str,
                         object_size: Tuple[int, int] = (26, 40),
                         max_objects: int = 3,
                         speed: int = 3,
+                        key_frame_every: int = 2,
                         seed: int = 0) -> Dict[str, str]:
     """Write ``root/Data/<split>/<video>/<frame>.jpg`` and
-    ``root/annotations/<split>.json`` (COCO-VID; every training frame a key
-    frame). Deterministic for a seed. Returns the json paths."""
+    ``root/annotations/<split>.json`` (COCO-VID). Training visits every
+    ``key_frame_every``-th frame (``is_vid_train_frame``, from frame 1: the
+    first frame has no predecessor to show the motion); the other frames are
+    references. Deterministic for a seed. Returns the json paths."""
     rng = np.random.default_rng(seed)
     paths = {}
     for split, count in num_videos.items():
@@ -117,6 +120,7 @@ def make_moving_objects(root: str,
         coco = dict(
             categories=[dict(id=i + 1, name=c) for i, c in enumerate(CLASSES)],
             videos=[], images=[], annotations=[])
+        num_instances = 0
         for v in range(count):
             name = f'{split}/{v:04d}'
             frames, objects = render_video(
@@ -124,6 +128,8 @@ def make_moving_objects(root: str,
                 num_frames, int(rng.integers(1, max_objects + 1)),
                 object_size, speed)
             video_id = v + 1
+            first_instance = num_instances + 1
+            num_instances += len(objects)
             coco['videos'].append(dict(id=video_id, name=name))
             os.makedirs(osp.join(root, 'Data', name), exist_ok=True)
             for t, frame in enumerate(frames):
@@ -135,14 +141,15 @@ def make_moving_objects(root: str,
                 coco['images'].append(
                     dict(id=image_id, video_id=video_id, frame_id=t,
                          file_name=file_name, width=size[0], height=size[1],
-                         is_vid_train_frame=True))
+                         is_vid_train_frame=(t - 1) % key_frame_every == 0))
                 for k, obj in enumerate(objects):
                     x, y, w, h = obj['boxes'][t]
                     coco['annotations'].append(
                         dict(id=len(coco['annotations']) + 1,
                              image_id=image_id, video_id=video_id,
                              category_id=obj['label'] + 1,
-                             instance_id=video_id * 10 + k, bbox=[x, y, w, h],
+                             instance_id=first_instance + k,
+                             bbox=[x, y, w, h],
                              area=w * h, iscrowd=False))
         paths[split] = osp.join(root, 'annotations', f'{split}.json')
         os.makedirs(osp.dirname(paths[split]), exist_ok=True)

@@ -149,7 +149,7 @@ def test_runner_trains_and_tests_every_config(path, tiny_set, tmp_path):
 
 
 def test_resume_continues_the_run(tiny_set, tmp_path):
-    demo = osp.join(CONFIGS, 'off-ms_rfcn_r18-tiny_1xb8-10e_moving-objects.py')
+    demo = osp.join(CONFIGS, 'off-ms_rfcn_r18-tiny_1xb8-5e_moving-objects.py')
     cfg = tiny(Config.fromfile(demo), tiny_set, tmp_path)
     cfg.train_cfg.max_epochs = 1
     cfg.default_hooks.checkpoint.interval = 1

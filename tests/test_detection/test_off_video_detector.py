@@ -17,7 +17,7 @@ from off_plugin.models.off_sub_network import Bottleneck
 CONFIGS = osp.join(
     osp.dirname(osp.dirname(osp.dirname(__file__))), 'configs', 'detection',
     'off')
-OFF = osp.join(CONFIGS, 'off-ms_rfcn_r18-tiny_1xb8-10e_moving-objects.py')
+OFF = osp.join(CONFIGS, 'off-ms_rfcn_r18-tiny_1xb8-5e_moving-objects.py')
 SIZE = 64
 
 
@@ -169,7 +169,7 @@ def test_online_batch_of_consecutive_frames_equals_one_by_one():
         batch = model.predict(
             frames[:, None],
             [track_sample([frame_sample(7, t)]) for t in range(4)])
-        model._last_frame = None
+        model.reset()
         single = [
             model.predict(frames[t][None, None],
                           [track_sample([frame_sample(7, t)])])[0]

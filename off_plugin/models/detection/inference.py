@@ -91,13 +91,11 @@ def iter_video_detections(model: torch.nn.Module, frames: Iterator[np.ndarray]
     done; each frame's features are computed once and reused by the next
     frame's OFF."""
     pipeline = build_test_pipeline(model.cfg)
-    model._last_frame = None
-    video_id = object()  # a video of its own: never paired with another
+    model.reset()  # a new video
     for frame_id, frame in enumerate(frames):
         data = pipeline(
             dict(img=[frame], img_id=[frame_id], frame_id=[frame_id],
-                 video_id=[video_id], ori_video_length=[-1],
-                 video_length=[1]))
+                 video_id=[0], ori_video_length=[-1], video_length=[1]))
         data = dict(inputs=[data['inputs']], data_samples=[
             data['data_samples']])
         with torch.no_grad():

@@ -94,6 +94,11 @@ class OFFVideoDetector(BaseMOTModel):
                     'plain detector into model.detector with its init_cfg.')
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
+    def reset(self) -> None:
+        """Forget the frame kept for online testing: the next frame starts a
+        video (pairs with itself) whatever its ``video_id``."""
+        self._last_frame = None
+
     def extract_frame_feats(self, imgs: Tensor) -> Feats:
         """(B, C, H, W) frames -> their maps, fine to coarse, each
         (B, C_i, H_i, W_i), the detection map last."""

@@ -1,7 +1,7 @@
 # The embedded demo's OFF detector: the baseline's R-FCN with multi-scale
 # OFF between each frame and the frame before it (res3 64-d and the 128-d
 # detection map), residual SE blocks joining the scales.
-_base_ = './rfcn_r18-tiny_1xb8-10e_moving-objects.py'
+_base_ = './rfcn_r18-tiny_1xb8-5e_moving-objects.py'
 
 model = dict(
     off=dict(

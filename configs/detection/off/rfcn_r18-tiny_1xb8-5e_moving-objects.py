@@ -159,7 +159,7 @@ data_root = 'data/moving_objects/'
 dataset_type = 'ImagenetVIDDataset'
 train_dataloader = dict(
     batch_size=8,
-    num_workers=2,
+    num_workers=1,
     persistent_workers=True,
     sampler=dict(type='TrackImgSampler'),
     dataset=dict(
@@ -171,7 +171,7 @@ train_dataloader = dict(
         pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=1,
-    num_workers=2,
+    num_workers=1,
     persistent_workers=True,
     sampler=dict(type='TrackImgSampler'),
     dataset=dict(
@@ -187,7 +187,7 @@ val_evaluator = dict(
     type='ImagenetVIDMetric', ann_file=data_root + 'annotations/val.json')
 test_evaluator = val_evaluator
 
-max_epochs = 10
+max_epochs = 5
 train_cfg = dict(
     type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=100)
 val_cfg = dict(type='ValLoop')
