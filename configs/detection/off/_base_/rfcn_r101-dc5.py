@@ -3,9 +3,6 @@
 # halves: the first 512 channels to the RPN, the last 512 to the
 # position-sensitive score maps (k = 7, class-agnostic boxes, OHEM).
 # `off=None`: the single-frame baseline.
-num_classes = 30
-norm_cfg = dict(type='BN', requires_grad=False)
-
 model = dict(
     type='OFFVideoDetector',
     data_preprocessor=dict(
@@ -26,7 +23,7 @@ model = dict(
             dilations=(1, 1, 1, 2),
             out_indices=(1, 3),
             frozen_stages=1,
-            norm_cfg=norm_cfg,
+            norm_cfg=dict(type='BN', requires_grad=False),
             norm_eval=True,
             style='pytorch',
             init_cfg=dict(
@@ -66,7 +63,7 @@ model = dict(
                 type='RFCNBBoxHead',
                 in_channels=512,
                 roi_feat_size=7,
-                num_classes=num_classes,
+                num_classes=30,
                 bbox_coder=dict(
                     type='DeltaXYWHBBoxCoder',
                     target_means=[0., 0., 0., 0.],
