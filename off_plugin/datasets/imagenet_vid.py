@@ -8,7 +8,6 @@ from typing import Any, List, Optional
 from mmdet.datasets import BaseVideoDataset
 from mmdet.evaluation.functional import imagenet_vid_classes
 from mmdet.registry import DATASETS
-from mmengine.fileio import get_local_path, load
 from mmengine.logging import print_log
 
 
@@ -63,12 +62,23 @@ class ImagenetVIDDataset(BaseVideoDataset):
 
     def _load_file(self, ann_file: str) -> List[dict]:
         """Videos of one COCO-VID json, frames in ``frame_id`` order."""
-        self._check_categories(ann_file)
         main_file, self.ann_file = self.ann_file, ann_file
         try:
             videos = super().load_data_list()
         finally:
             self.ann_file = main_file
+        # mmdet keeps only the boxes of categories named in `classes`
+        unknown = sorted(c for c, images in self.cat_img_map.items()
+                         if images and c not in self.cat_ids)
+        if unknown:
+            raise ValueError(
+                f'{ann_file}: boxes of the category ids {unknown} would be '
+                f'lost: their names are not among the '
+                f'{len(self.metainfo["classes"])} classes of '
+                f'{type(self).__name__}. Set metainfo=dict(classes=...) in '
+                'the dataset config to the classes of this file (and '
+                'num_classes of the head), or convert the data with '
+                'tools/convert_imagenet_vid.py.')
         for video in videos:
             frames = video['images']
             frames.sort(key=lambda frame: frame.get('frame_id', 0))
@@ -80,21 +90,6 @@ class ImagenetVIDDataset(BaseVideoDataset):
                     'needs its own frame_id (0, 1, ...). Re-create the json '
                     'with tools/convert_imagenet_vid.py.')
         return videos
-
-    def _check_categories(self, ann_file: str) -> None:
-        """Every category of the file must be one of ``classes``."""
-        with get_local_path(ann_file) as path:
-            categories = load(path)['categories']
-        unknown = [c['name'] for c in categories
-                   if c['name'] not in self.metainfo['classes']]
-        if unknown:
-            raise ValueError(
-                f'{ann_file}: categories {unknown} are not among the '
-                f'{len(self.metainfo["classes"])} classes of '
-                f'{type(self).__name__}; their boxes would be lost. Set '
-                'metainfo=dict(classes=...) in the dataset config to the '
-                'classes of this file (and num_classes of the head), or '
-                'convert the data with tools/convert_imagenet_vid.py.')
 
     def parse_data_info(self, raw_data_info: dict) -> dict:
         """Clip boxes to the image (counted) before mmdet's parsing, which
