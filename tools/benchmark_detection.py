@@ -26,11 +26,11 @@ from mmengine.config import Config
 
 import off_plugin  # noqa: F401
 
-CONFIGS = 'configs/detection/off/'
+CONFIGS = 'configs/detection/off/{}rfcn_r101-dc5_4xb1-220k_imagenet-vid.py'
 MODELS_TO_TIME = {
-    'R-FCN': CONFIGS + 'rfcn_r101-dc5_4xb1-220k_imagenet-vid.py',
-    'R-FCN + OFF (SS)': CONFIGS + 'off-ss_rfcn_r101-dc5_4xb1-220k_imagenet-vid.py',
-    'R-FCN + OFF (MS)': CONFIGS + 'off-ms_rfcn_r101-dc5_4xb1-220k_imagenet-vid.py',
+    'R-FCN': CONFIGS.format(''),
+    'R-FCN + OFF (SS)': CONFIGS.format('off-ss_'),
+    'R-FCN + OFF (MS)': CONFIGS.format('off-ms_'),
 }
 
 

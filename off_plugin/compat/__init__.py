@@ -18,6 +18,15 @@ from .mmengine import (allow_mmengine_checkpoints, history_buffer_method,
                        mmengine_checkpoint_types, run_distributed_on_cpu)
 
 
+__all__ = [
+    'MissingDRN', 'allow_mmengine_checkpoints', 'apply_all',
+    'fill_mmaction_drn_hole', 'history_buffer_method',
+    'mmengine_checkpoint_types', 'name_files_in_decoding_errors',
+    'repr_of_pack_track_inputs', 'run_distributed_on_cpu',
+    'silence_albumentations_update_check'
+]
+
+
 def apply_all() -> None:
     """Apply every fix; safe to call more than once."""
     silence_albumentations_update_check()

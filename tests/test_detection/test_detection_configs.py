@@ -107,8 +107,9 @@ def tiny(cfg, data, work_dir, scale=(96, 64)):
         dataloader = cfg[f'{loader}_dataloader']
         dataloader.update(num_workers=0, persistent_workers=False)
         dataset = dataloader.dataset
-        dataset.update(data_root=str(data), ann_file=f'annotations/{split}.json',
-                       metainfo=dict(classes=CLASSES))
+        dataset.update(
+            data_root=str(data), ann_file=f'annotations/{split}.json',
+            metainfo=dict(classes=CLASSES))
         dataset.pop('det_ann_file', None)
         for step in dataset.pipeline:
             for t in step.get('transforms', []):

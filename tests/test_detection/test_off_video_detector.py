@@ -61,7 +61,8 @@ def test_split_sends_first_channels_to_rpn_rest_to_roi_head():
     model = build(off=False)
     x = torch.randn(2, 128, 8, 8)
     rpn_x, roi_x = model.head_inputs((torch.randn(2, 64, 8, 8), x), None)
-    assert torch.equal(rpn_x[0], x[:, :64]) and torch.equal(roi_x[0], x[:, 64:])
+    assert torch.equal(rpn_x[0], x[:, :64])
+    assert torch.equal(roi_x[0], x[:, 64:])
 
 
 def test_se_bottleneck_scales_the_residual_branch():
@@ -129,8 +130,8 @@ def test_baseline_never_computes_reference_frames():
 def test_online_testing_computes_each_frame_once_and_equals_offline():
     model = build()
     torch.manual_seed(1)
-    videos = {1: torch.randn(3, 3, SIZE, SIZE), 2: torch.randn(2, 3, SIZE,
-                                                              SIZE)}
+    videos = {1: torch.randn(3, 3, SIZE, SIZE),
+              2: torch.randn(2, 3, SIZE, SIZE)}
     seen = count_backbone_images(model)
     online = {}
     with torch.no_grad():

@@ -96,8 +96,8 @@ class RFCNBBoxHead(BBoxHead):
         # BBoxHead's fc predictors become 1x1 convolutions over the map.
         bins = self.roi_feat_area
         self.fc_cls = nn.Conv2d(in_channels, bins * (num_classes + 1), 1)
-        self.fc_reg = nn.Conv2d(in_channels, bins * self.bbox_coder.encode_size,
-                                1)
+        self.fc_reg = nn.Conv2d(in_channels,
+                                bins * self.bbox_coder.encode_size, 1)
 
     @property
     def score_channels(self) -> int:
@@ -120,7 +120,8 @@ class RFCNRoIHead(StandardRoIHead):
     """mmdet's ``StandardRoIHead`` on R-FCN's position-sensitive score maps.
 
     ``bbox_head`` is an :class:`RFCNBBoxHead`, ``bbox_roi_extractor`` a
-    :class:`PSRoIExtractor` (its ``out_channels`` follow from the head). The maps are computed once per image; training
+    :class:`PSRoIExtractor` (its ``out_channels`` follow from the head).
+    The maps are computed once per image; training
     (OHEM's extra forward included) and testing pool from them.
     """
 
