@@ -97,7 +97,12 @@ class Vimeo90KSeptupletDataset(BaseDataset):
     """Vimeo-90K septuplets for compression artifact removal: the
     ``num_input_frames`` compressed frames around the 4th (3: frames 3-5; 2:
     frames 3-4; 1: frame 4) as ``img_path`` and the original 4th frame as
-    ``gt_path``.
+    ``gt_path`` (the paper's protocol).
+
+    With ``all_targets=True`` (training on little data) every frame whose
+    window of inputs lies inside the septuplet is a target, each window a
+    sample (3 frames: targets 2-6; 2 frames: 2-7; 1 frame: 1-7). Testing
+    stays on the 4th frame: the option is refused with ``test_mode``.
 
     Args:
         ann_file (str): ``sep_trainlist.txt`` or ``sep_testlist.txt``.
@@ -105,6 +110,8 @@ class Vimeo90KSeptupletDataset(BaseDataset):
         quality (int): JPEG 2000 quantizer of the cached inputs (20 or 40
             in the paper).
         num_input_frames (int): 1, 2 or 3 (up to 7). Defaults to 3.
+        all_targets (bool): Every frame with the needed neighbours is a
+            target, not only the 4th. Defaults to False.
         kwargs: ``BaseDataset`` arguments (``pipeline``, ``test_mode``...).
     """
     METAINFO = dict(dataset_type='vimeo90k_septuplet',
@@ -115,13 +122,20 @@ class Vimeo90KSeptupletDataset(BaseDataset):
                  data_root: str,
                  quality: int,
                  num_input_frames: int = 3,
+                 all_targets: bool = False,
                  **kwargs) -> None:
         if not 1 <= num_input_frames <= NUM_FRAMES:
             raise ValueError(
                 f'Vimeo90KSeptupletDataset: num_input_frames='
                 f'{num_input_frames}; a septuplet has 1 to 7 frames.')
+        if all_targets and kwargs.get('test_mode', False):
+            raise ValueError(
+                'Vimeo90KSeptupletDataset: all_targets=True is for training; '
+                'testing scores the 4th frame of every clip (the paper\'s '
+                'protocol). Remove all_targets from the val/test dataset.')
         self.quality = quality
         self.num_input_frames = num_input_frames
+        self.all_targets = all_targets
         super().__init__(ann_file=ann_file, data_root=data_root, **kwargs)
 
     def load_data_list(self) -> List[dict]:
@@ -130,19 +144,27 @@ class Vimeo90KSeptupletDataset(BaseDataset):
                 f'{self.ann_file}: clip list missing; data_root must be the '
                 'vimeo_septuplet directory (sequences/, sep_trainlist.txt, '
                 'sep_testlist.txt).')
-        first = TARGET - self.num_input_frames // 2
-        frames = range(first, first + self.num_input_frames)
+        # the window of a target t: t - n // 2 ... t - n // 2 + n - 1
+        before = self.num_input_frames // 2
+        after = self.num_input_frames - 1 - before
+        targets = range(1 + before, NUM_FRAMES - after + 1) \
+            if self.all_targets else [TARGET]
         data_list = []
         for clip in read_clip_list(self.ann_file):
-            data_list.append(
-                dict(
-                    key=clip,
-                    img_path=[
-                        osp.join(self.data_root, compressed_dir(self.quality),
-                                 clip, f'im{i}.png') for i in frames
-                    ],
-                    gt_path=osp.join(self.data_root, 'sequences', clip,
-                                     f'im{TARGET}.png')))
+            for target in targets:
+                data_list.append(
+                    dict(
+                        key=clip if len(targets) == 1 else
+                        f'{clip}/im{target}',
+                        img_path=[
+                            osp.join(self.data_root,
+                                     compressed_dir(self.quality), clip,
+                                     f'im{i}.png')
+                            for i in range(target - before,
+                                           target + after + 1)
+                        ],
+                        gt_path=osp.join(self.data_root, 'sequences', clip,
+                                         f'im{target}.png')))
         if data_list and not osp.exists(data_list[0]['img_path'][0]):
             raise FileNotFoundError(
                 f'{data_list[0]["img_path"][0]} is missing: the JPEG 2000 '

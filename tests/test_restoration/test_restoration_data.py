@@ -50,6 +50,34 @@ def test_dataset_gives_frames_around_the_4th(tiny_vimeo):
                                       'im4.png')
 
 
+def test_all_targets_takes_every_window_inside_the_septuplet(tiny_vimeo):
+    clip = (tiny_vimeo / 'sep_trainlist.txt').read_text().split()[0]
+    for num, windows in ((3, [(t - 1, t, t + 1) for t in range(2, 7)]),
+                         (2, [(t - 1, t) for t in range(2, 8)]),
+                         (1, [(t, ) for t in range(1, 8)])):
+        data = Vimeo90KSeptupletDataset(
+            ann_file='sep_trainlist.txt', data_root=str(tiny_vimeo),
+            quality=40, num_input_frames=num, all_targets=True, pipeline=[])
+        assert len(data) == 4 * len(windows)  # 4 training clips
+        for i, window in enumerate(windows):
+            item = data.get_data_info(i)
+            assert item['img_path'] == [
+                str(tiny_vimeo / 'sequences_jpeg2000_q40' / clip /
+                    f'im{f}.png') for f in window]
+            # the target is the frame the single-target layout aligns
+            target = window[num // 2]
+            assert item['gt_path'] == str(tiny_vimeo / 'sequences' / clip /
+                                          f'im{target}.png')
+            assert item['key'] == f'{clip}/im{target}'
+
+
+def test_all_targets_is_refused_for_testing(tiny_vimeo):
+    with pytest.raises(ValueError, match='all_targets=True is for training'):
+        Vimeo90KSeptupletDataset(
+            ann_file='sep_testlist.txt', data_root=str(tiny_vimeo),
+            quality=40, all_targets=True, test_mode=True)
+
+
 def test_dataset_without_compressed_frames_names_the_tool(tiny_vimeo):
     with pytest.raises(FileNotFoundError, match='compress_vimeo90k.py'):
         Vimeo90KSeptupletDataset(ann_file='sep_testlist.txt',
@@ -94,3 +122,61 @@ def test_check_frames_names_the_odd_file():
         CheckFrames()(gray)
     good = dict(results, img=[ok, ok])
     assert CheckFrames()(good) is good
+
+
+# Motion-consistent augmentation for small-data training: MMagic's own
+# transforms, one random draw per sample for all its frames and the target.
+CONSISTENT_AUGMENTATION = [
+    dict(type='Flip', keys=['img', 'gt'], flip_ratio=0.5,
+         direction='horizontal'),
+    dict(type='Flip', keys=['img', 'gt'], flip_ratio=0.5,
+         direction='vertical'),
+    dict(type='RandomTransposeHW', keys=['img', 'gt'], transpose_ratio=0.5),
+    dict(type='TemporalReverse', keys=['img'], reverse_ratio=0.5),
+]
+
+
+def dihedral(img):
+    """The 8 flips / rotations by 90 degrees of an (H, W, C) image."""
+    out = []
+    for t in (img, img.transpose(1, 0, 2)):
+        for a in (t, t[::-1], t[:, ::-1], t[::-1, ::-1]):
+            out.append(np.ascontiguousarray(a))
+    return out
+
+
+def test_augmentation_moves_every_frame_of_a_sample_alike(tiny_vimeo):
+    from mmagic.registry import TRANSFORMS
+    from mmengine.dataset import Compose
+    pipeline = Compose([
+        TRANSFORMS.build(t) for t in (
+            dict(type='LoadImageFromFile', key='img', channel_order='rgb'),
+            dict(type='LoadImageFromFile', key='gt', channel_order='rgb'),
+            *CONSISTENT_AUGMENTATION)
+    ])
+    data = Vimeo90KSeptupletDataset(
+        ann_file='sep_trainlist.txt', data_root=str(tiny_vimeo), quality=40,
+        num_input_frames=3, all_targets=True, pipeline=[])
+    item = data.get_data_info(0)
+    frames = [cv2.imread(p)[..., ::-1] for p in item['img_path']]
+    gt = cv2.imread(item['gt_path'])[..., ::-1]
+    np.random.seed(0)
+    seen, reversed_seen = set(), set()
+    for _ in range(40):
+        out = pipeline(dict(img_path=item['img_path'],
+                            gt_path=item['gt_path']))
+        # the transform of the target, one of the 8 ...
+        moved = [i for i, g in enumerate(dihedral(gt))
+                 if g.shape == out['gt'].shape and
+                 np.array_equal(g, out['gt'])]
+        assert len(moved) == 1
+        k = moved[0]
+        # ... is the transform of every input frame, in order or reversed
+        order = frames
+        if not np.array_equal(dihedral(frames[0])[k], out['img'][0]):
+            order = order[::-1]
+            reversed_seen.add(k)
+        for frame, got in zip(order, out['img']):
+            assert np.array_equal(dihedral(frame)[k], got)
+        seen.add(k)
+    assert len(seen) == 8 and reversed_seen  # every transform drawn
