@@ -50,10 +50,10 @@ class ImagenetVIDDataset(BaseVideoDataset):
         videos = self._load_file(self.ann_file)
         if self.det_ann_file:
             first_id = max((v['video_id'] for v in videos), default=0) + 1
-            for i, image in enumerate(self._load_file(self.det_ann_file)):
-                image['video_id'] = first_id + i
-                image['images'][0]['video_id'] = first_id + i
-                videos.append(image)
+            for i, video in enumerate(self._load_file(self.det_ann_file)):
+                video['video_id'] = first_id + i
+                video['images'][0]['video_id'] = first_id + i
+                videos.append(video)
         if self._num_clipped:
             warnings.warn(
                 f'{self.ann_file}: {self._num_clipped} boxes reached outside '
