@@ -76,12 +76,14 @@ def compress_septuplets(root: str,
                         qualities: Sequence[int],
                         clips: Optional[Sequence[str]] = None,
                         nproc: int = 1) -> List[str]:
-    """Compress every clip of ``sep_trainlist.txt`` and ``sep_testlist.txt``
-    (or ``clips``) at every quality, with a progress bar. Resumable. Returns
-    the error messages of the clips that failed (the others are done)."""
+    """Compress every clip of the clip lists that exist
+    (``sep_{train,val,test}list.txt``, or ``clips``) at every quality, with
+    a progress bar. Resumable. Returns the error messages of the clips that
+    failed (the others are done)."""
     if clips is None:
         clips = []
-        for name in ('sep_trainlist.txt', 'sep_testlist.txt'):
+        for name in ('sep_trainlist.txt', 'sep_vallist.txt',
+                     'sep_testlist.txt'):
             if osp.exists(osp.join(root, name)):
                 clips += read_clip_list(osp.join(root, name))
     jobs = [(root, clip, q) for q in qualities for clip in clips]
