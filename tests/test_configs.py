@@ -1,7 +1,12 @@
 # Copyright (c) off_plugin authors. All rights reserved.
 """Configs that inherit from the hosts (``mmaction::`` and co.) and import
-the plugin with ``custom_imports`` load and build the OFF unit."""
+the plugin with ``custom_imports`` load and build the OFF unit; every task's
+metafile lists its configs."""
+import glob
+import os.path as osp
+
 import pytest
+import yaml
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
@@ -31,3 +36,24 @@ def test_host_config_with_custom_imports_builds_off_unit(scope, tmp_path):
         unit = registry.build(cfg.off)
     assert isinstance(unit, OFFUnit) and unit.out_channels == 4 + 4
     assert unit(torch.randn(2, 3, 8, 5, 5)).shape == (2, 2, 8, 5, 5)
+
+
+ROOT = osp.dirname(osp.dirname(__file__))
+
+
+@pytest.mark.parametrize('task', ['recognition', 'restoration', 'detection'])
+def test_metafile_lists_every_config(task):
+    folder = osp.join(ROOT, 'configs', task, 'off')
+    with open(osp.join(folder, 'metafile.yml')) as f:
+        meta = yaml.safe_load(f)
+    listed = sorted(m['Config'] for m in meta['Models'])
+    on_disk = sorted(
+        osp.relpath(p, ROOT)
+        for p in glob.glob(osp.join(folder, '**', '*.py'), recursive=True)
+        if '_base_' not in p)
+    assert listed == on_disk
+    assert all(m['Name'] == osp.basename(m['Config'])[:-3]
+               for m in meta['Models'])
+    with open(osp.join(ROOT, 'model-index.yml')) as f:
+        assert f'configs/{task}/off/metafile.yml' in yaml.safe_load(
+            f)['Import']

@@ -168,17 +168,3 @@ def test_pipelines_give_the_model_its_input(path, tiny_ucf):
             ])
             packed = pipeline(dict(sample))
             assert tuple(packed['inputs'].shape) == (views, c, 224, 224)
-
-
-def test_metafile_lists_every_config():
-    import yaml
-    with open(osp.join(ROOT, 'configs/recognition/off/metafile.yml')) as f:
-        meta = yaml.safe_load(f)
-    listed = sorted(m['Config'] for m in meta['Models'])
-    on_disk = sorted(
-        osp.relpath(p, ROOT) for p in glob.glob(
-            osp.join(ROOT, 'configs/recognition/off/**/*.py'),
-            recursive=True))
-    assert listed == on_disk
-    assert all(m['Name'] == osp.basename(m['Config'])[:-3]
-               for m in meta['Models'])

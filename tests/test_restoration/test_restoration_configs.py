@@ -103,16 +103,3 @@ def test_demo_config_trains_and_scores_the_4th_frame(tiny_vimeo, tmp_path):
     assert sum(per_clip.values()) / len(per_clip) == pytest.approx(
         scores['PSNR'])
     assert osp.exists(osp.join(cfg.work_dir, 'iter_4.pth'))
-
-
-def test_metafile_lists_every_config():
-    import yaml
-    with open(osp.join(CONFIGS, 'metafile.yml')) as f:
-        meta = yaml.safe_load(f)
-    listed = sorted(m['Config'] for m in meta['Models'])
-    on_disk = sorted(osp.relpath(p, ROOT)
-                     for p in glob.glob(osp.join(CONFIGS, '*.py')))
-    assert listed == on_disk
-    with open(osp.join(ROOT, 'model-index.yml')) as f:
-        assert 'configs/restoration/off/metafile.yml' in yaml.safe_load(
-            f)['Import']
