@@ -2,7 +2,6 @@
 """The restoration configs: the paper's settings, and the demo config
 trained and tested through MMagic's Runner on tiny real clips."""
 import glob
-import json
 import os.path as osp
 import re
 
@@ -78,7 +77,6 @@ def test_demo_config_trains_and_scores_the_4th_frame(tiny_vimeo, tmp_path):
         cfg[f'{loader}_dataloader'].persistent_workers = False
     cfg.train_dataloader.batch_size = 2
     cfg.train_dataloader.dataset.pipeline[4].gt_patch_size = 16
-    cfg.test_evaluator[0].out_file = str(tmp_path / 'per_clip.json')
     runner = Runner.from_cfg(cfg)
     runner.train()
     scores = {}
@@ -94,12 +92,4 @@ def test_demo_config_trains_and_scores_the_4th_frame(tiny_vimeo, tmp_path):
     # a zero-initialised network trained for 4 steps is still close to
     # the identity: PSNR near that of the compressed input (about 30 dB)
     assert 25 < scores['PSNR'] < 45
-    # every test clip's PSNR, averaging to the metric
-    with open(tmp_path / 'per_clip.json') as f:
-        per_clip = json.load(f)
-    assert sorted(per_clip) == sorted(
-        str(tiny_vimeo / 'sequences' / clip / 'im4.png')
-        for clip in (tiny_vimeo / 'sep_testlist.txt').read_text().split())
-    assert sum(per_clip.values()) / len(per_clip) == pytest.approx(
-        scores['PSNR'])
     assert osp.exists(osp.join(cfg.work_dir, 'iter_4.pth'))
