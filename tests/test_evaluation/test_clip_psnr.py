@@ -7,6 +7,7 @@ import pytest
 import torch
 from mmagic.evaluation.metrics import PSNR
 from mmagic.registry import METRICS
+from mmengine.registry import DefaultScope
 
 import off_plugin  # noqa: F401
 
@@ -26,7 +27,8 @@ def test_clip_psnr_writes_each_clip_and_averages_like_psnr(tmp_path):
     samples = [sample(f'clip{i}', g, p.float())
                for i, (g, p) in enumerate(zip(gt, pred))]
     out = tmp_path / 'per_clip.json'
-    metric = METRICS.build(dict(type='ClipPSNR', out_file=str(out)))
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        metric = METRICS.build(dict(type='ClipPSNR', out_file=str(out)))
     reference = PSNR()
     for m in (metric, reference):
         m.process(None, samples[:2])
