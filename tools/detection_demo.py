@@ -20,27 +20,18 @@ import glob
 import json
 import os
 import os.path as osp
-import subprocess
 import sys
 import time
 from typing import List
 
 from off_plugin.datasets.moving_objects import make_moving_objects
+from off_plugin.mim import run_mim
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = osp.join(ROOT, 'configs', 'detection', 'off')
 BASELINE = osp.join(CONFIGS, 'rfcn_r18-tiny_1xb8-5e_moving-objects.py')
 OFF = osp.join(CONFIGS, 'off-ms_rfcn_r18-tiny_1xb8-5e_moving-objects.py')
 EPOCHS = 5
-
-
-def mim(*args: str) -> None:
-    """Run a ``mim`` command of this environment; stop on failure."""
-    command = [osp.join(osp.dirname(sys.executable), 'mim'), *args]
-    print('$', ' '.join(command), flush=True)
-    if subprocess.run(command, cwd=ROOT).returncode:
-        sys.exit(f'detection_demo: `{" ".join(command)}` failed (its log is '
-                 'above).')
 
 
 def data_options(data_root: str) -> List[str]:
@@ -80,10 +71,11 @@ def train_and_test(config: str, work_dir: str, options: List[str]) -> dict:
     """``mim train`` then ``mim test`` the last checkpoint; the test
     metrics."""
     cfg_options = ['--cfg-options', *options]
-    mim('train', 'mmdet', config, '--work-dir', work_dir, *cfg_options)
-    mim('test', 'mmdet', config, '--checkpoint',
-        osp.join(work_dir, f'epoch_{EPOCHS}.pth'), '--work-dir', work_dir,
-        *cfg_options)
+    run_mim('train', 'mmdet', config, '--work-dir', work_dir, *cfg_options,
+            cwd=ROOT)
+    run_mim('test', 'mmdet', config, '--checkpoint',
+            osp.join(work_dir, f'epoch_{EPOCHS}.pth'), '--work-dir',
+            work_dir, *cfg_options, cwd=ROOT)
     # mmengine's logger writes the test metrics to <timestamp>/<timestamp>.json
     logs = sorted(glob.glob(osp.join(work_dir, '*', '*.json')),
                   key=osp.getmtime)

@@ -16,12 +16,11 @@ runner, datasets and metrics; the configs are in
 import argparse
 import os
 import os.path as osp
-import subprocess
-import sys
 import time
 
 from off_plugin.datasets.motion_videos import make_motion_videos
 from off_plugin.evaluation import load_dumped_scores, top_k_accuracy
+from off_plugin.mim import run_mim
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = osp.join(ROOT, 'configs', 'recognition', 'off')
@@ -29,25 +28,17 @@ STAGE1 = osp.join(CONFIGS, 'tsn_r18_1xb8-8seg-4e_motion-demo-rgb.py')
 STAGE2 = osp.join(CONFIGS, 'off_r18_1xb8-5of8seg-10e_motion-demo-rgb.py')
 
 
-def mim(*args: str) -> None:
-    """Run a ``mim`` command of this environment; stop on failure."""
-    command = [osp.join(osp.dirname(sys.executable), 'mim'), *args]
-    print('$', ' '.join(command), flush=True)
-    if subprocess.run(command, cwd=ROOT).returncode:
-        sys.exit(f'motion_demo: `{" ".join(command)}` failed (its log is '
-                 'above).')
-
-
 def train_and_test(config: str, work_dir: str, epochs: int,
                    *cfg_options: str) -> float:
     """Train with ``mim train``, test the last checkpoint with ``mim test
     --dump`` and return the top-1 accuracy of the dumped scores."""
     options = ['--cfg-options', *cfg_options] if cfg_options else []
-    mim('train', 'mmaction', config, '--work-dir', work_dir, *options)
+    run_mim('train', 'mmaction', config, '--work-dir', work_dir, *options,
+            cwd=ROOT)
     checkpoint = osp.join(work_dir, f'epoch_{epochs}.pth')
     dump = osp.join(work_dir, 'test_scores.pkl')
-    mim('test', 'mmaction', config, '--checkpoint', checkpoint, '--work-dir',
-        work_dir, '--dump', dump, *options)
+    run_mim('test', 'mmaction', config, '--checkpoint', checkpoint,
+            '--work-dir', work_dir, '--dump', dump, *options, cwd=ROOT)
     return top_k_accuracy(*load_dumped_scores(dump), k=1)
 
 

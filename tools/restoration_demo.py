@@ -16,7 +16,6 @@ About 6 minutes on 2 CPU cores. The configs are in
 import argparse
 import os
 import os.path as osp
-import subprocess
 import sys
 import time
 
@@ -27,6 +26,7 @@ from mmengine.fileio import load
 from off_plugin.datasets.restoration_clips import make_restoration_clips
 from off_plugin.datasets.vimeo90k import (TARGET, compress_septuplets,
                                           compressed_dir, read_clip_list)
+from off_plugin.mim import run_mim
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = osp.join(ROOT, 'configs', 'restoration', 'off')
@@ -36,15 +36,6 @@ MODELS = {
 }
 QUALITY = 40
 ITERS = 1500
-
-
-def mim(*args: str) -> None:
-    """Run a ``mim`` command of this environment; stop on failure."""
-    command = [osp.join(osp.dirname(sys.executable), 'mim'), *args]
-    print('$', ' '.join(command), flush=True)
-    if subprocess.run(command, cwd=ROOT).returncode:
-        sys.exit(f'restoration_demo: `{" ".join(command)}` failed (its log '
-                 'is above).')
 
 
 def input_psnr(root: str) -> float:
@@ -84,11 +75,12 @@ def main() -> None:
             *(f'{loader}_dataloader.dataset.data_root={args.data_root}'
               for loader in ('train', 'val', 'test'))
         ]
-        mim('train', 'mmagic', osp.join(CONFIGS, config), *options)
+        run_mim('train', 'mmagic', osp.join(CONFIGS, config), *options,
+                cwd=ROOT)
         metrics = osp.join(work_dir, 'test_metrics.json')
-        mim('test', 'mmagic', osp.join(CONFIGS, config), '--checkpoint',
-            osp.join(work_dir, f'iter_{ITERS}.pth'), '--out', metrics,
-            *options)
+        run_mim('test', 'mmagic', osp.join(CONFIGS, config), '--checkpoint',
+                osp.join(work_dir, f'iter_{ITERS}.pth'), '--out', metrics,
+                *options, cwd=ROOT)
         results[name] = load(metrics)['PSNR']
 
     clips = len(read_clip_list(osp.join(args.data_root,
