@@ -29,7 +29,7 @@ DETECTION = osp.join(
     'off-ms_rfcn_r18-tiny_1xb8-5e_moving-objects.py')
 RESTORATION = osp.join(
     osp.dirname(osp.dirname(__file__)), 'configs', 'restoration', 'off',
-    'dncnn-off3-c32_1xb16-1500iter_restoration-demo-q40.py')
+    'dncnn-off3-c32_1xb8-800iter_restoration-demo-q40.py')
 
 # Saves every rank's weights before and after training (only rank 0 writes
 # checkpoints).
@@ -143,9 +143,10 @@ def test_off_recognizer_two_cpu_processes_end_with_the_same_weights(
 
 def test_off_restorer_two_cpu_processes_end_with_the_same_weights(tmp_path):
     data = tmp_path / 'vimeo'
-    make_restoration_clips(str(data), size=(64, 48))
+    make_restoration_clips(str(data), size=(80, 64))  # >= the patch
     clips = []
-    for name, keep in (('sep_trainlist.txt', 8), ('sep_testlist.txt', 2)):
+    for name, keep in (('sep_trainlist.txt', 8), ('sep_vallist.txt', 2),
+                       ('sep_testlist.txt', 2)):
         kept = (data / name).read_text().split()[:keep]
         (data / name).write_text(''.join(c + '\n' for c in kept))
         clips += kept

@@ -2,8 +2,8 @@
 """Restore a whole video file with a DnCNN / DnCNN_OFF model and write it.
 
     python tools/restore_video.py \
-        configs/restoration/off/dncnn-off3-c32_1xb16-1500iter_restoration-demo-q40.py \
-        work_dirs/restoration_demo/dncnn-off3-c32_1xb16-1500iter_restoration-demo-q40/iter_1500.pth \
+        configs/restoration/off/dncnn-off3-c32_1xb8-800iter_restoration-demo-q40.py \
+        work_dirs/restoration_demo/dncnn-off3-c32_1xb8-800iter_restoration-demo-q40/best_PSNR_iter_*.pth \
         compressed.mp4 restored.mp4
 
 The input is anything OpenCV reads (a video file, or frames as

@@ -14,6 +14,10 @@ from .vimeo90k import NUM_FRAMES
 
 # clip -> scale that brings it near Vimeo-90K's detail level at small size
 SOURCES = {'bikes': .5, 'bigbuckbunny': .25, 'carphone_pristine': 1.}
+# held out whole: a classic video-coding test sequence (a man talking in a
+# car), unlike the training sources (street footage, an animated film)
+TEST_SOURCE = 'carphone_pristine'
+LISTS = ('sep_trainlist.txt', 'sep_vallist.txt', 'sep_testlist.txt')
 
 
 def source_video(name: str) -> str:
@@ -48,34 +52,43 @@ def read_video(path: str, scale: float) -> np.ndarray:
 
 def make_restoration_clips(root: str,
                            size: Tuple[int, int] = (128, 96),
-                           train_fraction: float = .75,
+                           val_fraction: float = .15,
                            train_crops: int = 6,
+                           val_crops: int = 2,
                            seed: int = 0) -> Dict[str, int]:
     """Write septuplets of ``size = (width, height)`` to ``root`` in the
-    Vimeo-90K layout. Every source video is cut into windows of 7
-    consecutive frames; the first ``train_fraction`` of a video gives the
-    training clips (``train_crops`` random crops a window), the rest, after
-    a gap of one window, the held-out clips (one centre crop). Returns the
-    number of clips per list."""
+    Vimeo-90K layout, cut from windows of 7 consecutive frames:
+
+    - ``sep_trainlist.txt``: the first ``1 - val_fraction`` of every other
+      source, ``train_crops`` random crops a window;
+    - ``sep_vallist.txt`` (model selection): the rest of those sources
+      after a gap of one window, ``val_crops`` random crops a window;
+    - ``sep_testlist.txt``: every window of ``TEST_SOURCE``, a source that
+      neither training nor validation sees, centre crop.
+
+    Deterministic for a seed. Returns the number of clips per list."""
     rng = np.random.default_rng(seed)
     width, height = size
-    lists = {'sep_trainlist.txt': [], 'sep_testlist.txt': []}
+    lists = {name: [] for name in LISTS}
     for vid, (name, scale) in enumerate(SOURCES.items(), 1):
         frames = read_video(source_video(name), scale)
         num, h, w = frames.shape[:3]
-        cut = int(num * train_fraction)
+        cut = int(num * (1 - val_fraction))
         windows = range(0, num - NUM_FRAMES + 1, NUM_FRAMES)
         for win, start in enumerate(windows, 1):
-            if start + NUM_FRAMES <= cut:
-                subset, crops = 'sep_trainlist.txt', [
-                    (rng.integers(0, h - height + 1),
-                     rng.integers(0, w - width + 1))
-                    for _ in range(train_crops)]
-            elif start >= cut + NUM_FRAMES:
+            if name == TEST_SOURCE:
                 subset, crops = 'sep_testlist.txt', [
                     ((h - height) // 2, (w - width) // 2)]
+            elif start + NUM_FRAMES <= cut:
+                subset, crops = 'sep_trainlist.txt', train_crops
+            elif start >= cut + NUM_FRAMES:
+                subset, crops = 'sep_vallist.txt', val_crops
             else:
                 continue
+            if isinstance(crops, int):
+                crops = [(rng.integers(0, h - height + 1),
+                          rng.integers(0, w - width + 1))
+                         for _ in range(crops)]
             for c, (y, x) in enumerate(crops, 1):
                 clip = f'{vid:05d}/{win:02d}{c:02d}'
                 out = osp.join(root, 'sequences', clip)

@@ -45,6 +45,39 @@ def test_dncnn_off_restores_from_its_neighbours():
     assert (per_frame > 0).all()  # both neighbours reach the output
 
 
+def test_kaiming_init_cfg_keeps_the_signal_that_xavier_shrinks():
+    """The demo's reason for Kaiming: features before the last layer of a
+    10-layer stack keep the input's scale with it, not with Xavier."""
+    torch.manual_seed(0)
+    x = torch.rand(4, 3, 32, 32)
+
+    def last_features(model):
+        return model.body[:-1](x).square().mean().sqrt().item()
+
+    xavier = DnCNN(mid_channels=32, num_layers=10, zero_init_residual=True)
+    kaiming = DnCNN(mid_channels=32, num_layers=10, zero_init_residual=True,
+                    init_cfg=dict(type='Kaiming', layer='Conv2d'))
+    xavier.init_weights()
+    kaiming.init_weights()
+    scale = x.square().mean().sqrt().item()
+    assert last_features(xavier) < scale / 20
+    assert last_features(kaiming) > scale / 3
+    assert torch.equal(kaiming(x), x)  # still the identity at the start
+
+
+def test_pretrained_init_is_not_zeroed(tmp_path):
+    torch.manual_seed(0)
+    trained = DnCNN(mid_channels=8, num_layers=3)
+    trained.init_weights()
+    torch.save(trained.state_dict(), tmp_path / 'dncnn.pth')
+    model = DnCNN(mid_channels=8, num_layers=3, zero_init_residual=True,
+                  init_cfg=dict(type='Pretrained',
+                                checkpoint=str(tmp_path / 'dncnn.pth')))
+    model.init_weights()
+    x = torch.rand(1, 3, 8, 8)
+    assert torch.equal(model(x), trained(x))
+
+
 def test_xavier_uniform_initialisation():
     torch.manual_seed(0)
     model = DnCNN()

@@ -2,6 +2,7 @@
 """The restoration configs: the paper's settings, and the demo config
 trained and tested through MMagic's Runner on tiny real clips."""
 import glob
+import json
 import os.path as osp
 import re
 
@@ -63,22 +64,42 @@ def test_paper_settings(path):
     assert out.shape == (1, 3, 32, 48) and torch.isfinite(out).all()
 
 
-def test_demo_config_trains_and_scores_the_4th_frame(tiny_vimeo, tmp_path):
+def test_demo_config_selects_on_validation_and_tests_apart(
+        tiny_vimeo, tmp_path):
+    """The demo's protocol through MMagic's Runner: all-targets training,
+    validation on sep_vallist.txt logged per iteration with the best
+    checkpoint kept, the test on sep_testlist.txt with per-clip PSNR."""
     cfg = Config.fromfile(osp.join(
-        CONFIGS, 'dncnn-off3-c32_1xb16-1500iter_restoration-demo-q40.py'))
+        CONFIGS, 'dncnn-off3-c32_1xb8-800iter_restoration-demo-q40.py'))
+    assert cfg.train_dataloader.dataset.all_targets
+    assert cfg.val_dataloader.dataset.ann_file == 'sep_vallist.txt'
+    assert cfg.test_dataloader.dataset.ann_file == 'sep_testlist.txt'
     cfg.work_dir = str(tmp_path / 'work')
     cfg.train_cfg.max_iters = 4
-    cfg.train_cfg.val_interval = 4
+    cfg.train_cfg.val_interval = 2
     cfg.param_scheduler = []
-    cfg.default_hooks.checkpoint.interval = 4
+    cfg.default_hooks.checkpoint.interval = 2
     for loader in ('train', 'val', 'test'):
         cfg[f'{loader}_dataloader'].dataset.data_root = str(tiny_vimeo)
         cfg[f'{loader}_dataloader'].num_workers = 0
         cfg[f'{loader}_dataloader'].persistent_workers = False
     cfg.train_dataloader.batch_size = 2
     cfg.train_dataloader.dataset.pipeline[4].gt_patch_size = 16
+    cfg.test_evaluator[0].out_file = str(tmp_path / 'per_clip.json')
     runner = Runner.from_cfg(cfg)
+    assert len(runner.train_dataloader.dataset) == 4 * 5  # 5 targets
     runner.train()
+    # validation scores at their iterations; the best one's checkpoint
+    scalars, = glob.glob(osp.join(cfg.work_dir, '*', 'vis_data',
+                                  'scalars.json'))
+    with open(scalars) as f:
+        val = {r['step']: r['PSNR'] for r in map(json.loads, f)
+               if 'PSNR' in r}
+    assert sorted(val) == [2, 4]
+    best = max(val, key=val.get)
+    assert osp.exists(osp.join(cfg.work_dir,
+                               f'best_PSNR_iter_{best}.pth'))
+    assert osp.exists(osp.join(cfg.work_dir, 'iter_2.pth'))  # all kept
     scores = {}
 
     class KeepMetrics(Hook):  # MMagic's MultiTestLoop returns None
@@ -92,4 +113,11 @@ def test_demo_config_trains_and_scores_the_4th_frame(tiny_vimeo, tmp_path):
     # a zero-initialised network trained for 4 steps is still close to
     # the identity: PSNR near that of the compressed input (about 30 dB)
     assert 25 < scores['PSNR'] < 45
-    assert osp.exists(osp.join(cfg.work_dir, 'iter_4.pth'))
+    # every test clip's PSNR, averaging to the metric
+    with open(tmp_path / 'per_clip.json') as f:
+        per_clip = json.load(f)
+    assert sorted(per_clip) == sorted(
+        str(tiny_vimeo / 'sequences' / clip / 'im4.png')
+        for clip in (tiny_vimeo / 'sep_testlist.txt').read_text().split())
+    assert sum(per_clip.values()) / len(per_clip) == pytest.approx(
+        scores['PSNR'])

@@ -10,7 +10,9 @@ from mmagic.evaluation.metrics.psnr import psnr
 import off_plugin  # noqa: F401
 from off_plugin.datasets import CheckFrames, Vimeo90KSeptupletDataset
 from off_plugin.datasets.jpeg2000 import jpeg2000_roundtrip
-from off_plugin.datasets.restoration_clips import read_video, source_video
+from off_plugin.datasets.restoration_clips import (SOURCES, TEST_SOURCE,
+                                                   make_restoration_clips,
+                                                   read_video, source_video)
 from off_plugin.datasets.vimeo90k import compress_clip
 
 
@@ -69,6 +71,33 @@ def test_all_targets_takes_every_window_inside_the_septuplet(tiny_vimeo):
             assert item['gt_path'] == str(tiny_vimeo / 'sequences' / clip /
                                           f'im{target}.png')
             assert item['key'] == f'{clip}/im{target}'
+
+
+def test_embedded_lists_keep_validation_and_test_apart(tmp_path):
+    """Test clips come only from the held-out source; validation clips from
+    the training sources, after a gap of a window; no clip in two lists."""
+    counts = make_restoration_clips(str(tmp_path), size=(32, 24))
+    lists = {name: (tmp_path / name).read_text().split() for name in counts}
+    assert all(lists.values())
+    test_video = f'{list(SOURCES).index(TEST_SOURCE) + 1:05d}'
+    assert {c.split('/')[0] for c in lists['sep_testlist.txt']} == {
+        test_video}
+    for name in ('sep_trainlist.txt', 'sep_vallist.txt'):
+        assert test_video not in {c.split('/')[0] for c in lists[name]}
+    # clips are <video>/<window><crop>: validation windows come later
+    window = {}
+    for name in ('sep_trainlist.txt', 'sep_vallist.txt'):
+        for clip in lists[name]:
+            video, rest = clip.split('/')
+            window.setdefault((video, name), set()).add(int(rest[:2]))
+    for video in {v for v, _ in window}:
+        assert min(window[video, 'sep_vallist.txt']) >= \
+            max(window[video, 'sep_trainlist.txt']) + 2
+    # the same for the same seed
+    again = tmp_path / 'again'
+    assert make_restoration_clips(str(again), size=(32, 24)) == counts
+    assert (again / 'sep_vallist.txt').read_text() == \
+        (tmp_path / 'sep_vallist.txt').read_text()
 
 
 def test_all_targets_is_refused_for_testing(tiny_vimeo):
