@@ -1,11 +1,13 @@
 # Copyright (c) off_plugin authors. All rights reserved.
 import os
+import os.path as osp
 import shutil
 
 import cv2
 import numpy as np
 import pytest
 from mmagic.evaluation.metrics.psnr import psnr
+from mmengine.config import Config
 
 import off_plugin  # noqa: F401
 from off_plugin.datasets import CheckFrames, Vimeo90KSeptupletDataset
@@ -154,15 +156,19 @@ def test_check_frames_names_the_odd_file():
 
 
 # Motion-consistent augmentation for small-data training: MMagic's own
-# transforms, one random draw per sample for all its frames and the target.
-CONSISTENT_AUGMENTATION = [
-    dict(type='Flip', keys=['img', 'gt'], flip_ratio=0.5,
-         direction='horizontal'),
-    dict(type='Flip', keys=['img', 'gt'], flip_ratio=0.5,
-         direction='vertical'),
-    dict(type='RandomTransposeHW', keys=['img', 'gt'], transpose_ratio=0.5),
-    dict(type='TemporalReverse', keys=['img'], reverse_ratio=0.5),
-]
+# transforms, one random draw per sample for all its frames and the target;
+# tested as the demo config uses them.
+DEMO_CONFIG = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',
+    'restoration', 'off', 'dncnn-c32l10_1xb8-800iter_restoration-demo-q40.py')
+AUGMENTATION = ('Flip', 'RandomTransposeHW', 'TemporalReverse')
+
+
+def demo_augmentation():
+    steps = [t for t in Config.fromfile(DEMO_CONFIG).train_pipeline
+             if t['type'] in AUGMENTATION]
+    assert len(steps) == 4  # h and v flips, transpose, temporal reversal
+    return steps
 
 
 def dihedral(img):
@@ -181,7 +187,7 @@ def test_augmentation_moves_every_frame_of_a_sample_alike(tiny_vimeo):
         TRANSFORMS.build(t) for t in (
             dict(type='LoadImageFromFile', key='img', channel_order='rgb'),
             dict(type='LoadImageFromFile', key='gt', channel_order='rgb'),
-            *CONSISTENT_AUGMENTATION)
+            *demo_augmentation())
     ])
     data = Vimeo90KSeptupletDataset(
         ann_file='sep_trainlist.txt', data_root=str(tiny_vimeo), quality=40,
