@@ -1,5 +1,5 @@
 # Copyright (c) off_plugin authors. All rights reserved.
-from typing import Optional, Sequence, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -114,28 +114,65 @@ class OFFUnit(BaseModule):
     def forward(self,
                 feats: Union[torch.Tensor, Sequence[torch.Tensor]],
                 lower: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """(N, T, C_in, H, W) [+ (N, T-1, C_l, H, W)] -> (N, T-1, C_out, H, W)."""
+        """(N, T, C_in, H, W) [+ lower (N, T-1, C_l, H, W)] ->
+        (N, T-1, C_out, H, W): ``concat`` of :meth:`gradients` and lower."""
         if not isinstance(feats, torch.Tensor):
             feats = torch.stack(tuple(feats), dim=1)
-        self._check_inputs(feats, lower)
+        self._check_feats(feats)
+        self._check_lower(feats, lower)
+        grads = self.gradients(feats)
+        outs = []
+        if self.spatial:
+            spatial = [grads[k] for k in self.spatial_names]
+            outs.append(
+                self.spatial_dropout(
+                    torch.cat(spatial, dim=2) if len(spatial) > 1 else
+                    spatial[0]))
+        if self.temporal:
+            outs.append(grads['F_t'])
+        if lower is not None:
+            outs.append(lower)
+        return torch.cat(outs, dim=2)
+
+    @property
+    def spatial_names(self) -> Tuple[str, ...]:
+        """Names of the spatial gradients the unit computes."""
+        if not self.spatial:
+            return ()
+        return ('F_x', 'F_y') if self.num_kernels == 2 else ('F_xy', )
+
+    def gradients(
+        self, feats: Union[torch.Tensor, Sequence[torch.Tensor]]
+    ) -> Dict[str, torch.Tensor]:
+        """The unit's gradients for every adjacent pair ``(t, t+1)``.
+
+        ``feats`` (N, T, C_in, H, W) or T maps (N, C_in, H, W) -> a dict of
+        (N, T-1, C, H, W) tensors, C the reduced channels: ``F_x`` and
+        ``F_y`` (``'sobel'``) or ``F_xy`` (``'combined'``) of ``f_t`` when
+        ``spatial`` (before the spatial dropout), ``F_t = f_{t+1} - f_t``
+        when ``temporal``. ``forward`` concatenates these.
+        """
+        if not isinstance(feats, torch.Tensor):
+            feats = torch.stack(tuple(feats), dim=1)
+        self._check_feats(feats)
         n, t = feats.shape[:2]
         reduced = None
         if self.reduce is not None:
             reduced = self.reduce(feats.flatten(0, 1)).unflatten(0, (n, t))
-        outs = []
+        grads = {}
         if self.spatial:
             # Spatial gradients of the earlier segment of every pair.
             if self.spatial_reduce is None:
                 earlier = reduced[:, :-1].flatten(0, 1)
             else:
                 earlier = self.spatial_reduce(feats[:, :-1].flatten(0, 1))
-            outs.append(
-                self.spatial_dropout(self.spatial_gradients(earlier)))
+            spatial = self.spatial_gradients(earlier).unflatten(
+                0, (n, t - 1)).unflatten(2, (self.num_kernels, -1))
+            for i, name in enumerate(self.spatial_names):
+                grads[name] = spatial[:, :, i]
         if self.temporal:
-            outs.append((reduced[:, 1:] - reduced[:, :-1]).flatten(0, 1))
-        if lower is not None:
-            outs.append(lower.flatten(0, 1))
-        return torch.cat(outs, dim=1).unflatten(0, (n, t - 1))
+            grads['F_t'] = reduced[:, 1:] - reduced[:, :-1]
+        return grads
 
     def spatial_gradients(self, x: torch.Tensor) -> torch.Tensor:
         """(B, C, H, W) -> (B, k*C, H, W), ordered [kernel 0 of all channels,
@@ -145,8 +182,7 @@ class OFFUnit(BaseModule):
         return grads.unflatten(1, (channels, self.num_kernels)).transpose(
             1, 2).flatten(1, 2)
 
-    def _check_inputs(self, feats: torch.Tensor,
-                      lower: Optional[torch.Tensor]) -> None:
+    def _check_feats(self, feats: torch.Tensor) -> None:
         if feats.dim() != 5 or feats.shape[1] < 2:
             raise ValueError(
                 'OFFUnit expects features of shape (N, T, C, H, W) with '
@@ -157,6 +193,9 @@ class OFFUnit(BaseModule):
                 f'OFFUnit was built with in_channels={self.in_channels} but '
                 f'the features have {feats.shape[2]} channels; set '
                 f'in_channels={feats.shape[2]} in its config.')
+
+    def _check_lower(self, feats: torch.Tensor,
+                     lower: Optional[torch.Tensor]) -> None:
         if (lower is None) != (self.lower_channels == 0):
             raise ValueError(
                 f'OFFUnit was built with lower_channels={self.lower_channels}'
