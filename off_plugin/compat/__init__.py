@@ -15,12 +15,14 @@ from .mmaction import (MissingDRN, fill_mmaction_drn_hole,
 from .mmagic import silence_albumentations_update_check
 from .mmdet import repr_of_pack_track_inputs
 from .mmengine import (allow_mmengine_checkpoints, history_buffer_method,
+                       load_url_checkpoints_weights_only,
                        mmengine_checkpoint_types, run_distributed_on_cpu)
 
 
 __all__ = [
     'MissingDRN', 'allow_mmengine_checkpoints', 'apply_all',
     'fill_mmaction_drn_hole', 'history_buffer_method',
+    'load_url_checkpoints_weights_only',
     'mmengine_checkpoint_types', 'name_files_in_decoding_errors',
     'repr_of_pack_track_inputs', 'run_distributed_on_cpu',
     'silence_albumentations_update_check'
@@ -32,6 +34,7 @@ def apply_all() -> None:
     silence_albumentations_update_check()
     fill_mmaction_drn_hole()
     allow_mmengine_checkpoints()
+    load_url_checkpoints_weights_only()
     name_files_in_decoding_errors()
     run_distributed_on_cpu()
     repr_of_pack_track_inputs()

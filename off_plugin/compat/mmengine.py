@@ -1,6 +1,7 @@
 # Copyright (c) off_plugin authors. All rights reserved.
 """Fixes for mmengine 0.10.7."""
 import collections
+import os.path as osp
 import pickle
 from types import FunctionType
 
@@ -43,6 +44,20 @@ def mmengine_checkpoint_types() -> list:
     ]
 
 
+def refused_checkpoint(filename: str,
+                       err: pickle.UnpicklingError) -> pickle.UnpicklingError:
+    """The error for a checkpoint that ``weights_only`` refused, naming the
+    file and the way out."""
+    return pickle.UnpicklingError(
+        f'Refused to load the checkpoint {filename}: it holds a pickled '
+        'Python object that is neither a tensor, a plain container nor a '
+        'type that mmengine writes, and unpickling it could run arbitrary '
+        'code. Use checkpoints saved by mmengine or '
+        'torch.save(model.state_dict()); if you trust this file, allow its '
+        'type with torch.serialization.add_safe_globals([...]) before '
+        f'loading. torch said: {err}')
+
+
 def allow_mmengine_checkpoints() -> None:
     """Let ``resume=True`` and ``load_from`` read mmengine checkpoints on
     torch >= 2.6 without turning off ``weights_only``.
@@ -70,18 +85,44 @@ def allow_mmengine_checkpoints() -> None:
         try:
             return load_from_local(filename, map_location)
         except pickle.UnpicklingError as err:
-            raise pickle.UnpicklingError(
-                f'Refused to load the checkpoint {filename}: it holds a '
-                'pickled Python object that is neither a tensor, a plain '
-                'container nor a type that mmengine writes, and unpickling '
-                'it could run arbitrary code. Use checkpoints saved by '
-                'mmengine or torch.save(model.state_dict()); if you trust '
-                'this file, allow its type with '
-                'torch.serialization.add_safe_globals([...]) before loading. '
-                f'torch said: {err}') from err
+            raise refused_checkpoint(filename, err) from err
 
     load_local_checkpoint.names_refused_file = True
     CheckpointLoader.register_scheme('', load_local_checkpoint, force=True)
+
+
+def load_url_checkpoints_weights_only() -> None:
+    """Load checkpoints given as URLs (``load_from``, ``pretrained``,
+    ``feature_checkpoint``, ``torchvision://``) with ``weights_only`` on,
+    as local files are.
+
+    Upstream bug: mmengine 0.10.7's ``load_from_http`` downloads through
+    ``torch.hub.load_state_dict_from_url``, whose ``weights_only`` defaults
+    to False, so a downloaded checkpoint may run arbitrary code while it is
+    unpickled; local files get torch's safe default. Here the same function
+    is called with ``weights_only=True``: the download, the cache
+    (``$TORCH_HOME/hub/checkpoints``), the hash check of ``-<sha256
+    prefix>.pth`` names and rank 0 downloading first in distributed runs are
+    unchanged. A refused file is named with the URL and the cache path.
+
+    Delete when: mmengine loads URL checkpoints with ``weights_only=True``.
+    """
+    from mmengine.runner import checkpoint
+    if getattr(checkpoint.load_url, 'weights_only', False):
+        return
+
+    def load_url(url, model_dir=None, map_location=None, progress=True):
+        try:
+            return torch.hub.load_state_dict_from_url(
+                url, model_dir=model_dir, map_location=map_location,
+                progress=progress, weights_only=True)
+        except pickle.UnpicklingError as err:
+            cache = model_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
+            raise refused_checkpoint(
+                f'{url} (cached in {cache})', err) from err
+
+    load_url.weights_only = True
+    checkpoint.load_url = load_url
 
 
 def run_distributed_on_cpu() -> None:
