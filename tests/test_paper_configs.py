@@ -21,8 +21,11 @@ from off_plugin.datasets.motion_videos import render_clip, write_video
 from off_plugin.datasets.optical_flow import extract_video_flow
 
 ROOT = osp.dirname(osp.dirname(__file__))
+# the paper's BN-Inception configs (not the Caffe ports or the R50 ones)
 CONFIGS = sorted(
-    glob.glob(osp.join(ROOT, 'configs/recognition/off/*/*-split[123]-*.py')))
+    glob.glob(
+        osp.join(ROOT,
+                 'configs/recognition/off/*/*_bninception_*-split[123]-*.py')))
 NAMES = [osp.basename(c)[:-3] for c in CONFIGS]
 SPLIT1_UCF = [c for c in CONFIGS if 'ucf101-split1' in c]
 CHANNELS = {'rgb': 3, 'flow': 10, 'rgbdiff': 15}
