@@ -42,7 +42,15 @@ setup(
     keywords='computer vision, video, optical flow guided feature, '
     'action recognition, video object detection, artifact removal',
     packages=find_packages(exclude=('configs', 'tools', 'tests')),
-    include_package_data=True,
+    # `mim` reads configs, tools and the model index from <package>/.mim:
+    # links in the checkout, copies in a wheel.
+    package_data={
+        'off_plugin': [
+            '.mim/model-index.yml', '.mim/configs/**/*.py',
+            '.mim/configs/**/*.yml', '.mim/configs/**/*.md',
+            '.mim/tools/*.py', '.mim/tools/*.sh'
+        ]
+    },
     python_requires='>=3.9',
     classifiers=[
         'Development Status :: 3 - Alpha',

@@ -91,9 +91,17 @@ step "make opencv-contrib-python own the cv2 package" \
   "check access to the package index."
 pip_c --force-reinstall --no-deps opencv-contrib-python
 
+# Editable install the way `mim` can find it (as `setup.py develop` did): the
+# metadata (off_plugin.egg-info) and a .pth entry stay in the checkout, so
+# `mim search/download/train` read the package's .mim/ (links to configs/,
+# tools/, model-index.yml) from here. pip's own editable install (PEP 660)
+# records the package under site-packages, where `mim` then looks in vain.
 step "install off_plugin in editable mode" \
-  "the message above comes from setup.py."
-pip_c --no-deps --no-build-isolation -e "$ROOT"
+  "the message above comes from setup.py; check that $ROOT is writable."
+"$VENV/bin/python" -m pip uninstall --yes --quiet off_plugin 2>/dev/null || true
+(cd "$ROOT" && "$VENV/bin/python" setup.py --quiet egg_info)
+SITE=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+echo "$ROOT" > "$SITE/off_plugin.pth"
 
 step "check that the stack imports" \
   "the traceback above names the module that failed; compare the installed versions ('$VENV/bin/pip list') with requirements/constraints.txt."
