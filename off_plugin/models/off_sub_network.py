@@ -15,22 +15,31 @@ class Bottleneck(BaseModule):
     """Residual bottleneck 1x1 -> 3x3 -> 1x1 without normalization (the OFF
     sub-network has no BatchNorm), optionally with a squeeze-and-excitation
     block (Hu et al.) on the residual branch, as the detection network of
-    Sec. 6 uses. (B, C_in, H, W) -> (B, C_out, H, W)."""
+    Sec. 6 uses. (B, C_in, H, W) -> (B, C_out, H, W).
+
+    ``expand_kernel`` (kernel of the last, expanding convolution, 1 in the
+    paper) and ``out_relu`` (ReLU after the residual sum) exist to rebuild
+    the authors' Caffe network, whose 14-level second block expands with a
+    3x3 convolution and whose 7-level block has no ReLU after the sum.
+    """
 
     def __init__(self,
                  in_channels: int,
                  mid_channels: int,
                  out_channels: int,
-                 se_ratio: Optional[int] = None) -> None:
+                 se_ratio: Optional[int] = None,
+                 expand_kernel: int = 1,
+                 out_relu: bool = True) -> None:
         super().__init__()
         self.conv1 = ConvModule(in_channels, mid_channels, 1)
         self.conv2 = ConvModule(mid_channels, mid_channels, 3, padding=1)
-        self.conv3 = ConvModule(mid_channels, out_channels, 1, act_cfg=None)
+        self.conv3 = ConvModule(mid_channels, out_channels, expand_kernel,
+                                padding=expand_kernel // 2, act_cfg=None)
         self.se = SELayer(out_channels, se_ratio) if se_ratio else \
             nn.Identity()
         self.shortcut = nn.Identity() if in_channels == out_channels else \
             ConvModule(in_channels, out_channels, 1, act_cfg=None)
-        self.relu = nn.ReLU(inplace=True)
+        self.relu = nn.ReLU(inplace=True) if out_relu else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.relu(
@@ -63,6 +72,11 @@ class OFFLevel(BaseModule):
             earlier segment of each pair, no gradients.
         se_ratio (int, optional): Squeeze ratio of an SE block in every
             bottleneck; None for none (action recognition).
+        expand_kernels (Sequence[int], optional): Kernel size of every
+            bottleneck's last (expanding) convolution; None for 1 each (the
+            paper). The authors' 14-level: ``(1, 3)``.
+        out_relu (bool): ReLU after the last bottleneck's residual sum.
+            Defaults to True; the authors' 7-level has none (False).
     """
 
     def __init__(self,
@@ -75,8 +89,15 @@ class OFFLevel(BaseModule):
                  stem_stride: int = 1,
                  unit_per_map: bool = False,
                  off_unit: Optional[dict] = None,
-                 se_ratio: Optional[int] = None) -> None:
+                 se_ratio: Optional[int] = None,
+                 expand_kernels: Optional[Sequence[int]] = None,
+                 out_relu: bool = True) -> None:
         super().__init__()
+        expand_kernels = tuple(expand_kernels or (1, ) * num_blocks)
+        if len(expand_kernels) != num_blocks:
+            raise ValueError(
+                f'OFFLevel: expand_kernels={expand_kernels} needs one kernel '
+                f'size per bottleneck (num_blocks={num_blocks}).')
         groups = [[c] for c in in_channels] if unit_per_map else \
             [list(in_channels)]
         self.unit_per_map = unit_per_map
@@ -96,8 +117,10 @@ class OFFLevel(BaseModule):
             padding=stem_kernel // 2)
         self.blocks = nn.Sequential(*[
             Bottleneck(stem_channels if i == 0 else out_channels,
-                       stem_channels, out_channels, se_ratio)
-            for i in range(num_blocks)
+                       stem_channels, out_channels, se_ratio,
+                       expand_kernel=kernel,
+                       out_relu=out_relu or i < num_blocks - 1)
+            for i, kernel in enumerate(expand_kernels)
         ])
         self.out_channels = out_channels
 
@@ -151,7 +174,8 @@ class OFFSubNetwork(BaseModule):
         levels (Sequence[dict]): Per level, fine to coarse: ``in_indices``
             (which backbone maps feed it) and the arguments of
             :class:`OFFLevel` (``stem_channels``, ``out_channels``,
-            ``num_blocks``, ``stem_kernel``, ``stem_stride``).
+            ``num_blocks``, ``stem_kernel``, ``stem_stride``; for the
+            authors' Caffe network also ``expand_kernels``, ``out_relu``).
         off_unit (dict, optional): Arguments shared by all OFF units (
             ``reduce_channels``, ``kernel``, ``spatial``, ``temporal``,
             ``spatial_channels``, ``spatial_dropout``). None: the hypercolumn

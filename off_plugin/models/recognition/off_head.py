@@ -3,6 +3,7 @@ from typing import Dict, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmaction.models.heads import BaseHead
 from mmaction.registry import MODELS
 from mmaction.utils import SampleList
@@ -28,6 +29,10 @@ class OFFHead(BaseHead):
             level's loss. Defaults to 1 for all (the authors' code).
         init_std (float): Std of the classifiers' initial weights. Defaults
             to 0.001 (the authors' code).
+        max_pool_levels (Sequence[int]): Levels whose map passes a 3x3
+            stride-2 max pooling (rounding up, as Caffe) before the average
+            pooling. Defaults to () (the paper); the authors' code pools so
+            on the 28-level head: ``(0, )``.
         kwargs: ``BaseHead`` arguments (``loss_cls``, ``topk``,
             ``average_clips``, ...).
     """
@@ -38,6 +43,7 @@ class OFFHead(BaseHead):
                  dropout_ratio: float = 0.5,
                  level_loss_weights: Optional[Sequence[float]] = None,
                  init_std: float = 0.001,
+                 max_pool_levels: Sequence[int] = (),
                  **kwargs) -> None:
         off_sub_network = MODELS.build(off_sub_network)
         super().__init__(num_classes, off_sub_network.out_channels[-1],
@@ -56,6 +62,11 @@ class OFFHead(BaseHead):
             nn.Linear(channels, num_classes)
             for channels in off_sub_network.out_channels)
         self.init_std = init_std
+        self.max_pool_levels = tuple(max_pool_levels)
+        if not set(self.max_pool_levels) <= set(range(num_levels)):
+            raise ValueError(
+                f'OFFHead: max_pool_levels={self.max_pool_levels} names '
+                f'levels outside 0..{num_levels - 1}.')
 
     def init_weights(self) -> None:
         super().init_weights()
@@ -67,7 +78,12 @@ class OFFHead(BaseHead):
                 **kwargs) -> List[torch.Tensor]:
         """Backbone maps -> per level (N, num_classes)."""
         scores = []
-        for level, fc in zip(self.off_sub_network(feats, num_segs), self.fcs):
+        levels = self.off_sub_network(feats, num_segs)
+        for i, (level, fc) in enumerate(zip(levels, self.fcs)):
+            if i in self.max_pool_levels:  # (N, T-1, C, H, W), H and W halved
+                level = F.max_pool2d(
+                    level.flatten(0, 1), 3, 2,
+                    ceil_mode=True).unflatten(0, level.shape[:2])
             pooled = level.mean(dim=(-2, -1))  # (N, T-1, C)
             scores.append(fc(self.dropout(pooled)).mean(dim=1))
         return scores
