@@ -1,0 +1,30 @@
+# Stage 2, optical-flow stream: the authors' Caffe OFF(Flow) network (github
+# kevin-ssy/Optical-Flow-Guided-Feature, models/ucf101/flow_off/1), rebuilt
+# layer for layer for their converted reference model: the structure of
+# off_bninception-caffe_4xb32-7of25seg-20kiter_ucf101-split1-rgb.py with
+# temporal-only OFF units (1x1 conv to 128 + ReLU, difference of adjacent
+# segments). Input as the base config and their deploy_tpl.prototxt: 5 flow
+# fields x, y interleaved, minus 128, no scaling.
+_base_ = ['./off_bninception_4xb32-7of25seg-20kiter_ucf101-split1-flow.py']
+
+stage1_checkpoint = ('checkpoints/tsn_bninception-caffe_8xb32-5x1x3-20kiter'
+                     '_ucf101-split1-flow.pth')
+caffe_levels = [
+    dict(in_indices=(0, 1), stem_channels=64, out_channels=256,
+         num_blocks=3, stem_kernel=7, stem_stride=2),
+    dict(in_indices=(2, 3, 4, 5, 6), stem_channels=128, out_channels=512,
+         num_blocks=2, stem_kernel=5, stem_stride=2, expand_kernels=(1, 3)),
+    dict(in_indices=(7, 8), stem_channels=256, out_channels=1024,
+         num_blocks=1, stem_kernel=3, stem_stride=1, out_relu=False),
+]
+
+model = dict(
+    backbone=dict(pretrained=None),
+    feature_checkpoint=stage1_checkpoint,
+    off_head=dict(
+        dropout_ratio=0.8,
+        max_pool_levels=(0, ),
+        off_sub_network=dict(
+            unit_per_map=True,
+            off_unit=dict(_delete_=True, reduce_channels=128, spatial=False),
+            levels=caffe_levels)))
