@@ -209,7 +209,7 @@ def visualize(config: str,
     if not units or not total_segments:
         raise ValueError(
             f'{config}: not an OFF model config: its model '
-            f'({cfg.model.get("type")}) has no OFFUnit and test_cfg.'
+            f'({cfg.model.get("type")}) has no OFFUnit or no test_cfg.'
             'num_segments; pass the config of an OFF recognizer.')
     num = num_segments or min(total_segments, MAX_SEGMENTS)
     if not 2 <= num <= total_segments:
