@@ -1,0 +1,58 @@
+# Copyright (c) off_plugin authors. All rights reserved.
+"""Turn a training checkpoint into a file to publish: only the weights and
+the meta information stay (no optimizer state, message hub, scheduler
+states), and the name ends with the date and the first 8 hex digits of the
+file's sha256, as OpenMMLab names released checkpoints
+(``<name>_<YYYYMMDD>-<sha256[:8]>.pth``) and torch.hub's ``check_hash``
+verifies them.
+
+    python tools/publish_model.py work_dirs/off_.../iter_20000.pth \\
+        off_tsn-r50_4xb32-7of25seg-20kiter_ucf101-split1-rgb.pth
+"""
+import argparse
+import datetime
+import hashlib
+import os
+import os.path as osp
+
+import torch
+
+import off_plugin  # noqa: F401  (mmengine checkpoints load weights-only)
+
+KEEP = ('meta', 'state_dict')
+
+
+def publish(checkpoint: str, out_file: str) -> str:
+    """Write the published copy of ``checkpoint`` next to ``out_file``;
+    return its path."""
+    if not out_file.endswith('.pth'):
+        raise ValueError(f'{out_file}: the output file name must end with '
+                         '.pth (e.g. <config name>.pth).')
+    ckpt = torch.load(checkpoint, map_location='cpu')
+    if 'state_dict' not in ckpt:
+        raise ValueError(
+            f'{checkpoint} has no state_dict entry (keys: {sorted(ckpt)}); '
+            'give a checkpoint written by the runner.')
+    published = {k: ckpt[k] for k in KEEP if k in ckpt}
+    tmp = f'{out_file}.tmp'
+    torch.save(published, tmp)
+    with open(tmp, 'rb') as f:
+        sha = hashlib.sha256(f.read()).hexdigest()
+    date = datetime.date.today().strftime('%Y%m%d')
+    final = f'{out_file[:-4]}_{date}-{sha[:8]}.pth'
+    os.replace(tmp, final)
+    return final
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('in_file', help='checkpoint written by training')
+    parser.add_argument('out_file', help='output name, e.g. <config>.pth')
+    args = parser.parse_args()
+    final = publish(args.in_file, args.out_file)
+    size = osp.getsize(final) / 2**20
+    print(f'{final} ({size:.1f} MiB): {", ".join(KEEP)} kept')
+
+
+if __name__ == '__main__':
+    main()
