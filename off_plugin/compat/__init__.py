@@ -10,27 +10,37 @@ One module per host: every fix names the upstream bug it covers and when it
 can be deleted. Fixes that need no code are pins in
 ``requirements/constraints.txt``.
 """
-from .mmaction import (MissingDRN, fill_mmaction_drn_hole,
+from .upstream_warnings import (UPSTREAM_WARNINGS, pythonwarnings,
+                                silence_upstream_warnings)
+
+# First, before the modules below import the hosts (and through them
+# diffusers and timm).
+silence_upstream_warnings()
+
+from .mmaction import (MissingDRN, fill_mmaction_drn_hole,  # noqa: E402
                        name_files_in_decoding_errors)
-from .mmagic import silence_albumentations_update_check
-from .mmdet import repr_of_pack_track_inputs
-from .mmengine import (allow_mmengine_checkpoints, history_buffer_method,
+from .mmagic import silence_albumentations_update_check  # noqa: E402
+from .mmdet import repr_of_pack_track_inputs  # noqa: E402
+from .mmengine import (allow_mmengine_checkpoints,  # noqa: E402
+                       history_buffer_method,
                        load_url_checkpoints_weights_only,
                        mmengine_checkpoint_types, run_distributed_on_cpu)
 
 
 __all__ = [
-    'MissingDRN', 'allow_mmengine_checkpoints', 'apply_all',
+    'MissingDRN', 'UPSTREAM_WARNINGS', 'allow_mmengine_checkpoints',
+    'apply_all',
     'fill_mmaction_drn_hole', 'history_buffer_method',
     'load_url_checkpoints_weights_only',
     'mmengine_checkpoint_types', 'name_files_in_decoding_errors',
-    'repr_of_pack_track_inputs', 'run_distributed_on_cpu',
-    'silence_albumentations_update_check'
+    'pythonwarnings', 'repr_of_pack_track_inputs', 'run_distributed_on_cpu',
+    'silence_albumentations_update_check', 'silence_upstream_warnings'
 ]
 
 
 def apply_all() -> None:
     """Apply every fix; safe to call more than once."""
+    silence_upstream_warnings()
     silence_albumentations_update_check()
     fill_mmaction_drn_hole()
     allow_mmengine_checkpoints()
