@@ -113,6 +113,23 @@ def test_test_score_is_weighted_sum_of_tsn_and_last_off_level():
         assert torch.allclose(sample.pred_score, score, atol=1e-5)
 
 
+def test_per_level_off_weights_sum_every_level():
+    model = build(test_cfg=dict(num_segments=4, rgb_weight=1.,
+                                off_weight=(0.5, 0., 2.)))
+    model.eval()
+    inputs = torch.randn(2, 4, 3, 32, 32)
+    with torch.no_grad():
+        out = model.predict(inputs, samples([0, 1]))
+        tsn, levels = model._forward(inputs)
+    assert len(levels) == 3
+    expected = tsn + 0.5 * levels[0] + 2. * levels[2]
+    for sample, score in zip(out, expected):
+        assert torch.allclose(sample.pred_score, score, atol=1e-5)
+    model.test_cfg['off_weight'] = (1., 2.)
+    with pytest.raises(ValueError, match='2 entries for 3 OFF levels'):
+        model.predict(inputs, samples([0, 1]))
+
+
 def test_multi_crop_testing_pairs_frames_within_one_crop_and_video():
     """With 2 videos x 3 crops x 4 segments the prediction of each video
     must equal the mean over its crops of the score of each crop alone."""
@@ -163,8 +180,8 @@ def test_stage1_checkpoint_is_loaded_and_other_models_refused(tmp_path):
         build(feature_checkpoint=str(tmp_path / 'other.pth'))
 
 
-@pytest.mark.parametrize('off_unit,unit_per_map', [(None, False),
-                                                    (dict(), True)])
+@pytest.mark.parametrize('off_unit,unit_per_map',
+                         [(None, False), (dict(), True)])
 def test_hypercolumn_control_and_unit_per_map_variants(off_unit,
                                                        unit_per_map):
     head = copy.deepcopy(OFF_HEAD)
@@ -177,4 +194,3 @@ def test_hypercolumn_control_and_unit_per_map_variants(off_unit,
     units = model.off_head.off_sub_network.levels[0].units
     assert type(units[0]).__name__ == (
         'HypercolumnUnit' if off_unit is None else 'OFFUnit')
-

@@ -20,7 +20,9 @@ class OFFRecognizer(Recognizer2D):
       (``freeze_feature_generation``); ``off_head`` (:class:`OFFHead`)
       trains from scratch with one loss per level.
     - Testing: ``rgb_weight * cls_head score + off_weight * off_head's last
-      level score``, then MMAction2's ``average_clips`` over crops.
+      level score`` (or, with one ``off_weight`` per level, the weighted sum
+      of all levels' scores), then MMAction2's ``average_clips`` over
+      crops.
 
     Inputs are (N, V, C, H, W) with ``V = crops * num_segments`` views,
     crop-major (as MMAction2's ``ThreeCrop``/``TenCrop`` lay them out): the
@@ -37,7 +39,9 @@ class OFFRecognizer(Recognizer2D):
             fixed (and in eval mode). Defaults to True.
         train_cfg (dict): ``num_segments``: segments per clip in training.
         test_cfg (dict): ``num_segments`` in testing, ``rgb_weight`` and
-            ``off_weight`` (default 1 and 1).
+            ``off_weight`` (default 1 and 1): a number weights the last OFF
+            level, a sequence weights every level (the authors fused
+            TSN : OFF-14 : OFF-7 as 1 : 1 : 2).
         kwargs: ``Recognizer2D`` arguments (``neck``, ``data_preprocessor``,
             ``init_cfg``).
     """
@@ -138,9 +142,20 @@ class OFFRecognizer(Recognizer2D):
     def predict(self, inputs: torch.Tensor, data_samples: SampleList,
                 **kwargs) -> SampleList:
         maps, kwargs = self.extract_feat(inputs, test_mode=True)
+        levels = self.off_head(maps, **kwargs)
+        off_weight = self.test_cfg.get('off_weight', 1.)
+        if isinstance(off_weight, Sequence):
+            if len(off_weight) != len(levels):
+                raise ValueError(
+                    f'OFFRecognizer: test_cfg.off_weight has '
+                    f'{len(off_weight)} entries for {len(levels)} OFF '
+                    'levels; give one per level or a single number (the '
+                    'last level).')
+            off_score = sum(w * score for w, score in zip(off_weight, levels))
+        else:
+            off_score = off_weight * levels[-1]
         scores = self.test_cfg.get('rgb_weight', 1.) * self.cls_head(
-            maps[-1], **kwargs) + self.test_cfg.get(
-                'off_weight', 1.) * self.off_head(maps, **kwargs)[-1]
+            maps[-1], **kwargs) + off_score
         return self.off_head.predict_by_feat(scores, data_samples)
 
     def _forward(self, inputs: torch.Tensor, stage: str = 'backbone',
