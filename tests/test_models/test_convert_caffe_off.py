@@ -560,7 +560,9 @@ def video_inputs(modality, size, rng):
     if modality == 'rgb':
         inputs = frames.transpose(0, 3, 1, 2)
     else:  # the configs' pipeline: FormatRGBDiff
-        inputs = TRANSFORMS.build(dict(type='FormatRGBDiff')).transform(
+        with DefaultScope.overwrite_default_scope('mmaction'):
+            to_diff = TRANSFORMS.build(dict(type='FormatRGBDiff'))
+        inputs = to_diff.transform(
             dict(imgs=list(frames.astype(np.uint8)), clip_len=clip))['imgs']
     return torch.tensor(np.ascontiguousarray(inputs),
                         dtype=torch.float32), data
