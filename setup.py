@@ -54,7 +54,6 @@ setup(
     python_requires='>=3.9',
     classifiers=[
         'Development Status :: 3 - Alpha',
-        'License :: OSI Approved :: Apache Software License',
         'Operating System :: OS Independent',
         'Programming Language :: Python :: 3',
         'Programming Language :: Python :: 3.9',
@@ -62,7 +61,7 @@ setup(
         'Programming Language :: Python :: 3.11',
         'Programming Language :: Python :: 3.12',
     ],
-    license='Apache License 2.0',
+    license='Apache-2.0',
     install_requires=parse_requirements('runtime.txt'),
     extras_require={
         'all': parse_requirements('runtime.txt') +
