@@ -120,16 +120,12 @@ class OFFUnit(BaseModule):
             feats = torch.stack(tuple(feats), dim=1)
         self._check_feats(feats)
         self._check_lower(feats, lower)
-        grads = self.gradients(feats)
+        spatial, temporal = self._branches(feats)
         outs = []
-        if self.spatial:
-            spatial = [grads[k] for k in self.spatial_names]
-            outs.append(
-                self.spatial_dropout(
-                    torch.cat(spatial, dim=2) if len(spatial) > 1 else
-                    spatial[0]))
-        if self.temporal:
-            outs.append(grads['F_t'])
+        if spatial is not None:
+            outs.append(self.spatial_dropout(spatial.flatten(2, 3)))
+        if temporal is not None:
+            outs.append(temporal)
         if lower is not None:
             outs.append(lower)
         return torch.cat(outs, dim=2)
@@ -155,24 +151,33 @@ class OFFUnit(BaseModule):
         if not isinstance(feats, torch.Tensor):
             feats = torch.stack(tuple(feats), dim=1)
         self._check_feats(feats)
+        spatial, temporal = self._branches(feats)
+        grads = {}
+        for i, name in enumerate(self.spatial_names):
+            grads[name] = spatial[:, :, i]
+        if temporal is not None:
+            grads['F_t'] = temporal
+        return grads
+
+    def _branches(self, feats: torch.Tensor) -> tuple:
+        """(N, T, C_in, H, W) -> spatial gradients (N, T-1, k, C, H, W) of
+        the earlier segment of every pair (or None) and F_t (N, T-1, C, H,
+        W) (or None), computed once for ``forward`` and ``gradients``."""
         n, t = feats.shape[:2]
         reduced = None
         if self.reduce is not None:
             reduced = self.reduce(feats.flatten(0, 1)).unflatten(0, (n, t))
-        grads = {}
+        spatial = temporal = None
         if self.spatial:
-            # Spatial gradients of the earlier segment of every pair.
             if self.spatial_reduce is None:
                 earlier = reduced[:, :-1].flatten(0, 1)
             else:
                 earlier = self.spatial_reduce(feats[:, :-1].flatten(0, 1))
             spatial = self.spatial_gradients(earlier).unflatten(
                 0, (n, t - 1)).unflatten(2, (self.num_kernels, -1))
-            for i, name in enumerate(self.spatial_names):
-                grads[name] = spatial[:, :, i]
         if self.temporal:
-            grads['F_t'] = reduced[:, 1:] - reduced[:, :-1]
-        return grads
+            temporal = reduced[:, 1:] - reduced[:, :-1]
+        return spatial, temporal
 
     def spatial_gradients(self, x: torch.Tensor) -> torch.Tensor:
         """(B, C, H, W) -> (B, k*C, H, W), ordered [kernel 0 of all channels,
