@@ -216,15 +216,17 @@ class OFFSubNetwork(BaseModule):
         outs, lower = [], None
         for indices, level in zip(self.in_indices, self.levels):
             maps = [feats[i].unflatten(0, (-1, num_segs)) for i in indices]
-            sizes = {tuple(m.shape[-2:]) for m in maps}
+            # compared one by one: a set would not merge the traced sizes
+            # of MMEngine's FLOP analysis
+            sizes = [m.shape[-2:] for m in maps]
             if lower is not None:
-                sizes.add(tuple(lower.shape[-2:]))
-            if len(sizes) != 1:
+                sizes.append(lower.shape[-2:])
+            if any(size != sizes[0] for size in sizes[1:]):
                 raise ValueError(
                     f'OFFSubNetwork: the maps {indices} and the previous '
                     f'level output of one level must have one size, got '
-                    f'{sorted(sizes)}; adjust in_indices or the previous '
-                    'level\'s stem_stride.')
+                    f'{[tuple(size) for size in sizes]}; adjust in_indices '
+                    'or the previous level\'s stem_stride.')
             lower = level(maps, lower)
             outs.append(lower)
         return outs

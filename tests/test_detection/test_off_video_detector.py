@@ -179,3 +179,56 @@ def test_online_batch_of_consecutive_frames_equals_one_by_one():
     for b, s in zip(batch, single):
         torch.testing.assert_close(b[0].pred_instances.scores,
                                    s[0].pred_instances.scores)
+
+
+def test_tensor_mode_is_predict_before_post_processing():
+    model = build()
+    frames = torch.randn(2, 3, SIZE, SIZE)
+    with torch.no_grad():
+        model(frames[:1, None], [track_sample([frame_sample(3, 0)])],
+              mode='tensor')
+        cls_score, bbox_pred = model(
+            frames[1:, None], [track_sample([frame_sample(3, 1)])],
+            mode='tensor')
+        # offline: the second frame refined with the first
+        feats = model.extract_frame_feats(frames)
+        key, ref = (tuple(f[i:i + 1] for f in feats) for i in (1, 0))
+        rpn_x, roi_x = model.head_inputs(key, ref)
+        samples = [frame_sample(3, 1)]
+        proposals = model.detector.rpn_head.predict(rpn_x, samples,
+                                                    rescale=False)
+        expected = model.detector.roi_head.forward(roi_x, proposals, samples)
+    torch.testing.assert_close(cls_score, expected[0])
+    torch.testing.assert_close(bbox_pred, expected[1])
+    assert cls_score.shape[1] == model.detector.roi_head.bbox_head \
+        .num_classes + 1
+
+
+def test_flops_per_frame_are_the_baselines_plus_the_refiner():
+    """MMEngine's FLOP analysis of the tensor mode, online: the reference
+    frame's features are kept, so OFF adds only its refiner."""
+    from mmengine.analysis import FlopAnalyzer
+
+    def frame_flops(model, forward, inputs):
+        model.forward = forward
+        analyzer = FlopAnalyzer(model, inputs)
+        analyzer.unsupported_ops_warnings(False)
+        analyzer.uncalled_modules_warnings(False)
+        return analyzer.total()
+
+    frames = torch.randn(2, 1, 1, 3, SIZE, SIZE)
+    totals = {}
+    for off in (False, True):
+        model = build(off=off)
+        with torch.no_grad():
+            model.predict(frames[0], [track_sample([frame_sample(5, 0)])])
+        samples = [track_sample([frame_sample(5, 1)])]
+        totals[off] = frame_flops(
+            model, lambda x, m=model: type(m).forward(m, x, samples,
+                                                      mode='tensor'),
+            (frames[1], ))
+        if off:
+            feats = model.extract_frame_feats(frames[1, 0])
+            refiner = frame_flops(model.off, model.off.forward,
+                                  (feats, feats))
+    assert totals[True] == totals[False] + refiner > totals[False]

@@ -180,24 +180,41 @@ class OFFVideoDetector(BaseMOTModel):
         all frames of the batch.
         """
         frames = [s for track in data_samples for s in track]
-        feats = self.extract_frame_feats(inputs.flatten(0, 1))
-        if self.off is None:
-            key, ref = feats, None
-        else:
-            refs = []
-            for i, sample in enumerate(frames):
-                frame = tuple(f[i:i + 1] for f in feats)
-                last = self._last_frame
-                refs.append(last[1] if last is not None
-                            and last[0] == sample.video_id else frame)
-                self._last_frame = (sample.video_id,
-                                    tuple(f.detach() for f in frame))
-            key = feats
-            ref = tuple(torch.cat(level) for level in zip(*refs))
+        key, ref = self._online_feats(inputs, frames)
         results = self.predict_frames(key, ref, frames, rescale)
         for sample, result in zip(frames, results):
             sample.pred_instances = result
         return data_samples
+
+    def _forward(self, inputs: Tensor,
+                 data_samples: TrackSampleList) -> tuple:
+        """Tensor mode (FLOP counting, export), as mmdet's two-stage
+        detectors: :meth:`predict` without its post-processing, the RoI
+        head's outputs for the RPN's proposals of every frame."""
+        frames = [s for track in data_samples for s in track]
+        rpn_x, roi_x = self.head_inputs(*self._online_feats(inputs, frames))
+        proposals = self.detector.rpn_head.predict(
+            rpn_x, frames, rescale=False)
+        return self.detector.roi_head.forward(roi_x, proposals, frames)
+
+    def _online_feats(self, inputs: Tensor, frames: List[DetDataSample]
+                      ) -> Tuple[Feats, Optional[Feats]]:
+        """Features of the frames (N, T, C, H, W), the backbone once over
+        all, and of each frame's reference: the frame before it in its
+        video, from this batch or kept from the previous call (the first
+        frame of a video: itself)."""
+        feats = self.extract_frame_feats(inputs.flatten(0, 1))
+        if self.off is None:
+            return feats, None
+        refs = []
+        for i, sample in enumerate(frames):
+            frame = tuple(f[i:i + 1] for f in feats)
+            last = self._last_frame
+            refs.append(last[1] if last is not None
+                        and last[0] == sample.video_id else frame)
+            self._last_frame = (sample.video_id,
+                                tuple(f.detach() for f in frame))
+        return feats, tuple(torch.cat(level) for level in zip(*refs))
 
     def predict_frames(self,
                        key: Feats,
