@@ -9,9 +9,11 @@ from mmengine.model import BaseModule
 
 from off_plugin.registry import register_in_hosts
 
-# Fixed 3x3 kernels for the spatial gradients, applied as cross-correlations
-# (as Caffe and PyTorch do) with x pointing right and y pointing up: on a
-# smooth map f they give 6 * df/dx and 6 * df/dy.
+# The fixed 3x3 kernels of the spatial gradients, as cross-correlations (as
+# Caffe and PyTorch apply them) with x pointing right and y pointing up: on
+# a smooth map f they give 6 * df/dx and 6 * df/dy. The unit computes them
+# as the separable sums of shifted maps below (no convolution): on CPU a
+# depthwise convolution costs several times the memory traffic.
 SPATIAL_KERNELS = {
     # Eq. 5-6 of the paper: F_x and F_y, one map each per channel.
     'sobel': (
@@ -23,6 +25,28 @@ SPATIAL_KERNELS = {
 }
 
 
+def sobel_gradients(f: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """(..., H, W) -> F_x, F_y (..., H, W): the ``'sobel'`` kernels, zero
+    padded: central differences summed over the 3 neighbours across."""
+    p = F.pad(f, (1, 1, 1, 1))
+    dx = p[..., 2:] - p[..., :-2]  # (H + 2, W), f(x + 1) - f(x - 1)
+    dy = p[..., :-2, :] - p[..., 2:, :]  # (H, W + 2), f(y + 1) - f(y - 1)
+    fx = dx[..., :-2, :] + dx[..., 1:-1, :]
+    fy = dy[..., :-2] + dy[..., 1:-1]
+    return fx.add_(dx[..., 2:, :]), fy.add_(dy[..., 2:])
+
+
+def combined_gradient(f: torch.Tensor) -> Tuple[torch.Tensor]:
+    """(..., H, W) -> (F_xy, ) (..., H, W): the ``'combined'`` kernel, zero
+    padded: the sum of the central differences along x and y."""
+    p = F.pad(f, (1, 1, 1, 1))
+    fxy = p[..., 1:-1, 2:] - p[..., 1:-1, :-2]
+    return (fxy.add_(p[..., :-2, 1:-1]).sub_(p[..., 2:, 1:-1]), )
+
+
+SPATIAL_GRADIENTS = dict(sobel=sobel_gradients, combined=combined_gradient)
+
+
 @register_in_hosts
 class OFFUnit(BaseModule):
     """Optical Flow guided Feature unit (Sec. 4.1.3 and Fig. 4 of the paper).
@@ -31,8 +55,9 @@ class OFFUnit(BaseModule):
     1x1 convolution; for every adjacent pair ``(t, t+1)`` of each video the
     unit outputs the OFF, ``concat(F_s, F_t, lower)``:
 
-    - ``F_s``: fixed spatial-gradient kernels on ``f_t`` (Eq. 5-6), one
-      depthwise convolution over all channels and pairs;
+    - ``F_s``: fixed spatial-gradient kernels on ``f_t`` (Eq. 5-6,
+      :data:`SPATIAL_KERNELS`), as shifted differences of all channels and
+      pairs at once;
     - ``F_t = f_{t+1} - f_t`` (Eq. 7);
     - ``lower``: features from the lower level (the previous OFF stage),
       passed in by the caller.
@@ -98,16 +123,12 @@ class OFFUnit(BaseModule):
             act_cfg=None) if spatial and spatial_channels else None
         spatial_out = 0
         if spatial:
-            channels = spatial_channels or reduce_channels
-            base = torch.tensor(SPATIAL_KERNELS[kernel])
-            # (k * C, 1, 3, 3): the k kernels for channel 0, then channel 1...
-            self.register_buffer(
-                'spatial_kernels',
-                base.repeat(channels, 1, 1).unsqueeze(1),
-                persistent=False)
-            self.num_kernels = len(base)
+            self.kernel = kernel
+            self.num_kernels = len(SPATIAL_KERNELS[kernel])
+            # channels of each spatial gradient
+            self.gradient_channels = spatial_channels or reduce_channels
             self.spatial_dropout = nn.Dropout(spatial_dropout)
-            spatial_out = self.num_kernels * channels
+            spatial_out = self.num_kernels * self.gradient_channels
         self.out_channels = (
             spatial_out + temporal * reduce_channels + lower_channels)
 
@@ -121,11 +142,7 @@ class OFFUnit(BaseModule):
         self._check_feats(feats)
         self._check_lower(feats, lower)
         spatial, temporal = self._branches(feats)
-        outs = []
-        if spatial is not None:
-            outs.append(self.spatial_dropout(spatial.flatten(2, 3)))
-        if temporal is not None:
-            outs.append(temporal)
+        outs = [self.spatial_dropout(grad) for grad in spatial] + temporal
         if lower is not None:
             outs.append(lower)
         return torch.cat(outs, dim=2)
@@ -136,6 +153,14 @@ class OFFUnit(BaseModule):
         if not self.spatial:
             return ()
         return ('F_x', 'F_y') if self.num_kernels == 2 else ('F_xy', )
+
+    @property
+    def spatial_kernels(self) -> torch.Tensor:
+        """The spatial gradients as one depthwise convolution's weights,
+        (k * C, 1, 3, 3), the k kernels of channel 0, then of channel 1...
+        (the layout of the authors' Caffe layer)."""
+        kernels = torch.tensor(SPATIAL_KERNELS[self.kernel])
+        return kernels.repeat(self.gradient_channels, 1, 1).unsqueeze(1)
 
     def gradients(
         self, feats: Union[torch.Tensor, Sequence[torch.Tensor]]
@@ -152,40 +177,28 @@ class OFFUnit(BaseModule):
             feats = torch.stack(tuple(feats), dim=1)
         self._check_feats(feats)
         spatial, temporal = self._branches(feats)
-        grads = {}
-        for i, name in enumerate(self.spatial_names):
-            grads[name] = spatial[:, :, i]
-        if temporal is not None:
-            grads['F_t'] = temporal
-        return grads
+        names = self.spatial_names + (('F_t', ) if self.temporal else ())
+        return dict(zip(names, spatial + temporal))
 
     def _branches(self, feats: torch.Tensor) -> tuple:
-        """(N, T, C_in, H, W) -> spatial gradients (N, T-1, k, C, H, W) of
-        the earlier segment of every pair (or None) and F_t (N, T-1, C, H,
-        W) (or None), computed once for ``forward`` and ``gradients``."""
+        """(N, T, C_in, H, W) -> the spatial gradients of the earlier
+        segment of every pair and ``[F_t]``, lists of (N, T-1, C, H, W)
+        (empty when the branch is off); every segment is reduced once."""
         n, t = feats.shape[:2]
         reduced = None
         if self.reduce is not None:
             reduced = self.reduce(feats.flatten(0, 1)).unflatten(0, (n, t))
-        spatial = temporal = None
+        spatial, temporal = [], []
         if self.spatial:
             if self.spatial_reduce is None:
-                earlier = reduced[:, :-1].flatten(0, 1)
+                earlier = reduced[:, :-1]
             else:
-                earlier = self.spatial_reduce(feats[:, :-1].flatten(0, 1))
-            spatial = self.spatial_gradients(earlier).unflatten(
-                0, (n, t - 1)).unflatten(2, (self.num_kernels, -1))
+                earlier = self.spatial_reduce(
+                    feats[:, :-1].flatten(0, 1)).unflatten(0, (n, t - 1))
+            spatial = list(SPATIAL_GRADIENTS[self.kernel](earlier))
         if self.temporal:
-            temporal = reduced[:, 1:] - reduced[:, :-1]
+            temporal = [reduced[:, 1:] - reduced[:, :-1]]
         return spatial, temporal
-
-    def spatial_gradients(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C, H, W) -> (B, k*C, H, W), ordered [kernel 0 of all channels,
-        kernel 1 of all channels]; zero padding keeps the size."""
-        channels = x.shape[1]
-        grads = F.conv2d(x, self.spatial_kernels, padding=1, groups=channels)
-        return grads.unflatten(1, (channels, self.num_kernels)).transpose(
-            1, 2).flatten(1, 2)
 
     def _check_feats(self, feats: torch.Tensor) -> None:
         if feats.dim() != 5 or feats.shape[1] < 2:

@@ -118,36 +118,38 @@ def test_lower_level_features_are_concatenated_unchanged():
     assert torch.equal(out[:, :, -5:], lower)
 
 
-def test_gradients_reach_reduction_but_kernels_stay_fixed():
+def test_gradients_reach_reduction_and_nothing_else_is_learned():
     unit = OFFUnit(in_channels=4, reduce_channels=8)
-    kernels = unit.spatial_kernels.clone()
-    names = [name for name, _ in unit.named_parameters()]
-    assert not any('kernel' in name for name in names)
-    assert 'spatial_kernels' not in unit.state_dict()
-    assert not unit.spatial_kernels.requires_grad
+    assert [name for name, _ in unit.named_parameters()] == [
+        'reduce.conv.weight', 'reduce.conv.bias']
+    assert set(unit.state_dict()) == {'reduce.conv.weight',
+                                      'reduce.conv.bias'}
 
     optimizer = torch.optim.SGD(unit.parameters(), lr=0.1)
     weight = unit.reduce.conv.weight.detach().clone()
     unit(torch.randn(2, 3, 4, 6, 6)).pow(2).mean().backward()
     assert unit.reduce.conv.weight.grad.abs().sum() > 0
-    assert unit.spatial_kernels.grad is None
     optimizer.step()
     assert not torch.equal(unit.reduce.conv.weight, weight)
-    assert torch.equal(unit.spatial_kernels, kernels)
 
 
-def test_spatial_gradients_are_one_depthwise_convolution():
-    unit = OFFUnit(in_channels=3, reduce_channels=128)
-    assert unit.spatial_kernels.shape == (2 * 128, 1, 3, 3)
-    x = torch.randn(4, 128, 5, 5)
-    grads = unit.spatial_gradients(x)
-    assert grads.shape == (4, 256, 5, 5)
-    ref_x = torch.nn.functional.conv2d(
-        x[:, 7:8], unit.spatial_kernels[14:15], padding=1)
-    ref_y = torch.nn.functional.conv2d(
-        x[:, 7:8], unit.spatial_kernels[15:16], padding=1)
-    assert torch.allclose(grads[:, 7:8], ref_x, atol=1e-6)
-    assert torch.allclose(grads[:, 128 + 7:128 + 8], ref_y, atol=1e-6)
+@pytest.mark.parametrize('kernel', ['sobel', 'combined'])
+@pytest.mark.parametrize('size', [(5, 7), (2, 3), (1, 1)])
+def test_spatial_gradients_equal_the_depthwise_convolution(kernel, size):
+    """The shifted differences compute exactly the kernels the unit
+    declares (and the Caffe converter checks): their depthwise convolution
+    with zero padding, channel by channel."""
+    unit = OFFUnit(in_channels=4, reduce_channels=4, kernel=kernel)
+    assert unit.spatial_kernels.shape == (unit.num_kernels * 4, 1, 3, 3)
+    x = torch.randn(2, 3, 4, *size, dtype=torch.float64)
+    feats = torch.cat([x, x[:, -1:]], dim=1)  # pairs (t, t+1) for t < 3
+    unit.reduce = torch.nn.Identity()
+    got = unit.gradients(feats)
+    conv = torch.nn.functional.conv2d(
+        x.flatten(0, 1), unit.spatial_kernels.double(), padding=1,
+        groups=4).unflatten(0, (2, 3)).unflatten(2, (4, unit.num_kernels))
+    for k, name in enumerate(unit.spatial_names):
+        torch.testing.assert_close(got[name], conv[:, :, :, k])
 
 
 @pytest.mark.parametrize('kwargs,channels', [
@@ -198,8 +200,10 @@ def test_bad_configs_are_rejected():
         OFFUnit(in_channels=4, spatial=False, temporal=False)
 
 
-def test_kernels_follow_the_module_to_another_dtype():
-    unit = OFFUnit(in_channels=2).double()
-    assert unit.spatial_kernels.dtype == torch.float64
-    assert unit(torch.randn(1, 2, 2, 4, 4, dtype=torch.float64)).dtype == \
-        torch.float64
+def test_unit_follows_the_module_to_another_dtype():
+    unit = OFFUnit(in_channels=2)
+    feats = torch.randn(1, 2, 2, 4, 4)
+    single = unit(feats)
+    double = unit.double()(feats.double())
+    assert double.dtype == torch.float64
+    torch.testing.assert_close(double.float(), single)
