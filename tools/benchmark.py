@@ -4,6 +4,7 @@
     python tools/benchmark.py recognition   # TSN vs TSN + OFF (BN-Inception)
     python tools/benchmark.py unit          # OFFUnit vs its memory floor
     python tools/benchmark.py detection     # R-FCN vs R-FCN + OFF SS / MS
+    python tools/benchmark.py restoration   # DnCNN vs DnCNN_OFF(2) / (3)
     python tools/benchmark.py all --device cuda
 
 Every subcommand builds its models with random weights and times them in
@@ -18,6 +19,8 @@ import statistics
 import time
 from typing import Callable, Dict, List, Optional
 
+import cv2
+import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
@@ -67,10 +70,16 @@ def side_by_side(calls: Dict[str, Callable[[int], None]], device: str,
     }
 
 
-def report(title: str, results: Dict[str, dict], reference: str, unit: str,
-           per_call: int, params: Optional[Dict[str, int]] = None) -> None:
+def report(title: str,
+           results: Dict[str, dict],
+           reference: str,
+           unit: str,
+           per_call: int,
+           params: Optional[Dict[str, int]] = None,
+           flops: Optional[Dict[str, float]] = None) -> None:
     """One line per model: time per call, ``unit``/s (``per_call`` of them
-    a call), parameters, ratio to ``reference``, peak memory."""
+    a call), ratio to ``reference``, parameters, multiply-adds (G) a call,
+    peak memory."""
     print(f'\n{title}')
     base = results[reference]['seconds']
     for name, result in results.items():
@@ -80,6 +89,8 @@ def report(title: str, results: Dict[str, dict], reference: str, unit: str,
                 f'x{seconds / base:.2f} of {reference}')
         if params and name in params:
             line += f', {params[name] / 1e6:.1f} M params'
+        if flops and name in flops:
+            line += f', {flops[name] / 1e9:.2f} GFLOPs'
         if result['memory'] is not None:
             line += f', peak memory {result["memory"]:.0f} MiB'
         print(line)
@@ -105,46 +116,140 @@ def build_recognizer(path: str, device: str):
     cfg.model.pop('feature_checkpoint', None)
     with DefaultScope.overwrite_default_scope('mmaction'):
         model = MODELS.build(cfg.model)
-    return model.to(device).eval(), cfg.model.backbone.get('in_channels', 3)
+    return model.to(device).eval()
+
+
+def moving_texture(segments: int, frames: int, size: int) -> np.ndarray:
+    """(segments, frames, size, size, 3) uint8 BGR: a smooth random texture
+    moving 1 px left and 2 px up per frame, so that TV-L1 works as on a
+    video (its iterations stop on convergence)."""
+    rng = np.random.default_rng(0)
+    span = size + 2 * frames
+    texture = cv2.GaussianBlur(
+        rng.integers(0, 256, (span, span, 3), dtype=np.uint8), (0, 0), 3)
+    clip = np.stack([texture[2 * i:2 * i + size, i:i + size]
+                     for i in range(frames)])
+    return np.stack([np.roll(clip, s, axis=2) for s in range(segments)])
+
+
+class TensorMode(torch.nn.Module):
+    """``model`` in its tensor mode on ``inputs`` alone, for MMEngine's
+    FLOP analysis (it traces a module called on tensors)."""
+
+    def __init__(self, model: torch.nn.Module, data_samples=None) -> None:
+        super().__init__()
+        self.model = model
+        self.data_samples = data_samples
+
+    def forward(self, inputs: torch.Tensor):
+        return self.model(inputs, self.data_samples, mode='tensor')
+
+
+def flops(module: torch.nn.Module, inputs: torch.Tensor) -> float:
+    """FLOPs of ``module(inputs)``, by MMEngine's analysis tools (which
+    count a multiply-add as one FLOP)."""
+    from mmengine.analysis import FlopAnalyzer
+    analyzer = FlopAnalyzer(module, (inputs, ))
+    analyzer.unsupported_ops_warnings(False)
+    analyzer.uncalled_modules_warnings(False)
+    return analyzer.total()
 
 
 def recognition(args) -> List[bool]:
-    """TSN RGB vs RGB + OFF(RGB), one video of ``--segments`` segments (the
-    paper's Table 1 setting: BN-Inception, 224 px, 25 segments)."""
+    """The paper's Table 1 setting (BN-Inception, ``--size`` px, one video
+    of ``--segments`` segments), from decoded frames to scores: TSN RGB; RGB
+    + OFF(RGB); RGB Diff + OFF(RGB Diff) (with the RGB differences); the flow
+    network of two-stream TSN and the TV-L1 flow it needs (OpenCV, on the
+    fly for ``--flow-segments`` of the segments each round, scaled to the
+    video: every segment's flow is the same computation)."""
     from mmaction.structures import ActionDataSample
+
+    from off_plugin.datasets.optical_flow import tvl1_flow
+    from off_plugin.datasets.transforms import FormatRGBDiff
+    segments = args.segments
     models = {
-        'TSN (RGB)': build_recognizer(
-            RECOGNITION +
-            'tsn_bninception_8xb32-1x1x3-4500iter_ucf101-split1-rgb.py',
-            args.device),
-        'RGB + OFF(RGB)': build_recognizer(
-            RECOGNITION +
-            'off_bninception_4xb32-7of25seg-20kiter_ucf101-split1-rgb.py',
-            args.device),
+        name: build_recognizer(RECOGNITION + path, args.device)
+        for name, path in (
+            ('TSN (RGB)',
+             'tsn_bninception_8xb32-1x1x3-4500iter_ucf101-split1-rgb.py'),
+            ('RGB + OFF(RGB)',
+             'off_bninception_4xb32-7of25seg-20kiter_ucf101-split1-rgb.py'),
+            ('RGB Diff + OFF(RGB Diff)', 'off_bninception_4xb32-7of25seg-'
+             '20kiter_ucf101-split1-rgbdiff.py'),
+            ('TSN (flow) network',
+             'tsn_bninception_8xb32-5x1x3-20kiter_ucf101-split1-flow.py'))
     }
-    models['RGB + OFF(RGB)'][0].test_cfg['num_segments'] = args.segments
-    inputs = {}
-    for name, (model, channels) in models.items():
-        video = torch.rand(1, args.segments, channels, args.size, args.size,
-                           device=args.device) * 255
-        inputs[name] = model.data_preprocessor(
-            dict(inputs=list(video), data_samples=[ActionDataSample()]),
-            False)
+    for model in models.values():
+        if 'num_segments' in (model.test_cfg or {}):  # OFF recognizers
+            model.test_cfg['num_segments'] = segments
+    # six frames per segment: RGB uses the first, RGB Diff and flow all
+    video = moving_texture(segments, 6, args.size)
+    rgb = torch.from_numpy(video[:, 0]).permute(0, 3, 1, 2)
+    flow_of = (lambda clips: torch.from_numpy(
+        np.stack([tvl1_flow(clip) for clip in clips])))
+    # the flow network's input: TV-L1 of a few segments, repeated (the time
+    # of a network does not depend on the values)
+    flow = flow_of(video[:args.flow_segments])
+    flow = flow.repeat(-(-segments // len(flow)), 1, 1, 1, 1)[:segments]
+    flow = flow.permute(0, 1, 4, 2, 3).flatten(1, 2)  # (S, x1 y1 x2 ..)
+
+    def inputs(name, frames):
+        return models[name].data_preprocessor(
+            dict(inputs=[frames.to(args.device)],
+                 data_samples=[ActionDataSample()]), False)
+
+    def rgb_diff():
+        diffs = FormatRGBDiff().transform(
+            dict(imgs=list(video.reshape(-1, *video.shape[2:])),
+                 clip_len=video.shape[1]))['imgs']
+        return torch.from_numpy(diffs)
+
+    # what each network reads, from the decoded frames
+    frames = dict(zip(models, (lambda: rgb, lambda: rgb, rgb_diff,
+                               lambda: flow)))
     calls = {
-        name: (lambda i, m=model, d=inputs[name]: m(**d, mode='predict'))
-        for name, (model, _) in models.items()
+        name: (lambda i, m=model, n=name: m(
+            **inputs(n, frames[n]()), mode='predict'))
+        for name, model in models.items()
     }
+    calls[f'TV-L1 flow, {args.flow_segments} segments'] = (
+        lambda i: flow_of(np.roll(video, i, axis=0)[:args.flow_segments]))
     results = side_by_side(calls, args.device, args.warmup, args.repeats)
+    tvl1 = results.pop(f'TV-L1 flow, {args.flow_segments} segments')
+    results['TV-L1 flow (OpenCV)'] = dict(
+        seconds=tvl1['seconds'] * segments / args.flow_segments,
+        memory=None)
+    complexity = {
+        name: flops(TensorMode(model), inputs(name, frames[name]())['inputs'])
+        for name, model in models.items()
+    }
     report(
-        f'recognition: {args.device}, 1 video x {args.segments} segments of '
-        f'{args.size}x{args.size}, median of {args.repeats}', results,
-        'TSN (RGB)', 'frames', args.segments,
-        {name: count(m) for name, (m, _) in models.items()})
-    ratio = (results['TSN (RGB)']['seconds'] /
-             results['RGB + OFF(RGB)']['seconds'])
+        f'recognition: {args.device}, 1 video x {segments} segments of '
+        f'{args.size}x{args.size}, median of {args.repeats} (TV-L1 timed on '
+        f'{args.flow_segments} segments a round, '
+        f'x{segments / args.flow_segments:g})',
+        results, 'TSN (RGB)', 'frames', segments,
+        {name: count(m) for name, m in models.items()}, complexity)
+
+    def total(*names):
+        return dict(seconds=sum(results[n]['seconds'] for n in names),
+                    memory=None)
+    pipelines = {
+        'TSN (RGB)': total('TSN (RGB)'),
+        'RGB-only OFF': total('RGB + OFF(RGB)', 'RGB Diff + OFF(RGB Diff)'),
+        'two-stream TSN (TV-L1)': total('TSN (RGB)', 'TSN (flow) network',
+                                        'TV-L1 flow (OpenCV)'),
+    }
+    report('pipelines (sums of the medians above)', pipelines, 'TSN (RGB)',
+           'frames', segments)
     return [
         target('RGB + OFF(RGB) throughput / TSN RGB (paper: 450/680 = 0.66)',
-               ratio, 0.85, at_most=False)
+               results['TSN (RGB)']['seconds'] /
+               results['RGB + OFF(RGB)']['seconds'], 0.85, at_most=False),
+        target('RGB-only OFF throughput / two-stream TSN with TV-L1 '
+               '(paper, GPU: 206/14 = 14.7)',
+               pipelines['two-stream TSN (TV-L1)']['seconds'] /
+               pipelines['RGB-only OFF']['seconds'], 30., at_most=False),
     ]
 
 
@@ -179,12 +284,18 @@ def unit(args) -> List[bool]:
         reduced = torch.relu(torch.randn(1, args.segments, 128, size, size,
                                          device=args.device))
         out_numel = off(feats, lower).numel()
-        results = side_by_side(
-            {
-                'memory floor': lambda i: memory_floor(reduced, out_numel),
-                'OFF (reduced features)': lambda i: bare(reduced, lower),
-                'OFF unit (with 1x1 conv)': lambda i: off(feats, lower),
-            }, args.device, args.warmup, args.repeats)
+        calls = {
+            'memory floor': lambda i: memory_floor(reduced, out_numel),
+            'OFF (reduced features)': lambda i: bare(reduced, lower),
+            'OFF unit (with 1x1 conv)': lambda i: off(feats, lower),
+        }
+        if args.compile:
+            compiled = torch.compile(bare)
+            with torch.no_grad():  # compiles, out of the timed calls
+                compiled(reduced, lower)
+            calls['OFF, torch.compile'] = lambda i: compiled(reduced, lower)
+        results = side_by_side(calls, args.device, args.warmup,
+                               args.repeats)
         report(
             f'unit, level {level}: in ({args.segments}, '
             f'{shape["in_channels"]}, {size}, {size}), out '
@@ -217,23 +328,29 @@ def detection(args) -> List[bool]:
     frames = torch.randn(args.warmup + args.repeats, 1, 1, 3, *size,
                          device=args.device)
 
-    def step(model, i):
-        sample = DetDataSample(metainfo=dict(
+    def samples(i):
+        """The i-th frame of one video, as the test loop gives it."""
+        track = TrackDataSample()
+        track.video_data_samples = [DetDataSample(metainfo=dict(
             img_shape=size, ori_shape=size, scale_factor=(1., 1.),
             batch_input_shape=size, pad_shape=size, video_id=0,
-            frame_id=i))
-        track = TrackDataSample()
-        track.video_data_samples = [sample]
-        model.predict(frames[i], [track])
+            frame_id=i))]
+        return [track]
 
     results = side_by_side(
-        {name: (lambda i, m=model: step(m, i))
+        {name: (lambda i, m=model: m.predict(frames[i], samples(i)))
          for name, model in models.items()}, args.device, args.warmup,
         args.repeats)
+    # a frame after the last: its reference is kept, as in the timed calls
+    last = args.warmup + args.repeats
+    complexity = {
+        name: flops(TensorMode(model, samples(last)), frames[-1])
+        for name, model in models.items()
+    }
     report(
         f'detection: {args.device}, {size[0]}x{size[1]} frames, online, '
         f'median of {args.repeats} frames', results, 'R-FCN', 'frames', 1,
-        {name: count(m) for name, m in models.items()})
+        {name: count(m) for name, m in models.items()}, complexity)
     base = results['R-FCN']['seconds']
     return [
         target('detection OFF MS / R-FCN per frame (paper: 1.71)',
@@ -242,7 +359,68 @@ def detection(args) -> List[bool]:
     ]
 
 
-TASKS = dict(recognition=recognition, unit=unit, detection=detection)
+def restoration(args) -> List[bool]:
+    """DnCNN vs DnCNN_OFF(2) / (3), the paper's Vimeo-90K q40 configs (Sec.
+    7; the paper gives no timing): one forward of the generator on one
+    window (DnCNN: one frame, DnCNN_OFF(k): k frames), and, per frame,
+    ``restore_frames`` over a video, which computes DnCNN_OFF's per-frame
+    features once per frame and reuses them in every window."""
+    from mmagic.registry import MODELS
+
+    from off_plugin.models.restoration import restore_frames
+    path = 'configs/restoration/off/{}_4xb7-50e_vimeo90k-jpeg2000-q40.py'
+    size, num_frames = tuple(args.restore_size), args.video_frames
+    torch.manual_seed(0)
+    models = {}
+    for name, prefix in (('DnCNN', 'dncnn'), ('DnCNN_OFF(2)', 'dncnn-off2'),
+                         ('DnCNN_OFF(3)', 'dncnn-off3')):
+        cfg = Config.fromfile(path.format(prefix))
+        with DefaultScope.overwrite_default_scope('mmagic'):
+            models[name] = MODELS.build(cfg.model).to(args.device).eval()
+    params = {name: count(m) for name, m in models.items()}
+    windows = {}
+    for name, model in models.items():
+        num = getattr(model.generator, 'num_frames', 1)
+        shape = (1, num, 3, *size) if num > 1 else (1, 3, *size)
+        windows[name] = torch.rand(shape, device=args.device)
+    rng = np.random.default_rng(0)
+    video = [rng.integers(0, 256, (*size, 3), dtype=np.uint8)
+             for _ in range(num_frames)]
+
+    def stream(model):
+        restored = sum(1 for _ in restore_frames(model, video))
+        assert restored == num_frames, (restored, num_frames)
+
+    per_window = side_by_side(
+        {name: (lambda i, m=model, x=windows[name]: m.generator(x))
+         for name, model in models.items()}, args.device, args.warmup,
+        args.repeats)
+    streaming = side_by_side(
+        {name: (lambda i, m=model: stream(m))
+         for name, model in models.items()}, args.device, args.warmup,
+        args.repeats)
+    for result in streaming.values():
+        result['seconds'] /= num_frames
+    where = f'{args.device}, {size[0]}x{size[1]} frames'
+    report(
+        f'restoration, one window: {where}, generator forward, median of '
+        f'{args.repeats}', per_window, 'DnCNN', 'frames', 1, params, {
+            name: flops(model.generator, windows[name])
+            for name, model in models.items()
+        })
+    report(
+        f'restoration, streaming: {where}, restore_frames over '
+        f'{num_frames} frames, per frame, median of {args.repeats} videos',
+        streaming, 'DnCNN', 'frames', 1, params)
+    return [
+        target('DnCNN_OFF(3) streaming / DnCNN per frame (the paper gives '
+               'no timing)', streaming['DnCNN_OFF(3)']['seconds'] /
+               streaming['DnCNN']['seconds'], 1.25, at_most=True)
+    ]
+
+
+TASKS = dict(recognition=recognition, unit=unit, detection=detection,
+             restoration=restoration)
 
 
 def main(argv=None) -> int:
@@ -253,11 +431,26 @@ def main(argv=None) -> int:
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--segments', type=int, default=25,
                         help='recognition and unit: segments of a video')
+    parser.add_argument('--compile', action='store_true',
+                        help='unit: also time the OFF under torch.compile '
+                        '(compiling takes 2-10 s a level on CPU)')
     parser.add_argument('--size', type=int, default=224,
                         help='recognition: frame size')
+    parser.add_argument('--flow-segments', type=int, default=2,
+                        help='recognition: segments whose TV-L1 flow is '
+                        'computed each round (5 frame pairs each)')
     parser.add_argument('--frame-size', type=int, nargs=2, default=(300, 500),
                         metavar=('H', 'W'),
                         help='detection: frame size (the paper: 600 1000)')
+    parser.add_argument('--restore-size', type=int, nargs=2,
+                        default=(64, 112), metavar=('H', 'W'),
+                        help='restoration: frame size (the paper\'s '
+                        'Vimeo-90K: 256 448; 1/16 of its area by default, '
+                        'to finish in about 2 minutes on 2 CPU cores)')
+    parser.add_argument('--video-frames', type=int, default=8,
+                        help='restoration: frames of the streamed video '
+                        '(8 by default for time; each frame costs the same '
+                        'from the first on: features once, one window)')
     args = parser.parse_args(argv)
     tasks = list(TASKS) if args.task == 'all' else [args.task]
     verdicts = [ok for task in tasks for ok in TASKS[task](args)]

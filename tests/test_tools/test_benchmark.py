@@ -1,9 +1,13 @@
 # Copyright (c) off_plugin authors. All rights reserved.
 """tools/benchmark.py: the side-by-side timer, the PASS / FAIL lines and the
-``unit`` subcommand on short videos."""
+``unit`` and ``restoration`` subcommands on small inputs."""
 import os.path as osp
 import re
 import runpy
+from collections import Counter
+
+import numpy as np
+import torch
 
 TOOL = osp.join(osp.dirname(osp.dirname(osp.dirname(__file__))), 'tools',
                 'benchmark.py')
@@ -41,3 +45,75 @@ def test_unit_benchmark_reports_every_level_with_a_verdict(capsys):
                         out)
     assert len(ratios) == 3 and all(float(r) > 0 for r in ratios)
     assert re.search(r'^\d of 3 targets met$', out, re.M)
+
+
+def test_restoration_benchmark_streams_with_features_once_per_frame(
+        capsys, monkeypatch):
+    from off_plugin.models.restoration import DnCNN, DnCNNOFF
+    calls = Counter()
+
+    def spy(cls, method):
+        original = getattr(cls, method)
+
+        def wrapper(self, x, *args):
+            frames = int(x.shape[1]) if method == 'frame_features' else None
+            calls[method, self.num_frames, frames] += 1
+            return original(self, x, *args)
+
+        monkeypatch.setattr(cls, method, wrapper)
+
+    spy(DnCNN, 'forward')
+    spy(DnCNNOFF, 'frame_features')
+    spy(DnCNNOFF, 'restore')
+    tool = runpy.run_path(TOOL)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small convolutions: spare a shared machine
+    try:
+        tool['main'](['restoration', '--restore-size', '32', '48',
+                      '--video-frames', '4', '--warmup', '0', '--repeats',
+                      '1'])
+    finally:
+        torch.set_num_threads(threads)
+    out = capsys.readouterr().out
+    # one window each, then a video of 4 frames: DnCNN_OFF(k) computes the
+    # features of each frame once (k frames at a time for the window) and
+    # restores each frame once
+    # the window and its FLOP count (one traced call) before the video
+    assert calls == {
+        ('forward', 1, None): 2 + 4,
+        ('frame_features', 2, 2): 2, ('frame_features', 2, 1): 4,
+        ('frame_features', 3, 3): 2, ('frame_features', 3, 1): 4,
+        ('restore', 2, None): 2 + 4, ('restore', 3, None): 2 + 4,
+    }
+    for title in ('one window', 'streaming'):
+        section = out.split(f'restoration, {title}: ')[1]
+        models = re.findall(r'^ +(\S+): +[\d.]+ ms, +[\d.]+ frames/s, '
+                            r'x([\d.]+) of DnCNN, [\d.]+ M params',
+                            section, re.M)[:3]
+        assert [name for name, _ in models] == [
+            'DnCNN', 'DnCNN_OFF(2)', 'DnCNN_OFF(3)']
+        assert float(models[0][1]) == 1 and all(
+            float(ratio) > 0 for _, ratio in models)
+    # DnCNN's FLOPs: every 3x3 convolution, stride 1, over 32x48 pixels
+    dncnn = runpy.run_path(TOOL)['Config'].fromfile(
+        'configs/restoration/off/dncnn_4xb7-50e_vimeo90k-jpeg2000-q40.py')
+    from mmagic.registry import MODELS
+    generator = MODELS.build(dncnn.model.generator)
+    expected = sum(32 * 48 * m.weight.numel() for m in generator.modules()
+                   if isinstance(m, torch.nn.Conv2d))
+    printed = re.search(r'^ +DnCNN: .* ([\d.]+) GFLOPs$', out, re.M)
+    assert float(printed.group(1)) == round(expected / 1e9, 2)
+    assert re.search(r'^(PASS|FAIL): DnCNN_OFF\(3\) streaming / DnCNN per '
+                     r'frame .*: x[\d.]+ \(target <= x1\.25\)$', out, re.M)
+    assert re.search(r'^[01] of 1 targets met$', out, re.M)
+
+
+def test_recognition_video_moves_as_tvl1_measures_it():
+    """The two-stream pipeline times TV-L1 on frames with real motion: the
+    benchmark's texture moves by (-1, -2) px a frame, and TV-L1 finds it."""
+    from off_plugin.datasets.optical_flow import tvl1_flow
+    video = runpy.run_path(TOOL)['moving_texture'](2, 3, 64)
+    assert video.shape == (2, 3, 64, 64, 3) and video.dtype == np.uint8
+    flow = tvl1_flow(video[1]) * (40. / 255) - 20  # bound 20, 128 = still
+    x, y = np.median(flow[:, 12:-12, 12:-12].reshape(-1, 2), axis=0)
+    assert abs(x + 1) < 0.25 and abs(y + 2) < 0.25
