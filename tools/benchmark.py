@@ -109,14 +109,16 @@ def count(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def build_recognizer(path: str, device: str):
+def build_recognizer(path: str, args):
     from mmaction.registry import MODELS
     cfg = Config.fromfile(path)
     cfg.model.backbone.pretrained = None
     cfg.model.pop('feature_checkpoint', None)
     with DefaultScope.overwrite_default_scope('mmaction'):
         model = MODELS.build(cfg.model)
-    return model.to(device).eval()
+    if args.channels_last:  # the convolutions then run in NHWC
+        model.to(memory_format=torch.channels_last)
+    return model.to(args.device).eval()
 
 
 def moving_texture(segments: int, frames: int, size: int) -> np.ndarray:
@@ -168,7 +170,7 @@ def recognition(args) -> List[bool]:
     from off_plugin.datasets.transforms import FormatRGBDiff
     segments = args.segments
     models = {
-        name: build_recognizer(RECOGNITION + path, args.device)
+        name: build_recognizer(RECOGNITION + path, args)
         for name, path in (
             ('TSN (RGB)',
              'tsn_bninception_8xb32-1x1x3-4500iter_ucf101-split1-rgb.py'),
@@ -224,8 +226,10 @@ def recognition(args) -> List[bool]:
         for name, model in models.items()
     }
     report(
-        f'recognition: {args.device}, 1 video x {segments} segments of '
-        f'{args.size}x{args.size}, median of {args.repeats} (TV-L1 timed on '
+        f'recognition: {args.device}'
+        f'{", channels_last" if args.channels_last else ""}, 1 video x '
+        f'{segments} segments of {args.size}x{args.size}, median of '
+        f'{args.repeats} (TV-L1 timed on '
         f'{args.flow_segments} segments a round, '
         f'x{segments / args.flow_segments:g})',
         results, 'TSN (RGB)', 'frames', segments,
@@ -434,6 +438,9 @@ def main(argv=None) -> int:
     parser.add_argument('--compile', action='store_true',
                         help='unit: also time the OFF under torch.compile '
                         '(compiling takes 2-10 s a level on CPU)')
+    parser.add_argument('--channels-last', action='store_true',
+                        help='recognition: every network in channels_last '
+                        '(NHWC) memory format')
     parser.add_argument('--size', type=int, default=224,
                         help='recognition: frame size')
     parser.add_argument('--flow-segments', type=int, default=2,
