@@ -15,9 +15,12 @@ peak memory, then a ``PASS`` / ``FAIL`` line per target. Machines are noisy:
 compare ratios of one run, not figures of different runs.
 """
 import argparse
+import os
+import os.path as osp
+import platform
 import statistics
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, NamedTuple, Optional
 
 import cv2
 import numpy as np
@@ -96,13 +99,50 @@ def report(title: str,
         print(line)
 
 
-def target(label: str, ratio: float, bound: float, at_most: bool) -> bool:
+class Verdict(NamedTuple):
+    """A ratio against its target; true when the target is met."""
+    label: str
+    ratio: float
+    bound: str
+    ok: bool
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def target(label: str, ratio: float, bound: float,
+           at_most: bool) -> Verdict:
     """Print a ``PASS`` / ``FAIL`` line for ``ratio`` against ``bound``."""
     ok = ratio <= bound if at_most else ratio >= bound
-    sign = '<=' if at_most else '>='
+    verdict = Verdict(label, ratio, f'{"<=" if at_most else ">="} '
+                      f'x{bound:.2f}', ok)
     print(f'{"PASS" if ok else "FAIL"}: {label}: x{ratio:.2f} '
-          f'(target {sign} x{bound:.2f})')
-    return ok
+          f'(target {verdict.bound})')
+    return verdict
+
+
+def machine(device: str) -> str:
+    """The device the figures are for: CPU model, cores and threads."""
+    if device.startswith('cuda'):
+        return torch.cuda.get_device_name(device)
+    name = platform.processor() or platform.machine()
+    if osp.exists('/proc/cpuinfo'):
+        with open('/proc/cpuinfo') as f:
+            models = [line.split(':', 1)[1].strip() for line in f
+                      if line.startswith('model name')]
+        name = models[0] if models else name
+    return (f'CPU {name}, {os.cpu_count()} cores, torch '
+            f'{torch.__version__} with {torch.get_num_threads()} threads')
+
+
+def summary(verdicts: List[Verdict], device: str) -> None:
+    """The targets as a Markdown table (the README's), then the count."""
+    print(f'\nTargets on {machine(device)}:\n')
+    print('| ratio | measured | target | |\n|---|---|---|---|')
+    for v in verdicts:
+        print(f'| {v.label} | x{v.ratio:.2f} | {v.bound} | '
+              f'{"PASS" if v.ok else "FAIL"} |')
+    print(f'\n{sum(v.ok for v in verdicts)} of {len(verdicts)} targets met')
 
 
 def count(model: torch.nn.Module) -> int:
@@ -157,7 +197,7 @@ def flops(module: torch.nn.Module, inputs: torch.Tensor) -> float:
     return analyzer.total()
 
 
-def recognition(args) -> List[bool]:
+def recognition(args) -> List[Verdict]:
     """The paper's Table 1 setting (BN-Inception, ``--size`` px, one video
     of ``--segments`` segments), from decoded frames to scores: TSN RGB; RGB
     + OFF(RGB); RGB Diff + OFF(RGB Diff) (with the RGB differences); the flow
@@ -265,7 +305,7 @@ def memory_floor(inputs: torch.Tensor, out_numel: int) -> torch.Tensor:
     return torch.cat([flat] * copies)[:out_numel]
 
 
-def unit(args) -> List[bool]:
+def unit(args) -> List[Verdict]:
     """The OFF unit of each level of the paper's network (1 video, 25
     segments) against its memory floor: the whole unit (with its 1x1
     reduction, a learned convolution) and the OFF itself (gradients,
@@ -313,7 +353,7 @@ def unit(args) -> List[bool]:
     return verdicts
 
 
-def detection(args) -> List[bool]:
+def detection(args) -> List[Verdict]:
     """Per frame, online with feature reuse (as ``mim test`` runs a video):
     R-FCN R101 vs R-FCN + OFF SS / MS (the paper: 1.59x and 1.71x)."""
     from mmdet.registry import MODELS
@@ -363,7 +403,7 @@ def detection(args) -> List[bool]:
     ]
 
 
-def restoration(args) -> List[bool]:
+def restoration(args) -> List[Verdict]:
     """DnCNN vs DnCNN_OFF(2) / (3), the paper's Vimeo-90K q40 configs (Sec.
     7; the paper gives no timing): one forward of the generator on one
     window (DnCNN: one frame, DnCNN_OFF(k): k frames), and, per frame,
@@ -460,8 +500,7 @@ def main(argv=None) -> int:
                         'from the first on: features once, one window)')
     args = parser.parse_args(argv)
     tasks = list(TASKS) if args.task == 'all' else [args.task]
-    verdicts = [ok for task in tasks for ok in TASKS[task](args)]
-    print(f'\n{sum(verdicts)} of {len(verdicts)} targets met')
+    summary([v for task in tasks for v in TASKS[task](args)], args.device)
     return 0
 
 

@@ -44,6 +44,12 @@ def test_unit_benchmark_reports_every_level_with_a_verdict(capsys):
     ratios = re.findall(r'OFF \(reduced features\):.* x([\d.]+) of memory',
                         out)
     assert len(ratios) == 3 and all(float(r) > 0 for r in ratios)
+    # the README's table: one row per target, with the ratio printed above
+    rows = re.findall(r'^\| OFF at (\d+) px .* \| x([\d.]+) \| <= x2\.00 \| '
+                      r'(PASS|FAIL) \|$', out, re.M)
+    assert [(verdict, level) for level, _, verdict in rows] == verdicts
+    assert [ratio for _, ratio, _ in rows] == ratios
+    assert re.search(r'^Targets on CPU .*, \d+ cores, torch ', out, re.M)
     assert re.search(r'^\d of 3 targets met$', out, re.M)
 
 
