@@ -17,53 +17,72 @@ import off_plugin  # noqa: F401
 from off_plugin.models import OFFUnit
 
 
-def run_python(code: str) -> str:
-    """Run ``code`` in a fresh interpreter (a clean import state)."""
-    result = subprocess.run([sys.executable, '-c', textwrap.dedent(code)],
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+@pytest.fixture(scope='module')
+def run_python():
+    """``run_python(code)``: the output of ``code`` run in a fresh
+    interpreter (a clean import state). The module's scripts all start at
+    once: importing the hosts takes most of their time, on a core each."""
+    procs = {
+        code: subprocess.Popen(
+            [sys.executable, '-c', textwrap.dedent(code)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for code in (ALL_HOSTS, MMACTION_MODELS)
+    }
+
+    def output(code):
+        out, err = procs[code].communicate(timeout=600)
+        assert procs[code].returncode == 0, err
+        return out
+
+    yield output
+    for proc in procs.values():  # left running by a failed test
+        proc.kill()
+        proc.communicate()
 
 
-def test_all_hosts_register_in_one_process_after_import():
-    out = run_python("""
-        import off_plugin
-        from mmengine.registry import DefaultScope
-        from mmaction.utils import register_all_modules as mmaction_all
-        from mmdet.utils import register_all_modules as mmdet_all
-        from mmagic.utils import register_all_modules as mmagic_all
-        for register in (mmaction_all, mmdet_all, mmagic_all):
-            register(init_default_scope=False)
-        from mmaction.registry import MODELS as ACTION
-        from mmdet.registry import MODELS as DET
-        from mmagic.registry import MODELS as EDIT
-        for registry, model in ((ACTION, 'TSNHead'), (DET, 'RetinaNet'),
-                                (EDIT, 'BasicVSRNet')):
-            assert registry.get(model) is not None, model
-            assert registry.get('OFFUnit') is off_plugin.models.OFFUnit
-        print('ok')
-    """)
-    assert out.strip() == 'ok'
+ALL_HOSTS = """
+    import off_plugin
+    from mmengine.registry import DefaultScope
+    from mmaction.utils import register_all_modules as mmaction_all
+    from mmdet.utils import register_all_modules as mmdet_all
+    from mmagic.utils import register_all_modules as mmagic_all
+    for register in (mmaction_all, mmdet_all, mmagic_all):
+        register(init_default_scope=False)
+    from mmaction.registry import MODELS as ACTION
+    from mmdet.registry import MODELS as DET
+    from mmagic.registry import MODELS as EDIT
+    for registry, model in ((ACTION, 'TSNHead'), (DET, 'RetinaNet'),
+                            (EDIT, 'BasicVSRNet')):
+        assert registry.get(model) is not None, model
+        assert registry.get('OFFUnit') is off_plugin.models.OFFUnit
+    print('ok')
+"""
 
 
-def test_mmaction_models_import_and_drn_fails_clearly():
-    out = run_python("""
-        import off_plugin
-        import mmaction.models
-        from mmaction.registry import MODELS
-        from mmaction.utils import register_all_modules
-        register_all_modules()
-        tsn = MODELS.build(dict(
-            type='Recognizer2D',
-            backbone=dict(type='ResNet', depth=18, pretrained=None),
-            cls_head=dict(type='TSNHead', num_classes=3, in_channels=512)))
-        print(type(tsn).__name__)
-        try:
-            MODELS.build(dict(type='DRN'))
-        except ImportError as err:
-            print(err)
-    """)
-    lines = out.strip().splitlines()
+def test_all_hosts_register_in_one_process_after_import(run_python):
+    assert run_python(ALL_HOSTS).strip() == 'ok'
+
+
+MMACTION_MODELS = """
+    import off_plugin
+    import mmaction.models
+    from mmaction.registry import MODELS
+    from mmaction.utils import register_all_modules
+    register_all_modules()
+    tsn = MODELS.build(dict(
+        type='Recognizer2D',
+        backbone=dict(type='ResNet', depth=18, pretrained=None),
+        cls_head=dict(type='TSNHead', num_classes=3, in_channels=512)))
+    print(type(tsn).__name__)
+    try:
+        MODELS.build(dict(type='DRN'))
+    except ImportError as err:
+        print(err)
+"""
+
+
+def test_mmaction_models_import_and_drn_fails_clearly(run_python):
+    lines = run_python(MMACTION_MODELS).strip().splitlines()
     assert lines[0] == 'Recognizer2D'
     assert 'mmaction2#2714' in lines[1] and 'DRN is not available' in lines[1]
 

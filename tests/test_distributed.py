@@ -3,13 +3,16 @@
 ``mim train <host> <config> --gpus 2 --launcher pytorch``: OFF stage 2 on
 MMAction2, DnCNN_OFF(3) on MMagic and the OFF video detector on MMDetection
 end with the same weights on both ranks."""
+import contextlib
 import os
 import os.path as osp
+import signal
 import socket
 import subprocess
 import sys
 import textwrap
 
+import pytest
 import torch
 from mmaction.registry import MODELS
 from mmengine.config import Config
@@ -62,50 +65,11 @@ class SaveRankWeightsHook(Hook):
 BN_STATISTICS = ('running_mean', 'running_var', 'num_batches_tracked')
 
 
-def train_two_processes(host, config, tmp_path):
-    """``mim train`` with 2 CPU processes; every rank's weights before and
-    after training."""
-    (tmp_path / 'rank_hook.py').write_text(RANK_HOOK)
-    env = dict(os.environ, PYTHONPATH=str(tmp_path), OMP_NUM_THREADS='1')
-    mim = osp.join(osp.dirname(sys.executable), 'mim')
-    with socket.socket() as free:  # a port no other process listens on
-        free.bind(('127.0.0.1', 0))
-        port = free.getsockname()[1]
-    proc = subprocess.run(
-        [mim, 'train', host, str(config), '--gpus', '2', '--launcher',
-         'pytorch', '--port', str(port), '--work-dir',
-         str(tmp_path / 'work')],
-        env=env, capture_output=True, text=True, timeout=600)
-    # the launcher's own summary hides the failing rank's traceback: show
-    # every line that names an error
-    errors = [line for line in (proc.stdout + proc.stderr).splitlines()
-              if 'Error' in line or 'error' in line or 'Traceback' in line]
-    assert proc.returncode == 0, '\n'.join(errors[-40:]) + proc.stderr[-4000:]
-
-    def weights(when):
-        return [torch.load(tmp_path / 'work' / f'{when}_rank{r}.pth')
-                for r in (0, 1)]
-
-    return weights('start'), weights('end')
-
-
-def assert_same_and_trained(start, end, prefix):
-    for key, value in end[0].items():
-        # DDP broadcasts BatchNorm statistics from rank 0 before each
-        # forward; after the last one every rank keeps its own
-        if key.endswith(BN_STATISTICS):
-            continue
-        assert torch.equal(value, end[1][key]), key
-    moved = [k for k, v in start[1].items() if k.startswith(prefix)
-             and v.is_floating_point() and not torch.equal(v, end[1][k])]
-    assert len(moved) > 10
-
-
-def test_off_recognizer_two_cpu_processes_end_with_the_same_weights(
-        tmp_path):
+def recognizer_config(tmp_path):
+    """OFF stage 2 on 8 motion videos, from a stage-1 TSN of random weights
+    (``tmp_path/tsn.pth``)."""
     data = tmp_path / 'data'
     make_motion_videos(str(data), num_train=8, num_val=2)
-    # a stage-1 TSN to start from (random weights are enough here)
     tsn_cfg = Config.fromfile(
         osp.join(CONFIGS, 'tsn_r18_1xb8-8seg-4e_motion-demo-rgb.py'))
     with DefaultScope.overwrite_default_scope('mmaction'):
@@ -131,17 +95,11 @@ def test_off_recognizer_two_cpu_processes_end_with_the_same_weights(
         train_cfg = dict(max_epochs=1, val_interval=100)
         param_scheduler = []
         '''))
-    start, end = train_two_processes('mmaction', config, tmp_path)
-    saved = torch.load(tmp_path / 'work' / 'epoch_1.pth')['state_dict']
-    for key, value in end[0].items():
-        assert torch.equal(value, saved[key]), key
-    for key, value in tsn.state_dict().items():  # frozen on both ranks
-        assert torch.equal(end[1][key], value), key
-    # the OFF sub-network did train (2 iterations of 2 videos a rank)
-    assert_same_and_trained(start, end, 'off_head')
+    return config
 
 
-def test_off_restorer_two_cpu_processes_end_with_the_same_weights(tmp_path):
+def restorer_config(tmp_path):
+    """DnCNN_OFF(3) on 8 compressed clips, 3 iterations."""
     data = tmp_path / 'vimeo'
     make_restoration_clips(str(data), size=(80, 64))  # >= the patch
     clips = []
@@ -165,12 +123,11 @@ def test_off_restorer_two_cpu_processes_end_with_the_same_weights(tmp_path):
         train_cfg = dict(max_iters=3, val_interval=100)
         param_scheduler = []
         '''))
-    start, end = train_two_processes('mmagic', config, tmp_path)
-    assert_same_and_trained(start, end, 'generator')
+    return config
 
 
-def test_off_video_detector_two_cpu_processes_end_with_the_same_weights(
-        tmp_path):
+def detector_config(tmp_path):
+    """The OFF video detector on 8 moving-object videos of 2 frames."""
     data = tmp_path / 'moving_objects'
     make_moving_objects(str(data), dict(train=8, val=2), num_frames=2,
                         size=(64, 64), object_size=(18, 24))
@@ -192,8 +149,99 @@ def test_off_video_detector_two_cpu_processes_end_with_the_same_weights(
         default_hooks = dict(checkpoint=dict(interval=1))
         param_scheduler = []
         '''))
-    start, end = train_two_processes('mmdet', config, tmp_path)
-    saved = torch.load(tmp_path / 'work' / 'epoch_1.pth')['state_dict']
+    return config
+
+
+# host -> the config written for it
+RUNS = {'mmaction': recognizer_config, 'mmagic': restorer_config,
+        'mmdet': detector_config}
+
+
+@pytest.fixture(scope='module')
+def train_two_processes(tmp_path_factory):
+    """``train_two_processes(host)``: the work dir of ``mim train`` with 2 CPU
+    processes, and every rank's weights before and after training. The
+    hosts' runs go at once: a run spends most of its time importing the
+    hosts, on fewer cores than there are."""
+    with contextlib.ExitStack() as sockets:  # ports no process listens on
+        free = [sockets.enter_context(socket.socket()) for _ in RUNS]
+        for sock in free:
+            sock.bind(('127.0.0.1', 0))
+        ports = [sock.getsockname()[1] for sock in free]
+    mim = osp.join(osp.dirname(sys.executable), 'mim')
+    runs = {}
+    for (host, make_config), port in zip(RUNS.items(), ports):
+        tmp_path = tmp_path_factory.mktemp(host)
+        config = make_config(tmp_path)
+        (tmp_path / 'rank_hook.py').write_text(RANK_HOOK)
+        env = dict(os.environ, PYTHONPATH=str(tmp_path), OMP_NUM_THREADS='1')
+        with open(tmp_path / 'stdout', 'w') as out, \
+                open(tmp_path / 'stderr', 'w') as err:
+            runs[host] = tmp_path, subprocess.Popen(
+                [mim, 'train', host, str(config), '--gpus', '2', '--launcher',
+                 'pytorch', '--port', str(port), '--work-dir',
+                 str(tmp_path / 'work')],
+                env=env, stdout=out, stderr=err, start_new_session=True)
+
+    def finished(host):
+        tmp_path, proc = runs[host]
+        proc.wait(timeout=600)
+        stdout = (tmp_path / 'stdout').read_text()
+        stderr = (tmp_path / 'stderr').read_text()
+        # the launcher's own summary hides the failing rank's traceback: show
+        # every line that names an error
+        errors = [line for line in (stdout + stderr).splitlines() if
+                  'Error' in line or 'error' in line or 'Traceback' in line]
+        assert proc.returncode == 0, '\n'.join(errors[-40:]) + stderr[-4000:]
+
+        def weights(when):
+            return [torch.load(tmp_path / 'work' / f'{when}_rank{r}.pth')
+                    for r in (0, 1)]
+
+        return tmp_path / 'work', weights('start'), weights('end')
+
+    yield finished
+    for _, proc in runs.values():  # left running by a failed test
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def assert_same_and_trained(start, end, prefix):
+    for key, value in end[0].items():
+        # DDP broadcasts BatchNorm statistics from rank 0 before each
+        # forward; after the last one every rank keeps its own
+        if key.endswith(BN_STATISTICS):
+            continue
+        assert torch.equal(value, end[1][key]), key
+    moved = [k for k, v in start[1].items() if k.startswith(prefix)
+             and v.is_floating_point() and not torch.equal(v, end[1][k])]
+    assert len(moved) > 10
+
+
+def test_off_recognizer_two_cpu_processes_end_with_the_same_weights(
+        train_two_processes):
+    work, start, end = train_two_processes('mmaction')
+    saved = torch.load(work / 'epoch_1.pth')['state_dict']
+    for key, value in end[0].items():
+        assert torch.equal(value, saved[key]), key
+    tsn = torch.load(work.parent / 'tsn.pth')['state_dict']
+    for key, value in tsn.items():  # frozen on both ranks
+        assert torch.equal(end[1][key], value), key
+    # the OFF sub-network did train (2 iterations of 2 videos a rank)
+    assert_same_and_trained(start, end, 'off_head')
+
+
+def test_off_restorer_two_cpu_processes_end_with_the_same_weights(
+        train_two_processes):
+    _, start, end = train_two_processes('mmagic')
+    assert_same_and_trained(start, end, 'generator')
+
+
+def test_off_video_detector_two_cpu_processes_end_with_the_same_weights(
+        train_two_processes):
+    work, start, end = train_two_processes('mmdet')
+    saved = torch.load(work / 'epoch_1.pth')['state_dict']
     for key, value in end[0].items():
         assert torch.equal(value, saved[key]), key
     # 16 key frames, 2 a rank and step: 4 steps moved the OFF refiner

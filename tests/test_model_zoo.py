@@ -54,14 +54,27 @@ def test_model_names_are_unique():
     assert len(NAMES) == len(set(NAMES))
 
 
+_PARAMETERS = {}
+
+
+def num_parameters(cfg):
+    """Parameters of ``cfg``'s model, built once for all configs of the same
+    model (the splits of a data set)."""
+    key = (cfg.default_scope, repr(cfg.model.to_dict()))
+    if key not in _PARAMETERS:
+        # build only: weights are loaded by init_weights, never called here
+        with DefaultScope.overwrite_default_scope(cfg.default_scope):
+            registry = importlib.import_module(
+                f'{cfg.default_scope}.registry')
+            net = registry.MODELS.build(cfg.model)
+        _PARAMETERS[key] = sum(p.numel() for p in net.parameters())
+    return _PARAMETERS[key]
+
+
 @pytest.mark.parametrize('model', MODELS, ids=NAMES)
 def test_entry_config_builds_and_figures_cite_their_source(model):
     cfg = Config.fromfile(osp.join(ROOT, model['Config']))
-    # build only: weights are loaded by init_weights, never called here
-    with DefaultScope.overwrite_default_scope(cfg.default_scope):
-        registry = importlib.import_module(f'{cfg.default_scope}.registry')
-        net = registry.MODELS.build(cfg.model)
-    assert sum(p.numel() for p in net.parameters()) > 0
+    assert num_parameters(cfg) > 0
     for result in model.get('Results', []):
         assert result['Metrics'], model['Name']
         assert result.get('Source', '').startswith(SOURCES), (
