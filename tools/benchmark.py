@@ -247,8 +247,12 @@ def recognition(args) -> List[Verdict]:
         return torch.from_numpy(diffs)
 
     # what each network reads, from the decoded frames
-    frames = dict(zip(models, (lambda: rgb, lambda: rgb, rgb_diff,
-                               lambda: flow)))
+    frames = {
+        'TSN (RGB)': lambda: rgb,
+        'RGB + OFF(RGB)': lambda: rgb,
+        'RGB Diff + OFF(RGB Diff)': rgb_diff,
+        'TSN (flow) network': lambda: flow,
+    }
     calls = {
         name: (lambda i, m=model, n=name: m(
             **inputs(n, frames[n]()), mode='predict'))

@@ -137,9 +137,7 @@ class OFFUnit(BaseModule):
                 lower: Optional[torch.Tensor] = None) -> torch.Tensor:
         """(N, T, C_in, H, W) [+ lower (N, T-1, C_l, H, W)] ->
         (N, T-1, C_out, H, W): ``concat`` of :meth:`gradients` and lower."""
-        if not isinstance(feats, torch.Tensor):
-            feats = torch.stack(tuple(feats), dim=1)
-        self._check_feats(feats)
+        feats = self._stacked(feats)
         self._check_lower(feats, lower)
         spatial, temporal = self._branches(feats)
         outs = [self.spatial_dropout(grad) for grad in spatial] + temporal
@@ -173,9 +171,7 @@ class OFFUnit(BaseModule):
         ``spatial`` (before the spatial dropout), ``F_t = f_{t+1} - f_t``
         when ``temporal``. ``forward`` concatenates these.
         """
-        if not isinstance(feats, torch.Tensor):
-            feats = torch.stack(tuple(feats), dim=1)
-        self._check_feats(feats)
+        feats = self._stacked(feats)
         spatial, temporal = self._branches(feats)
         names = self.spatial_names + (('F_t', ) if self.temporal else ())
         return dict(zip(names, spatial + temporal))
@@ -200,7 +196,12 @@ class OFFUnit(BaseModule):
             temporal = [reduced[:, 1:] - reduced[:, :-1]]
         return spatial, temporal
 
-    def _check_feats(self, feats: torch.Tensor) -> None:
+    def _stacked(
+        self, feats: Union[torch.Tensor, Sequence[torch.Tensor]]
+    ) -> torch.Tensor:
+        """The features as one checked (N, T, C_in, H, W) tensor."""
+        if not isinstance(feats, torch.Tensor):
+            feats = torch.stack(tuple(feats), dim=1)
         if feats.dim() != 5 or feats.shape[1] < 2:
             raise ValueError(
                 'OFFUnit expects features of shape (N, T, C, H, W) with '
@@ -211,6 +212,7 @@ class OFFUnit(BaseModule):
                 f'OFFUnit was built with in_channels={self.in_channels} but '
                 f'the features have {feats.shape[2]} channels; set '
                 f'in_channels={feats.shape[2]} in its config.')
+        return feats
 
     def _check_lower(self, feats: torch.Tensor,
                      lower: Optional[torch.Tensor]) -> None:

@@ -104,7 +104,9 @@ def test_restoration_benchmark_streams_with_features_once_per_frame(
     dncnn = runpy.run_path(TOOL)['Config'].fromfile(
         'configs/restoration/off/dncnn_4xb7-50e_vimeo90k-jpeg2000-q40.py')
     from mmagic.registry import MODELS
-    generator = MODELS.build(dncnn.model.generator)
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        generator = MODELS.build(dncnn.model.generator)
     expected = sum(32 * 48 * m.weight.numel() for m in generator.modules()
                    if isinstance(m, torch.nn.Conv2d))
     printed = re.search(r'^ +DnCNN: .* ([\d.]+) GFLOPs$', out, re.M)
