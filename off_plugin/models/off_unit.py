@@ -1,8 +1,7 @@
 # Copyright (c) off_plugin authors. All rights reserved.
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
@@ -47,6 +46,43 @@ def combined_gradient(f: torch.Tensor) -> Tuple[torch.Tensor]:
 SPATIAL_GRADIENTS = dict(sobel=sobel_gradients, combined=combined_gradient)
 
 
+def off_features(reduced: Optional[torch.Tensor],
+                 earlier: Optional[torch.Tensor],
+                 lower: Optional[torch.Tensor], kernel: str, dropout: float,
+                 training: bool) -> torch.Tensor:
+    """The parameter-free part of the unit, the OFF of every adjacent pair:
+    ``concat(F_s(earlier), F_t(reduced), lower)`` along channels.
+
+    ``reduced`` (N, T, C, H, W), None without F_t; ``earlier`` (N, T-1,
+    C_s, H, W), the earlier segment of every pair, None without F_s;
+    ``lower`` (N, T-1, C_l, H, W) or None -> (N, T-1, C_out, H, W).
+    """
+    outs = []
+    if earlier is not None:
+        outs += [
+            F.dropout(grad, dropout, training)
+            for grad in SPATIAL_GRADIENTS[kernel](earlier)
+        ]
+    if reduced is not None:
+        outs.append(reduced[:, 1:] - reduced[:, :-1])
+    if lower is not None:
+        outs.append(lower)
+    return torch.cat(outs, dim=2)
+
+
+_COMPILED: Dict[str, Callable] = {}
+
+
+def compiled_off_features(options: dict) -> Callable:
+    """:func:`off_features` through ``torch.compile(**options)``, built once
+    per set of options and shared by all units (torch caches the compiled
+    graphs per input shape)."""
+    key = repr(sorted(options.items()))
+    if key not in _COMPILED:
+        _COMPILED[key] = torch.compile(off_features, **options)
+    return _COMPILED[key]
+
+
 @register_in_hosts
 class OFFUnit(BaseModule):
     """Optical Flow guided Feature unit (Sec. 4.1.3 and Fig. 4 of the paper).
@@ -88,6 +124,13 @@ class OFFUnit(BaseModule):
             ``forward`` receives, 0 for none. Defaults to 0.
         act_cfg (dict, optional): Activation after the shared reduction.
             Defaults to ``dict(type='ReLU')``.
+        compile (bool or dict): Run the parameter-free part
+            (:func:`off_features`: gradients, difference, dropout,
+            concatenation) through ``torch.compile`` (a dict: its
+            arguments), which fuses it into fewer passes over memory. Opt-in:
+            compiling costs seconds per feature shape at the first call
+            (``tools/benchmark.py unit --compile`` measures both). Defaults
+            to False.
         init_cfg (dict or list[dict], optional): Initialization config.
     """
 
@@ -101,6 +144,7 @@ class OFFUnit(BaseModule):
                  spatial_dropout: float = 0.,
                  lower_channels: int = 0,
                  act_cfg: Optional[dict] = dict(type='ReLU'),
+                 compile: Union[bool, dict] = False,
                  init_cfg: Optional[Union[dict, list]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if kernel not in SPATIAL_KERNELS:
@@ -113,6 +157,11 @@ class OFFUnit(BaseModule):
         self.lower_channels = lower_channels
         self.spatial = spatial
         self.temporal = temporal
+        self.kernel = kernel
+        self.spatial_dropout = spatial_dropout
+        # options of torch.compile, None to run eagerly
+        self.compile_options = (dict(compile) if isinstance(compile, dict)
+                                else dict() if compile else None)
 
         shared = temporal or spatial_channels is None
         self.reduce = ConvModule(
@@ -123,11 +172,9 @@ class OFFUnit(BaseModule):
             act_cfg=None) if spatial and spatial_channels else None
         spatial_out = 0
         if spatial:
-            self.kernel = kernel
             self.num_kernels = len(SPATIAL_KERNELS[kernel])
             # channels of each spatial gradient
             self.gradient_channels = spatial_channels or reduce_channels
-            self.spatial_dropout = nn.Dropout(spatial_dropout)
             spatial_out = self.num_kernels * self.gradient_channels
         self.out_channels = (
             spatial_out + temporal * reduce_channels + lower_channels)
@@ -139,11 +186,11 @@ class OFFUnit(BaseModule):
         (N, T-1, C_out, H, W): ``concat`` of :meth:`gradients` and lower."""
         feats = self._stacked(feats)
         self._check_lower(feats, lower)
-        spatial, temporal = self._branches(feats)
-        outs = [self.spatial_dropout(grad) for grad in spatial] + temporal
-        if lower is not None:
-            outs.append(lower)
-        return torch.cat(outs, dim=2)
+        reduced, earlier = self._reduced(feats)
+        off = off_features if self.compile_options is None else \
+            compiled_off_features(self.compile_options)
+        return off(reduced if self.temporal else None, earlier, lower,
+                   self.kernel, self.spatial_dropout, self.training)
 
     @property
     def spatial_names(self) -> Tuple[str, ...]:
@@ -172,29 +219,29 @@ class OFFUnit(BaseModule):
         when ``temporal``. ``forward`` concatenates these.
         """
         feats = self._stacked(feats)
-        spatial, temporal = self._branches(feats)
-        names = self.spatial_names + (('F_t', ) if self.temporal else ())
-        return dict(zip(names, spatial + temporal))
+        reduced, earlier = self._reduced(feats)
+        grads = {}
+        if self.spatial:
+            grads.update(zip(self.spatial_names,
+                             SPATIAL_GRADIENTS[self.kernel](earlier)))
+        if self.temporal:
+            grads['F_t'] = reduced[:, 1:] - reduced[:, :-1]
+        return grads
 
-    def _branches(self, feats: torch.Tensor) -> tuple:
-        """(N, T, C_in, H, W) -> the spatial gradients of the earlier
-        segment of every pair and ``[F_t]``, lists of (N, T-1, C, H, W)
-        (empty when the branch is off); every segment is reduced once."""
+    def _reduced(self, feats: torch.Tensor) -> tuple:
+        """(N, T, C_in, H, W) -> the features after the shared 1x1
+        reduction, (N, T, C, H, W), and the input of the spatial gradients,
+        the earlier segment of every pair, (N, T-1, C_s, H, W); each None
+        when not used. Every segment is reduced once."""
         n, t = feats.shape[:2]
-        reduced = None
+        reduced = earlier = None
         if self.reduce is not None:
             reduced = self.reduce(feats.flatten(0, 1)).unflatten(0, (n, t))
-        spatial, temporal = [], []
         if self.spatial:
-            if self.spatial_reduce is None:
-                earlier = reduced[:, :-1]
-            else:
-                earlier = self.spatial_reduce(
-                    feats[:, :-1].flatten(0, 1)).unflatten(0, (n, t - 1))
-            spatial = list(SPATIAL_GRADIENTS[self.kernel](earlier))
-        if self.temporal:
-            temporal = [reduced[:, 1:] - reduced[:, :-1]]
-        return spatial, temporal
+            earlier = reduced[:, :-1] if self.spatial_reduce is None else \
+                self.spatial_reduce(feats[:, :-1].flatten(0, 1)).unflatten(
+                    0, (n, t - 1))
+        return reduced, earlier
 
     def _stacked(
         self, feats: Union[torch.Tensor, Sequence[torch.Tensor]]

@@ -207,3 +207,46 @@ def test_unit_follows_the_module_to_another_dtype():
     double = unit.double()(feats.double())
     assert double.dtype == torch.float64
     torch.testing.assert_close(double.float(), single)
+
+
+@pytest.mark.parametrize('variant', [
+    dict(lower_channels=3),
+    dict(kernel='combined', spatial_channels=2, spatial_dropout=0.5),
+    dict(spatial=False),
+])
+def test_compiled_unit_equals_the_eager_unit(variant):
+    """``compile=True`` (opt-in by config) changes how the OFF is computed,
+    not what: the same outputs and the same gradients of the reduction, in
+    training (dropout drawn from the same seed) and in testing."""
+    torch.manual_seed(0)
+    eager = OFFUnit(in_channels=4, reduce_channels=5, **variant)
+    compiled = OFFUnit(in_channels=4, reduce_channels=5, compile=True,
+                       **variant)
+    compiled.load_state_dict(eager.state_dict())
+    feats = torch.randn(2, 3, 4, 6, 8)
+    lower = torch.randn(2, 2, 3, 6, 8) if 'lower_channels' in variant \
+        else None
+    outs = {}
+    for name, unit in (('eager', eager), ('compiled', compiled)):
+        unit.eval()
+        with torch.no_grad():
+            tested = unit(feats, lower)
+        unit.train()
+        torch.manual_seed(1)
+        out = unit(feats, lower)
+        out.pow(2).sum().backward()
+        outs[name] = tested, out, [p.grad for p in unit.parameters()]
+    torch.testing.assert_close(outs['compiled'][0], outs['eager'][0])
+    if variant.get('spatial_dropout'):
+        # the compiled dropout draws its own masks: compare what it keeps
+        fxy, ft = outs['compiled'][1].split([2, 5], dim=2)
+        torch.testing.assert_close(ft, outs['eager'][1][:, :, 2:])
+        dropped = fxy == 0
+        assert 0.3 < dropped.float().mean() < 0.7
+        torch.testing.assert_close(
+            fxy[~dropped], (2 * outs['compiled'][0][:, :, :2])[~dropped])
+    else:
+        torch.testing.assert_close(outs['compiled'][1], outs['eager'][1])
+        for got, expected in zip(outs['compiled'][2], outs['eager'][2]):
+            torch.testing.assert_close(got, expected)
+    assert compiled.compile_options == {} and eager.compile_options is None
