@@ -22,18 +22,20 @@ from .mmaction import (MissingDRN, fill_mmaction_drn_hole,  # noqa: E402
 from .mmagic import silence_albumentations_update_check  # noqa: E402
 from .mmdet import repr_of_pack_track_inputs  # noqa: E402
 from .mmengine import (allow_mmengine_checkpoints,  # noqa: E402
-                       history_buffer_method,
+                       atomic_checkpoints, history_buffer_method,
                        load_url_checkpoints_weights_only,
-                       mmengine_checkpoint_types, run_distributed_on_cpu)
+                       mmengine_checkpoint_types, resume_random_state,
+                       run_distributed_on_cpu)
 
 
 __all__ = [
     'MissingDRN', 'UPSTREAM_WARNINGS', 'allow_mmengine_checkpoints',
-    'apply_all',
+    'apply_all', 'atomic_checkpoints',
     'fill_mmaction_drn_hole', 'history_buffer_method',
     'load_url_checkpoints_weights_only',
     'mmengine_checkpoint_types', 'name_files_in_decoding_errors',
-    'pythonwarnings', 'repr_of_pack_track_inputs', 'run_distributed_on_cpu',
+    'pythonwarnings', 'repr_of_pack_track_inputs', 'resume_random_state',
+    'run_distributed_on_cpu',
     'silence_albumentations_update_check', 'silence_upstream_warnings'
 ]
 
@@ -45,6 +47,8 @@ def apply_all() -> None:
     fill_mmaction_drn_hole()
     allow_mmengine_checkpoints()
     load_url_checkpoints_weights_only()
+    atomic_checkpoints()
+    resume_random_state()
     name_files_in_decoding_errors()
     run_distributed_on_cpu()
     repr_of_pack_track_inputs()

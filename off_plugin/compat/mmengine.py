@@ -1,6 +1,10 @@
 # Copyright (c) off_plugin authors. All rights reserved.
 """Fixes for mmengine 0.10.7."""
 import collections
+import contextlib
+import glob
+import io
+import os
 import os.path as osp
 import pickle
 from types import FunctionType
@@ -164,3 +168,194 @@ def run_distributed_on_cpu() -> None:
 
         __init__.cpu_aware = True
         MMDistributedDataParallel.__init__ = __init__
+
+
+def replace_atomically(filepath: str, write) -> None:
+    """Call ``write(f)`` on a temporary file next to ``filepath`` (same
+    directory, so same file system), flush it to disk and rename it into
+    place: readers see the old file or the whole new one, never a part.
+    A temporary file left by a killed writer is deleted by the next write
+    of the same file."""
+    directory, name = osp.split(osp.abspath(filepath))
+    for stale in glob.glob(osp.join(directory, f'.{glob.escape(name)}.tmp-*')):
+        with contextlib.suppress(OSError):
+            os.remove(stale)
+    tmp = osp.join(directory, f'.{name}.tmp-{os.getpid()}')
+    try:
+        with open(tmp, 'wb') as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, filepath)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+
+
+class DeferredRemoval:
+    """A file backend whose ``remove`` and ``rmtree`` only note the path
+    (in ``doomed``); everything else goes to ``backend``."""
+
+    def __init__(self, backend, doomed: list) -> None:
+        self._backend = backend
+        self._doomed = doomed
+
+    def __getattr__(self, name):
+        return getattr(self._backend, name)
+
+    def remove(self, path) -> None:
+        self._doomed.append((self._backend.remove, path))
+
+    def rmtree(self, path) -> None:
+        self._doomed.append((self._backend.rmtree, path))
+
+
+def atomic_checkpoints() -> None:
+    """Write checkpoints and ``last_checkpoint`` atomically, and delete an
+    old checkpoint only once the new one is in place, so that a run killed
+    at any moment (pre-emption, out of memory, a full disk) leaves the
+    previous checkpoint intact for ``--resume``.
+
+    Upstream bugs, mmengine 0.10.7: ``LocalBackend.put`` (through which
+    ``save_checkpoint`` writes) and ``put_text`` open the target itself with
+    ``'wb'`` / ``'w'``, so a killed write leaves a truncated checkpoint
+    under the final name; ``CheckpointHook`` writes ``last_checkpoint`` the
+    same way, and with ``max_keep_ckpts`` it deletes the oldest kept
+    checkpoint *before* saving the new one (with ``max_keep_ckpts=1``, a
+    kill during the save leaves no checkpoint at all). Here local writes go
+    to a temporary file in the same directory, flushed and renamed into
+    place (:func:`replace_atomically`), and the hook's deletions wait until
+    the new checkpoint and ``last_checkpoint`` are written.
+
+    Delete when: mmengine writes checkpoints atomically and prunes after
+    saving (not the case up to 0.10.7).
+    """
+    from mmengine.fileio.backends import LocalBackend
+    from mmengine.hooks import CheckpointHook, checkpoint_hook
+
+    if getattr(LocalBackend.put, 'atomic', False):
+        return
+
+    def put(self, obj: bytes, filepath) -> None:
+        os.makedirs(osp.dirname(osp.abspath(filepath)), exist_ok=True)
+        replace_atomically(filepath, lambda f: f.write(obj))
+
+    def put_text(self, obj: str, filepath, encoding: str = 'utf-8') -> None:
+        put(self, obj.encode(encoding), filepath)
+
+    def open_atomically(file, mode='r', *args, **kwargs):
+        """The hook module's ``open``: writes of whole files (``'w'``)
+        replace them atomically, everything else is the builtin."""
+        if mode != 'w':
+            return open(file, mode, *args, **kwargs)
+        return AtomicTextFile(file)
+
+    save_with_step = CheckpointHook._save_checkpoint_with_step
+
+    def _save_checkpoint_with_step(self, runner, step, meta):
+        backend, doomed = self.file_backend, []
+        self.file_backend = DeferredRemoval(backend, doomed)
+        try:
+            save_with_step(self, runner, step, meta)
+        finally:
+            self.file_backend = backend
+        for remove, path in doomed:  # the new checkpoint is in place
+            remove(path)
+
+    put.atomic = True
+    LocalBackend.put = put
+    LocalBackend.put_text = put_text
+    checkpoint_hook.open = open_atomically
+    CheckpointHook._save_checkpoint_with_step = _save_checkpoint_with_step
+
+
+class AtomicTextFile(io.StringIO):
+    """A text file opened for writing whose content replaces ``path``
+    atomically when it is closed without an error."""
+
+    def __init__(self, path) -> None:
+        super().__init__()
+        self.path = path
+
+    def __exit__(self, exc_type, *exc):
+        if exc_type is None:
+            text = self.getvalue().encode()
+            replace_atomically(self.path, lambda f: f.write(text))
+        return super().__exit__(exc_type, *exc)
+
+
+def random_state() -> dict:
+    """The states of the random generators training draws from: torch's
+    (CPU and every CUDA device), NumPy's and Python's."""
+    import random
+    state = dict(torch=torch.get_rng_state(), numpy=np.random.get_state(),
+                 python=random.getstate())
+    if torch.cuda.is_available():
+        state['cuda'] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_random_state(state: dict) -> None:
+    """Restore what :func:`random_state` returned."""
+    import random
+    torch.set_rng_state(state['torch'])
+    np.random.set_state(state['numpy'])
+    random.setstate(state['python'])
+    if 'cuda' in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state['cuda'])
+
+
+def resume_random_state() -> None:
+    """Save the random generators' states in every checkpoint and restore
+    them on ``resume``, so that a resumed run draws the same dropout masks
+    and augmentations as the uninterrupted one.
+
+    Upstream gap, mmengine 0.10.7: checkpoints hold the model, optimizer,
+    schedulers and message hub, not the generators' states; ``resume``
+    seeds them afresh from ``randomness.seed``, so everything random after
+    the resume point differs from the run that was not interrupted. Here
+    the checkpoint gets ``random_state`` (rank 0's, the rank that writes
+    it), restored at the end of ``Runner.resume`` (not by ``load_from``),
+    on every rank where ranks draw alike (the default,
+    ``diff_rank_seed=False``; otherwise on rank 0 only). Checkpoints
+    without it resume as before.
+
+    Exact where nothing random runs between the checkpoint and the next
+    training iteration of the uninterrupted run but what the resumed run
+    repeats: true for epoch-based loops with ``num_workers=0`` or
+    non-persistent workers and no validation at that epoch, and for
+    iteration-based loops with ``num_workers >= 1`` (mmengine replays the
+    skipped batches in the workers). A validation after the checkpoint,
+    persistent workers across epochs, or ``num_workers=0`` in an
+    iteration-based loop shift the draws: the resumed run is then equal in
+    distribution, not bit for bit.
+
+    Delete when: mmengine saves and restores the generators' states.
+    """
+    from mmengine.dist import get_rank
+    from mmengine.runner import Runner
+    call_hook, resume = Runner.call_hook, Runner.resume
+    if getattr(resume, 'random_state', False):
+        return
+
+    def call_hook_with_random_state(self, fn_name: str, **kwargs) -> None:
+        if fn_name == 'before_save_checkpoint':
+            kwargs['checkpoint']['random_state'] = random_state()
+        elif fn_name == 'after_load_checkpoint':
+            self._loaded_random_state = kwargs['checkpoint'].get(
+                'random_state')
+        call_hook(self, fn_name, **kwargs)
+
+    def resume_with_random_state(self, filename, *args, **kwargs) -> None:
+        resume(self, filename, *args, **kwargs)
+        # last: resume may seed the generators again (another seed)
+        state = self.__dict__.pop('_loaded_random_state', None)
+        diff_rank_seed = (self._randomness_cfg or {}).get(
+            'diff_rank_seed', False)
+        if state is not None and (get_rank() == 0 or not diff_rank_seed):
+            set_random_state(state)
+
+    resume_with_random_state.random_state = True
+    Runner.call_hook = call_hook_with_random_state
+    Runner.resume = resume_with_random_state
