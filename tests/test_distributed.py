@@ -5,34 +5,15 @@ MMAction2, DnCNN_OFF(3) on MMagic and the OFF video detector on MMDetection
 end with the same weights on both ranks."""
 import contextlib
 import os
-import os.path as osp
 import signal
 import socket
-import subprocess
-import sys
 import textwrap
 
 import pytest
 import torch
-from mmaction.registry import MODELS
-from mmengine.config import Config
-from mmengine.registry import DefaultScope
 
-import off_plugin  # noqa: F401
-from off_plugin.datasets.motion_videos import make_motion_videos
-from off_plugin.datasets.moving_objects import make_moving_objects
-from off_plugin.datasets.restoration_clips import make_restoration_clips
-from off_plugin.datasets.vimeo90k import compress_septuplets
-
-CONFIGS = osp.join(osp.dirname(osp.dirname(__file__)), 'configs',
-                   'recognition', 'off')
-STAGE2 = osp.join(CONFIGS, 'off_r18_1xb8-5of8seg-10e_motion-demo-rgb.py')
-DETECTION = osp.join(
-    osp.dirname(osp.dirname(__file__)), 'configs', 'detection', 'off',
-    'off-ms_rfcn_r18-tiny_1xb8-5e_moving-objects.py')
-RESTORATION = osp.join(
-    osp.dirname(osp.dirname(__file__)), 'configs', 'restoration', 'off',
-    'dncnn-off3-c32_1xb8-800iter_restoration-demo-q40.py')
+from tiny_runs import (detector_config, errors_of, mim_train,
+                       recognizer_config, restorer_config)
 
 # Saves every rank's weights before and after training (only rank 0 writes
 # checkpoints).
@@ -65,91 +46,24 @@ class SaveRankWeightsHook(Hook):
 BN_STATISTICS = ('running_mean', 'running_var', 'num_batches_tracked')
 
 
-def recognizer_config(tmp_path):
-    """OFF stage 2 on 8 motion videos, from a stage-1 TSN of random weights
-    (``tmp_path/tsn.pth``)."""
-    data = tmp_path / 'data'
-    make_motion_videos(str(data), num_train=8, num_val=2)
-    tsn_cfg = Config.fromfile(
-        osp.join(CONFIGS, 'tsn_r18_1xb8-8seg-4e_motion-demo-rgb.py'))
-    with DefaultScope.overwrite_default_scope('mmaction'):
-        tsn = MODELS.build(tsn_cfg.model)
-    torch.save({'state_dict': tsn.state_dict()}, tmp_path / 'tsn.pth')
-
-    config = tmp_path / 'off_dist.py'
-    config.write_text(textwrap.dedent(f'''\
-        _base_ = ['{STAGE2}']
-        custom_imports = dict(imports=['off_plugin', 'rank_hook'],
-                              allow_failed_imports=False)
-        custom_hooks = [dict(type='SaveRankWeightsHook')]
-        model = dict(feature_checkpoint='{tmp_path / "tsn.pth"}')
-        train_dataloader = dict(
-            batch_size=2, num_workers=0, persistent_workers=False,
-            dataset=dict(ann_file='{data / "train.txt"}',
-                         data_prefix=dict(video='{data / "videos"}')))
-        val_dataloader = dict(
-            num_workers=0, persistent_workers=False,
-            dataset=dict(ann_file='{data / "val.txt"}',
-                         data_prefix=dict(video='{data / "videos"}')))
-        test_dataloader = val_dataloader
+# What every run adds to the task's tiny config.
+SETTINGS = {
+    'mmaction': '''
         train_cfg = dict(max_epochs=1, val_interval=100)
-        param_scheduler = []
-        '''))
-    return config
-
-
-def restorer_config(tmp_path):
-    """DnCNN_OFF(3) on 8 compressed clips, 3 iterations."""
-    data = tmp_path / 'vimeo'
-    make_restoration_clips(str(data), size=(80, 64))  # >= the patch
-    clips = []
-    for name, keep in (('sep_trainlist.txt', 8), ('sep_vallist.txt', 2),
-                       ('sep_testlist.txt', 2)):
-        kept = (data / name).read_text().split()[:keep]
-        (data / name).write_text(''.join(c + '\n' for c in kept))
-        clips += kept
-    assert compress_septuplets(str(data), [40], clips) == []
-    config = tmp_path / 'dncnn_off_dist.py'
-    config.write_text(textwrap.dedent(f'''\
-        _base_ = ['{RESTORATION}']
-        custom_imports = dict(imports=['off_plugin', 'rank_hook'],
-                              allow_failed_imports=False)
-        custom_hooks = [dict(type='SaveRankWeightsHook')]
-        train_dataloader = dict(
-            batch_size=2, num_workers=0, persistent_workers=False,
-            dataset=dict(data_root='{data}'))
-        val_dataloader = dict(num_workers=0, persistent_workers=False,
-                              dataset=dict(data_root='{data}'))
+        ''',
+    'mmagic': '''
         train_cfg = dict(max_iters=3, val_interval=100)
-        param_scheduler = []
-        '''))
-    return config
-
-
-def detector_config(tmp_path):
-    """The OFF video detector on 8 moving-object videos of 2 frames."""
-    data = tmp_path / 'moving_objects'
-    make_moving_objects(str(data), dict(train=8, val=2), num_frames=2,
-                        size=(64, 64), object_size=(18, 24))
-    config = tmp_path / 'off_det_dist.py'
-    config.write_text(textwrap.dedent(f'''\
-        _base_ = ['{DETECTION}']
-        custom_imports = dict(imports=['off_plugin', 'rank_hook'],
-                              allow_failed_imports=False)
-        custom_hooks = [dict(type='SaveRankWeightsHook')]
-        train_dataloader = dict(
-            batch_size=2, num_workers=0, persistent_workers=False,
-            dataset=dict(data_root='{data}'))
-        val_dataloader = dict(num_workers=0, persistent_workers=False,
-                              dataset=dict(data_root='{data}'))
-        test_dataloader = val_dataloader
-        val_evaluator = dict(ann_file='{data}/annotations/val.json')
-        test_evaluator = val_evaluator
+        ''',
+    'mmdet': '''
         train_cfg = dict(max_epochs=1, val_interval=100)
         default_hooks = dict(checkpoint=dict(interval=1))
-        param_scheduler = []
-        '''))
-    return config
+        ''',
+}
+RANKS = '''
+custom_imports = dict(imports=['off_plugin', 'rank_hook'],
+                      allow_failed_imports=False)
+custom_hooks = [dict(type='SaveRankWeightsHook')]
+'''
 
 
 # host -> the config written for it
@@ -168,31 +82,21 @@ def train_two_processes(tmp_path_factory):
         for sock in free:
             sock.bind(('127.0.0.1', 0))
         ports = [sock.getsockname()[1] for sock in free]
-    mim = osp.join(osp.dirname(sys.executable), 'mim')
     runs = {}
     for (host, make_config), port in zip(RUNS.items(), ports):
         tmp_path = tmp_path_factory.mktemp(host)
-        config = make_config(tmp_path)
+        config = make_config(tmp_path,
+                             RANKS + textwrap.dedent(SETTINGS[host]))
         (tmp_path / 'rank_hook.py').write_text(RANK_HOOK)
-        env = dict(os.environ, PYTHONPATH=str(tmp_path), OMP_NUM_THREADS='1')
-        with open(tmp_path / 'stdout', 'w') as out, \
-                open(tmp_path / 'stderr', 'w') as err:
-            runs[host] = tmp_path, subprocess.Popen(
-                [mim, 'train', host, str(config), '--gpus', '2', '--launcher',
-                 'pytorch', '--port', str(port), '--work-dir',
-                 str(tmp_path / 'work')],
-                env=env, stdout=out, stderr=err, start_new_session=True)
+        runs[host] = tmp_path, mim_train(
+            host, config, tmp_path / 'work', '--gpus', '2', '--launcher',
+            'pytorch', '--port', str(port), pythonpath=tmp_path,
+            log=tmp_path / 'train')
 
     def finished(host):
         tmp_path, proc = runs[host]
         proc.wait(timeout=600)
-        stdout = (tmp_path / 'stdout').read_text()
-        stderr = (tmp_path / 'stderr').read_text()
-        # the launcher's own summary hides the failing rank's traceback: show
-        # every line that names an error
-        errors = [line for line in (stdout + stderr).splitlines() if
-                  'Error' in line or 'error' in line or 'Traceback' in line]
-        assert proc.returncode == 0, '\n'.join(errors[-40:]) + stderr[-4000:]
+        assert proc.returncode == 0, errors_of(tmp_path / 'train')
 
         def weights(when):
             return [torch.load(tmp_path / 'work' / f'{when}_rank{r}.pth')
