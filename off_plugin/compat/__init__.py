@@ -24,7 +24,7 @@ from .mmdet import repr_of_pack_track_inputs  # noqa: E402
 from .mmengine import (allow_mmengine_checkpoints,  # noqa: E402
                        atomic_checkpoints, history_buffer_method,
                        load_url_checkpoints_weights_only,
-                       mmengine_checkpoint_types, resume_random_state,
+                       mmengine_checkpoint_types, resume_exactly,
                        run_distributed_on_cpu)
 
 
@@ -34,7 +34,7 @@ __all__ = [
     'fill_mmaction_drn_hole', 'history_buffer_method',
     'load_url_checkpoints_weights_only',
     'mmengine_checkpoint_types', 'name_files_in_decoding_errors',
-    'pythonwarnings', 'repr_of_pack_track_inputs', 'resume_random_state',
+    'pythonwarnings', 'repr_of_pack_track_inputs', 'resume_exactly',
     'run_distributed_on_cpu',
     'silence_albumentations_update_check', 'silence_upstream_warnings'
 ]
@@ -48,7 +48,7 @@ def apply_all() -> None:
     allow_mmengine_checkpoints()
     load_url_checkpoints_weights_only()
     atomic_checkpoints()
-    resume_random_state()
+    resume_exactly()
     name_files_in_decoding_errors()
     run_distributed_on_cpu()
     repr_of_pack_track_inputs()

@@ -7,6 +7,8 @@ import io
 import os
 import os.path as osp
 import pickle
+import re
+import zipfile
 from types import FunctionType
 
 import numpy as np
@@ -50,8 +52,12 @@ def mmengine_checkpoint_types() -> list:
 
 def refused_checkpoint(filename: str,
                        err: pickle.UnpicklingError) -> pickle.UnpicklingError:
-    """The error for a checkpoint that ``weights_only`` refused, naming the
-    file and the way out."""
+    """The error for a checkpoint that ``weights_only`` refused, in one line
+    naming the file, the refused type and the way out."""
+    lines = [re.sub(r'\x1b\[[0-9;]*m', '', line).strip()
+             for line in str(err).splitlines()]
+    refused = next((line for line in lines if 'Unsupported global' in line),
+                   lines[0] if lines else '')
     return pickle.UnpicklingError(
         f'Refused to load the checkpoint {filename}: it holds a pickled '
         'Python object that is neither a tensor, a plain container nor a '
@@ -59,12 +65,25 @@ def refused_checkpoint(filename: str,
         'code. Use checkpoints saved by mmengine or '
         'torch.save(model.state_dict()); if you trust this file, allow its '
         'type with torch.serialization.add_safe_globals([...]) before '
-        f'loading. torch said: {err}')
+        f'loading. torch said: {refused}')
+
+
+def unreadable_checkpoint(filename: str, err: Exception) -> RuntimeError:
+    """The error for a checkpoint file torch cannot read at all (truncated,
+    empty, not a checkpoint), naming the file and the way out."""
+    size = osp.getsize(filename)
+    cause = str(err).splitlines()[0] if str(err) else ''
+    return RuntimeError(
+        f'Cannot read the checkpoint {filename} ({size} bytes): it is '
+        'truncated, empty or not a PyTorch checkpoint '
+        f'({type(err).__name__}: {cause}). Download or copy it again, or '
+        'resume / load from another checkpoint.')
 
 
 def allow_mmengine_checkpoints() -> None:
     """Let ``resume=True`` and ``load_from`` read mmengine checkpoints on
-    torch >= 2.6 without turning off ``weights_only``.
+    torch >= 2.6 without turning off ``weights_only``; name the file when
+    one cannot be read.
 
     Upstream bug: mmengine 0.10.7 calls ``torch.load`` without
     ``weights_only``; torch >= 2.6 defaults it to True, and the checkpoints
@@ -73,7 +92,10 @@ def allow_mmengine_checkpoints() -> None:
     mmengine's main branch by open-mmlab/mmengine#1650, not released).
     Here those types, and only those, join torch's allow-list: a checkpoint
     that holds any other pickled object is still refused, and the refusal
-    names the file.
+    names the file. A file torch cannot read at all (truncated, empty, not
+    a checkpoint: torch says "PytorchStreamReader failed ..." or raises
+    ``EOFError`` / ``KeyError`` without the file's name) gets one line
+    naming it.
 
     Delete when: the pinned mmengine is a release that loads its own
     checkpoints on torch >= 2.6.
@@ -90,6 +112,13 @@ def allow_mmengine_checkpoints() -> None:
             return load_from_local(filename, map_location)
         except pickle.UnpicklingError as err:
             raise refused_checkpoint(filename, err) from err
+        except (RuntimeError, EOFError, KeyError, ValueError) as err:
+            # a whole zip archive failing is not about the file's bytes
+            # (e.g. CUDA tensors on a CPU-only machine): torch's message
+            if zipfile.is_zipfile(filename) and \
+                    'PytorchStreamReader' not in str(err):
+                raise
+            raise unreadable_checkpoint(filename, err) from err
 
     load_local_checkpoint.names_refused_file = True
     CheckpointLoader.register_scheme('', load_local_checkpoint, force=True)
@@ -306,49 +335,90 @@ def set_random_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state['cuda'])
 
 
-def resume_random_state() -> None:
-    """Save the random generators' states in every checkpoint and restore
-    them on ``resume``, so that a resumed run draws the same dropout masks
-    and augmentations as the uninterrupted one.
+def check_same_model(model: torch.nn.Module, filename: str,
+                     checkpoint: dict) -> None:
+    """Refuse, in one line, a checkpoint whose weights are not exactly
+    ``model``'s: a weight missing, unknown or of another shape."""
+    theirs = {
+        re.sub(r'^module\.', '', k): v
+        for k, v in checkpoint.get('state_dict', checkpoint).items()
+    }
+    ours = model.state_dict()
+    missing = [k for k in ours if k not in theirs]
+    unknown = [k for k in theirs if k not in ours]
+    reshaped = [
+        k for k in ours if k in theirs and hasattr(theirs[k], 'shape')
+        and tuple(theirs[k].shape) != tuple(ours[k].shape)
+    ]
+    if not (missing or unknown or reshaped):
+        return
+    found = ', '.join(
+        f'{len(keys)} {what} (e.g. {keys[0]})'
+        for what, keys in (('weights of this model missing', missing),
+                           ('unknown weights', unknown),
+                           ('weights of another shape', reshaped)) if keys)
+    raise RuntimeError(
+        f'Cannot resume from {filename}: it is a checkpoint of another '
+        f'model ({found}). Resume from a checkpoint of this config\'s own '
+        'run (its work_dir), or start from those weights with load_from.')
 
-    Upstream gap, mmengine 0.10.7: checkpoints hold the model, optimizer,
-    schedulers and message hub, not the generators' states; ``resume``
-    seeds them afresh from ``randomness.seed``, so everything random after
-    the resume point differs from the run that was not interrupted. Here
-    the checkpoint gets ``random_state`` (rank 0's, the rank that writes
-    it), restored at the end of ``Runner.resume`` (not by ``load_from``),
-    on every rank where ranks draw alike (the default,
-    ``diff_rank_seed=False``; otherwise on rank 0 only). Checkpoints
-    without it resume as before.
+
+def resume_exactly() -> None:
+    """Make ``resume`` continue the interrupted run exactly, or refuse.
+
+    Upstream gaps, mmengine 0.10.7:
+
+    - Checkpoints hold the model, optimizer, schedulers and message hub,
+      not the random generators' states; ``resume`` seeds them afresh from
+      ``randomness.seed``, so every dropout mask and augmentation after the
+      resume point differs from the uninterrupted run. Here checkpoints get
+      ``random_state`` (torch CPU / CUDA, NumPy, Python; rank 0's, the rank
+      that writes them), restored at the end of ``Runner.resume`` (not by
+      ``load_from``) on every rank where ranks draw alike (the default,
+      ``diff_rank_seed=False``; otherwise on rank 0 only). Checkpoints
+      without it resume as before.
+    - ``resume`` loads the weights with ``strict=False``: a checkpoint of
+      another model (another config's work_dir, a wrong path) resumes with
+      a warning and trains on a partly random model. Here it is refused
+      (:func:`check_same_model`).
 
     Exact where nothing random runs between the checkpoint and the next
     training iteration of the uninterrupted run but what the resumed run
-    repeats: true for epoch-based loops with ``num_workers=0`` or
-    non-persistent workers and no validation at that epoch, and for
-    iteration-based loops with ``num_workers >= 1`` (mmengine replays the
-    skipped batches in the workers). A validation after the checkpoint,
-    persistent workers across epochs, or ``num_workers=0`` in an
-    iteration-based loop shift the draws: the resumed run is then equal in
-    distribution, not bit for bit.
+    repeats: epoch-based loops with ``num_workers=0`` or non-persistent
+    workers and no validation at that epoch, iteration-based loops with
+    ``num_workers >= 1`` (mmengine replays the skipped batches in the
+    workers). A validation after the checkpoint, persistent workers across
+    epochs, or ``num_workers=0`` in an iteration-based loop shift the
+    draws: the resumed run is then equal in distribution, not bit for bit.
 
-    Delete when: mmengine saves and restores the generators' states.
+    Delete when: mmengine saves and restores the generators' states and
+    resumes strictly.
     """
     from mmengine.dist import get_rank
+    from mmengine.model import is_model_wrapper
     from mmengine.runner import Runner
     call_hook, resume = Runner.call_hook, Runner.resume
-    if getattr(resume, 'random_state', False):
+    if getattr(resume, 'exactly', False):
         return
 
-    def call_hook_with_random_state(self, fn_name: str, **kwargs) -> None:
+    def call_hook_for_resume(self, fn_name: str, **kwargs) -> None:
+        checkpoint = kwargs.get('checkpoint')
         if fn_name == 'before_save_checkpoint':
-            kwargs['checkpoint']['random_state'] = random_state()
-        elif fn_name == 'after_load_checkpoint':
-            self._loaded_random_state = kwargs['checkpoint'].get(
-                'random_state')
+            checkpoint['random_state'] = random_state()
+        elif fn_name == 'after_load_checkpoint' and \
+                '_resuming_from' in self.__dict__:
+            model = self.model.module if is_model_wrapper(
+                self.model) else self.model
+            check_same_model(model, self._resuming_from, checkpoint)
+            self._loaded_random_state = checkpoint.get('random_state')
         call_hook(self, fn_name, **kwargs)
 
-    def resume_with_random_state(self, filename, *args, **kwargs) -> None:
-        resume(self, filename, *args, **kwargs)
+    def resume_exactly_(self, filename, *args, **kwargs) -> None:
+        self._resuming_from = filename
+        try:
+            resume(self, filename, *args, **kwargs)
+        finally:
+            del self._resuming_from
         # last: resume may seed the generators again (another seed)
         state = self.__dict__.pop('_loaded_random_state', None)
         diff_rank_seed = (self._randomness_cfg or {}).get(
@@ -356,6 +426,6 @@ def resume_random_state() -> None:
         if state is not None and (get_rank() == 0 or not diff_rank_seed):
             set_random_state(state)
 
-    resume_with_random_state.random_state = True
-    Runner.call_hook = call_hook_with_random_state
-    Runner.resume = resume_with_random_state
+    resume_exactly_.exactly = True
+    Runner.call_hook = call_hook_for_resume
+    Runner.resume = resume_exactly_
