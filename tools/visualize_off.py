@@ -242,6 +242,7 @@ def visualize(config: str,
         for name, module in model.named_modules() if name in units
     ]
     model.test_cfg['num_segments'] = num
+    packed['data_samples'].set_metainfo(dict(num_clips=num))  # views kept
     try:
         with torch.no_grad():
             model.test_step(

@@ -17,8 +17,9 @@ from .upstream_warnings import (UPSTREAM_WARNINGS, pythonwarnings,
 # diffusers and timm).
 silence_upstream_warnings()
 
-from .mmaction import (MissingDRN, fill_mmaction_drn_hole,  # noqa: E402
-                       name_files_in_decoding_errors)
+from .mmaction import (MissingDRN, check_annotation_files,  # noqa: E402
+                       check_labels_in_heads, fill_mmaction_drn_hole,
+                       name_files_in_decoding_errors, pack_num_clips)
 from .mmagic import silence_albumentations_update_check  # noqa: E402
 from .mmdet import repr_of_pack_track_inputs  # noqa: E402
 from .mmengine import (allow_mmengine_checkpoints,  # noqa: E402
@@ -30,10 +31,12 @@ from .mmengine import (allow_mmengine_checkpoints,  # noqa: E402
 
 __all__ = [
     'MissingDRN', 'UPSTREAM_WARNINGS', 'allow_mmengine_checkpoints',
-    'apply_all', 'atomic_checkpoints',
+    'apply_all', 'atomic_checkpoints', 'check_annotation_files',
+    'check_labels_in_heads',
     'fill_mmaction_drn_hole', 'history_buffer_method',
     'load_url_checkpoints_weights_only',
     'mmengine_checkpoint_types', 'name_files_in_decoding_errors',
+    'pack_num_clips',
     'pythonwarnings', 'repr_of_pack_track_inputs', 'resume_exactly',
     'run_distributed_on_cpu',
     'silence_albumentations_update_check', 'silence_upstream_warnings'
@@ -50,5 +53,8 @@ def apply_all() -> None:
     atomic_checkpoints()
     resume_exactly()
     name_files_in_decoding_errors()
+    check_annotation_files()
+    check_labels_in_heads()
+    pack_num_clips()
     run_distributed_on_cpu()
     repr_of_pack_track_inputs()

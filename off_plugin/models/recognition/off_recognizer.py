@@ -27,6 +27,10 @@ class OFFRecognizer(Recognizer2D):
     Inputs are (N, V, C, H, W) with ``V = crops * num_segments`` views,
     crop-major (as MMAction2's ``ThreeCrop``/``TenCrop`` lay them out): the
     OFF pairs segments within one crop of one video only.
+    ``num_segments`` must be the sampler's: the data samples' ``num_clips``
+    (:func:`off_plugin.compat.mmaction.pack_num_clips`) differing from it,
+    or ``V`` not a multiple of it, raises a ``ValueError`` naming the
+    config field.
 
     Args:
         backbone (dict): Backbone returning a tuple of maps.
@@ -115,14 +119,7 @@ class OFFRecognizer(Recognizer2D):
                      test_mode: bool = False) -> Tuple[tuple, Dict]:
         """(N, V, C, H, W) -> the backbone's maps, each (N*V, C_i, H_i, W_i),
         and ``dict(num_segs=T)``."""
-        cfg = self.test_cfg if test_mode else self.train_cfg
-        num_segs = cfg['num_segments']
-        if inputs.shape[1] % num_segs:
-            raise ValueError(
-                f'OFFRecognizer: the pipeline gives {inputs.shape[1]} views '
-                f'per video, not a multiple of num_segments={num_segs}; set '
-                f'{"test" if test_mode else "train"}_cfg.num_segments to the '
-                'num_clips of the sampling transform.')
+        num_segs = self.check_num_segments(inputs, data_samples, test_mode)
         with torch.set_grad_enabled(torch.is_grad_enabled()
                                     and not self.freeze_feature_generation):
             maps = self.backbone(inputs.flatten(0, 1))
@@ -130,6 +127,29 @@ class OFFRecognizer(Recognizer2D):
             if self.with_neck:
                 maps = self.neck(maps)
         return maps, dict(num_segs=num_segs)
+
+    def check_num_segments(self, inputs: torch.Tensor,
+                           data_samples: Optional[SampleList],
+                           test_mode: bool) -> int:
+        """``num_segments`` of ``train_cfg`` or ``test_cfg``; raises if the
+        sampler's ``num_clips`` (in the data samples' metainfo) differs or
+        the views are not a multiple of it."""
+        mode = 'test' if test_mode else 'train'
+        num_segs = getattr(self, f'{mode}_cfg')['num_segments']
+        views = inputs.shape[1]
+        sampled = (data_samples[0].metainfo.get('num_clips')
+                   if data_samples else None)
+        if sampled not in (None, num_segs) or views % num_segs:
+            given = (f'{views} views per video, not a multiple of'
+                     if sampled is None else
+                     f'{sampled} segments per video, not')
+            raise ValueError(
+                f'OFFRecognizer: the {mode} pipeline gives {given} '
+                f'model.{mode}_cfg.num_segments={num_segs}; set one to the '
+                'other: the segments of the sampler (IntervalConsistent'
+                'SampleFrames: num_clips in training, num_segments in '
+                'testing; SampleFrames: num_clips).')
+        return num_segs
 
     def loss(self, inputs: torch.Tensor, data_samples: SampleList,
              **kwargs) -> Dict:
@@ -141,7 +161,8 @@ class OFFRecognizer(Recognizer2D):
 
     def predict(self, inputs: torch.Tensor, data_samples: SampleList,
                 **kwargs) -> SampleList:
-        maps, kwargs = self.extract_feat(inputs, test_mode=True)
+        maps, kwargs = self.extract_feat(
+            inputs, data_samples=data_samples, test_mode=True)
         levels = self.off_head(maps, **kwargs)
         off_weight = self.test_cfg.get('off_weight', 1.)
         if isinstance(off_weight, Sequence):
