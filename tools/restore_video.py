@@ -9,15 +9,20 @@
 The input is anything OpenCV reads (a video file, or frames as
 ``frames/%05d.png``). A window of the generator's ``num_frames`` frames
 slides over the video (the ends repeat the first / last frame); DnCNN_OFF's
-per-frame features are computed once per frame and reused across windows. The output keeps the
-input's frame rate; ``.mp4`` is written with OpenCV's MPEG-4 codec, an
-output path ending in ``/`` gets lossless PNG frames instead.
+per-frame features are computed once per frame and reused across windows.
+The output keeps the input's frame rate; ``.mp4`` is written with OpenCV's
+MPEG-4 codec, an output path ending in ``/`` gets lossless PNG frames
+instead. A video that cannot be read (empty, truncated, not a video, no
+frames) is a one-line error naming it, and no output, nor part of one, is
+written.
 """
 import argparse
 import os
 import os.path as osp
+import shutil
 
 import cv2
+import numpy as np
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
@@ -25,27 +30,93 @@ from mmengine.runner import load_checkpoint
 from off_plugin.models.restoration import restore_frames
 
 
-def read_frames(path):
+def open_video(path):
+    """OpenCV's capture of ``path``; a one-line error if it cannot open it."""
     capture = cv2.VideoCapture(path)
     if not capture.isOpened():
-        raise SystemExit(f'{path}: cannot open the video.')
+        raise SystemExit(
+            f'{path}: OpenCV cannot open it as a video (missing, empty, '
+            'truncated or not a video file); re-encode or re-download it, '
+            'or pass its frames as frames/%05d.png.')
+    return capture
+
+
+def read_frames(capture, path):
+    """The RGB frames of ``capture``; after the last one, a one-line error
+    if none, or fewer than the container declares, could be decoded (a
+    video without frames, truncated or damaged)."""
+    total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+    count = 0
     while True:
         ok, frame = capture.read()
         if not ok:
             break
+        count += 1
         yield frame[..., ::-1]
     capture.release()
+    if count == 0:
+        raise SystemExit(f'{path}: no frame could be decoded (a video '
+                         'without frames, or damaged); pass a video with '
+                         'frames, re-encoded or re-downloaded.')
+    if count < total:
+        raise SystemExit(f'{path}: only {count} of its {total} frames could '
+                         'be decoded (truncated or damaged); re-encode or '
+                         're-download it.')
 
 
-def main():
+def write_frames(frames, out, fps):
+    """Write RGB ``frames`` to ``out`` (a video, or a folder ending ``/`` of
+    PNG frames) through a temporary ``<name>.part<ext>`` renamed at the
+    end: an error on the way leaves no partial output. Returns the number
+    of frames."""
+    base, ext = osp.splitext(out.rstrip('/'))
+    tmp = f'{base}.part{ext}'
+    folder = out.endswith('/')
+    writer, count = None, 0
+    try:
+        for count, frame in enumerate(frames, 1):
+            bgr = np.ascontiguousarray(frame[..., ::-1])
+            if folder:
+                os.makedirs(tmp, exist_ok=True)
+                ok = cv2.imwrite(osp.join(tmp, f'{count:05d}.png'), bgr)
+            else:
+                if writer is None:
+                    writer = cv2.VideoWriter(tmp,
+                                             cv2.VideoWriter_fourcc(*'mp4v'),
+                                             fps, bgr.shape[1::-1])
+                ok = writer.isOpened()
+                writer.write(bgr)
+            if not ok:
+                raise SystemExit(
+                    f'{out}: OpenCV cannot write it; pass a writable path '
+                    'ending with .mp4, or with / for PNG frames.')
+        if folder:
+            os.makedirs(out, exist_ok=True)
+            for name in sorted(os.listdir(tmp)):
+                os.replace(osp.join(tmp, name), osp.join(out, name))
+        else:
+            writer.release()
+            os.replace(tmp, out)
+    finally:
+        if writer is not None:
+            writer.release()
+        if osp.isdir(tmp):
+            shutil.rmtree(tmp)
+        elif osp.exists(tmp):
+            os.remove(tmp)
+    return count
+
+
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('video')
     parser.add_argument('out', help='output .mp4, or a directory ending /')
     parser.add_argument('--device', default='cpu')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
+    capture = open_video(args.video)
     from mmagic.registry import MODELS
     cfg = Config.fromfile(args.config)
     with DefaultScope.overwrite_default_scope('mmagic'):
@@ -53,22 +124,9 @@ def main():
     load_checkpoint(model, args.checkpoint, map_location='cpu')
     model.to(args.device).eval()
 
-    fps = cv2.VideoCapture(args.video).get(cv2.CAP_PROP_FPS) or 25
-    writer, count = None, 0
-    for frame in restore_frames(model, read_frames(args.video)):
-        bgr = frame[..., ::-1]
-        if args.out.endswith('/'):
-            os.makedirs(args.out, exist_ok=True)
-            cv2.imwrite(osp.join(args.out, f'{count + 1:05d}.png'), bgr)
-        else:
-            if writer is None:
-                writer = cv2.VideoWriter(args.out,
-                                         cv2.VideoWriter_fourcc(*'mp4v'), fps,
-                                         bgr.shape[1::-1])
-            writer.write(bgr)
-        count += 1
-    if writer is not None:
-        writer.release()
+    frames = restore_frames(model, read_frames(capture, args.video))
+    count = write_frames(frames, args.out,
+                         capture.get(cv2.CAP_PROP_FPS) or 25)
     print(f'{count} frames restored to {args.out}')
 
 

@@ -17,8 +17,10 @@ def _run(args: list, data: bytes) -> bytes:
     proc = subprocess.run([ffmpeg_exe(), '-v', 'error', *args],
                           input=data, capture_output=True)
     if proc.returncode:
+        lines = proc.stderr.decode(errors='replace').splitlines()
+        message = ' | '.join(line.strip() for line in lines if line.strip())
         raise RuntimeError(f'FFmpeg failed ({" ".join(args)}): '
-                           f'{proc.stderr.decode(errors="replace")}')
+                           f'{message or "no message"}')
     return proc.stdout
 
 

@@ -10,14 +10,13 @@ from typing import Dict, Tuple
 import cv2
 import numpy as np
 
-from .vimeo90k import NUM_FRAMES
+from .vimeo90k import LISTS, NUM_FRAMES
 
 # clip -> scale that brings it near Vimeo-90K's detail level at small size
 SOURCES = {'bikes': .5, 'bigbuckbunny': .25, 'carphone_pristine': 1.}
 # held out whole: a classic video-coding test sequence (a man talking in a
 # car), unlike the training sources (street footage, an animated film)
 TEST_SOURCE = 'carphone_pristine'
-LISTS = ('sep_trainlist.txt', 'sep_vallist.txt', 'sep_testlist.txt')
 
 
 def source_video(name: str) -> str:

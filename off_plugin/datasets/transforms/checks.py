@@ -7,7 +7,9 @@ from mmcv.transforms import BaseTransform
 class CheckFrames(BaseTransform):
     """Check that the loaded frames of a sample (the ``keys`` images, each
     one array or a list of frames) share one size and have ``channels``
-    channels, and say which files do not, before they are stacked.
+    channels, before they are stacked. Otherwise a one-line ``ValueError``
+    names the frames of another size (than most frames of the sample) or
+    channel count, and what to do.
 
     Required keys: ``keys`` and ``<key>_path``.
     """
@@ -25,14 +27,18 @@ class CheckFrames(BaseTransform):
                 images, paths = [images], [paths]
             for img, path in zip(images, paths):
                 shapes[path] = img.shape
-        sizes = {shape[:2] for shape in shapes.values()}
-        channels = {shape[2] if len(shape) == 3 else 1
-                    for shape in shapes.values()}
-        if len(sizes) > 1 or channels != {self.channels}:
-            listing = ', '.join(f'{p}: {s}' for p, s in shapes.items())
+        sizes = [shape[:2] for shape in shapes.values()]
+        size = max(sizes, key=sizes.count)
+        odd = [
+            f'{path}: {shape}' for path, shape in shapes.items()
+            if shape[:2] != size or (shape[2:] or (1, ))[0] != self.channels
+        ]
+        if odd:
             raise ValueError(
-                f'the frames of one sample must have one size and '
-                f'{self.channels} channels, got {listing}. Re-make the '
-                'compressed frames of this clip (tools/compress_vimeo90k.py) '
-                'or fix the originals.')
+                f'CheckFrames: {", ".join(odd)}, the frames of a sample must '
+                f'be {size + (self.channels, )} (its common size, '
+                f'{self.channels} channels). Re-run '
+                'tools/compress_vimeo90k.py on the data root (it re-makes '
+                'cached clips of other sizes than their originals) or fix '
+                'the original frames.')
         return results
