@@ -10,8 +10,8 @@ Reads ``<root>/Data``, ``<root>/Annotations`` and FGFA's lists in
 ``imagenet_vid_val.json`` and ``imagenet_det_30cls.json`` for mmdet's
 ``BaseVideoDataset`` (``data_prefix=dict(img_path='<root>/Data/')``); see
 :mod:`off_plugin.datasets.ilsvrc`. A damaged input stops the conversion
-with an error naming the file (exit status 1); no json is left half
-written.
+with a one-line error naming the file and the fix (exit status 1) before
+any json is written; each json is written whole or not at all.
 """
 import argparse
 import sys
@@ -19,14 +19,14 @@ import sys
 from off_plugin.datasets.ilsvrc import SPLITS, convert_imagenet_vid
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('root', help='the ILSVRC2015 directory')
     parser.add_argument('--out', help='output directory '
                         '(default: <root>/annotations)')
     parser.add_argument('--splits', nargs='+', choices=list(SPLITS),
                         default=list(SPLITS), help='what to convert')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     try:
         summary = convert_imagenet_vid(args.root, args.out, args.splits)
     except (OSError, ValueError) as err:

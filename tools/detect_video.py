@@ -12,11 +12,16 @@ online: each frame is paired with the one before it and its features are
 computed once. Writes ``OUT`` (MPEG-4, the input's frame rate or
 ``--fps``) and ``OUT`` with ``.json``: per frame, the boxes (x1, y1, x2,
 y2, pixels), scores, labels and class names above ``--score-thr``.
+
+A bad input (empty, not a video, no frames, a frame that does not decode)
+stops the run with a one-line error naming the file and the fix (exit
+status 1); both outputs are written whole at the end or not at all.
 """
 import argparse
 import json
 import os
 import os.path as osp
+import sys
 
 import cv2
 import mmcv
@@ -28,7 +33,7 @@ from off_plugin.models.detection.inference import (init_video_detector,
                                                    read_frames)
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
     parser.add_argument('checkpoint')
@@ -39,47 +44,78 @@ def parse_args():
                         help='output frame rate (default: the input\'s, or '
                         '25 for a folder of frames)')
     parser.add_argument('--device', default='cpu')
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
-def main():
-    args = parse_args()
-    model = init_video_detector(args.config, args.checkpoint, args.device)
+def write_detections(model, frames, num_frames, args, video_path,
+                     json_path):
+    """Detect in ``frames``; write the drawn frames to ``video_path`` and
+    the detections to ``json_path``."""
     visualizer = VISUALIZERS.build(model.cfg.visualizer)
     visualizer.dataset_meta = model.dataset_meta
     classes = model.dataset_meta['classes']
-
-    num_frames, frames = read_frames(args.video)
     fps = args.fps or (mmcv.VideoReader(args.video).fps
                        if osp.isfile(args.video) else 25)
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     writer, detections = None, []
     progress = ProgressBar(num_frames)
-    for frame_id, (frame, sample) in enumerate(
-            iter_video_detections(model, frames)):
-        visualizer.add_datasample(
-            'frame', mmcv.bgr2rgb(frame), sample, draw_gt=False,
-            pred_score_thr=args.score_thr)
-        drawn = mmcv.rgb2bgr(visualizer.get_image())
-        if writer is None:
-            writer = cv2.VideoWriter(args.out,
-                                     cv2.VideoWriter_fourcc(*'mp4v'), fps,
-                                     drawn.shape[1::-1])
-        writer.write(drawn)
-        pred = sample.pred_instances
-        keep = pred.scores >= args.score_thr
-        detections.append(
-            dict(frame_id=frame_id,
-                 bboxes=pred.bboxes[keep].tolist(),
-                 scores=pred.scores[keep].tolist(),
-                 labels=pred.labels[keep].tolist(),
-                 classes=[classes[i] for i in pred.labels[keep].tolist()]))
-        progress.update()
-    writer.release()
-    json_path = osp.splitext(args.out)[0] + '.json'
+    try:
+        for frame_id, (frame, sample) in enumerate(
+                iter_video_detections(model, frames)):
+            visualizer.add_datasample(
+                'frame', mmcv.bgr2rgb(frame), sample, draw_gt=False,
+                pred_score_thr=args.score_thr)
+            drawn = mmcv.rgb2bgr(visualizer.get_image())
+            if writer is None:
+                writer = cv2.VideoWriter(video_path,
+                                         cv2.VideoWriter_fourcc(*'mp4v'),
+                                         fps, drawn.shape[1::-1])
+                if not writer.isOpened():
+                    raise ValueError(
+                        f'{args.out}: OpenCV cannot write an MPEG-4 video '
+                        'there; give the output a .mp4 name.')
+            writer.write(drawn)
+            pred = sample.pred_instances
+            keep = pred.scores >= args.score_thr
+            detections.append(
+                dict(frame_id=frame_id,
+                     bboxes=pred.bboxes[keep].tolist(),
+                     scores=pred.scores[keep].tolist(),
+                     labels=pred.labels[keep].tolist(),
+                     classes=[classes[i] for i in pred.labels[keep].tolist()]))
+            progress.update()
+    finally:
+        if writer is not None:
+            writer.release()
     with open(json_path, 'w') as f:
         json.dump(dict(video=args.video, classes=list(classes),
                        frames=detections), f)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    json_path = osp.splitext(args.out)[0] + '.json'
+    out_dir = osp.dirname(osp.abspath(args.out))
+    new_dir = not osp.isdir(out_dir)
+    # written beside the outputs, renamed to them once complete
+    stem, ext = osp.splitext(args.out)
+    tmp_video = f'{stem}.{os.getpid()}.tmp{ext}'
+    tmp_json = f'{json_path}.{os.getpid()}.tmp'
+    try:
+        num_frames, frames = read_frames(args.video)
+        model = init_video_detector(args.config, args.checkpoint, args.device)
+        os.makedirs(out_dir, exist_ok=True)
+        write_detections(model, frames, num_frames, args, tmp_video,
+                         tmp_json)
+        os.replace(tmp_video, args.out)
+        os.replace(tmp_json, json_path)
+    except (OSError, ValueError) as err:
+        sys.exit(f'error: {err}')
+    finally:
+        for tmp in (tmp_video, tmp_json):
+            if osp.exists(tmp):
+                os.remove(tmp)
+        if new_dir and osp.isdir(out_dir) and not os.listdir(out_dir):
+            os.rmdir(out_dir)
     print(f'\nwrote {args.out} and {json_path} ({num_frames} frames)')
 
 

@@ -19,11 +19,17 @@ Output, the json files of mmdet's ``BaseVideoDataset``:
 - ``imagenet_vid_val.json``: every frame of the validation snippets.
 - ``imagenet_det_30cls.json``: the listed DET images without ``video_id`` /
   ``frame_id`` (one-frame videos for ``BaseVideoDataset``), boxes of the
-  30 VID classes only.
+  30 VID classes only. Only the first column of the DET list (the image)
+  is read.
 
 Boxes are COCO ``[x, y, w, h]`` with ``w = xmax - xmin`` (no +1), clipped
 to the image; boxes of zero area after clipping are dropped. ``file_name``
 is relative to ``<root>/Data/``.
+
+Bad input (a list line with a missing or non-numeric column, an XML file
+that is cut short or malformed, an object of a class outside the 30 in a
+VID XML) stops the conversion with a one-line error naming the file, the
+line or field, and the fix, before any json is written.
 """
 import json
 import os
@@ -82,6 +88,7 @@ LAYOUT = ('expected the ILSVRC2015 layout <root>/Data/{VID,DET}/... (JPEG), '
           '<root>/Annotations/{VID,DET}/... (XML) and FGFA\'s lists '
           + ', '.join(f'<root>/ImageSets/{v[0]}' for v in SPLITS.values()))
 REEXTRACT = 're-extract it from the ILSVRC2015 archive'
+RELIST = 'fix or remove the line, or take FGFA\'s original list again'
 DAMAGED = f'the file is damaged or incomplete: {REEXTRACT}'
 
 
@@ -113,14 +120,17 @@ def read_vid_list(path: str) -> Dict[str, Tuple[int, Set[int]]]:
         except (IndexError, ValueError):
             raise ValueError(
                 f'{path}:{lineno}: {" ".join(fields)!r} is not a line '
-                "'<snippet> <n> <frame index> <number of frames>'") from None
+                "'<snippet> <n> <frame index> <number of frames>'; "
+                f'{RELIST}.') from None
         if not 0 <= frame < num_frames:
             raise ValueError(f'{path}:{lineno}: frame {frame} is outside '
-                             f'the {num_frames} frames of {snippet}')
+                             f'the {num_frames} frames of {snippet}; '
+                             f'{RELIST}.')
         known, frames = videos.setdefault(snippet, (num_frames, set()))
         if known != num_frames:
             raise ValueError(f'{path}:{lineno}: {snippet} has {num_frames} '
-                             f'frames here and {known} on an earlier line')
+                             f'frames here and {known} on an earlier line; '
+                             f'{RELIST}.')
         frames.add(frame)
     return videos
 
@@ -387,17 +397,18 @@ def convert_imagenet_vid(
     Returns, per json file written, the number of ``videos``, ``images``,
     ``boxes`` and of the DET boxes of other classes dropped
     (``other_classes``). Clipped and dropped boxes are reported in one
-    warning per file.
+    warning per file. Every split is converted before any file is written:
+    an error leaves the json files of ``out_dir`` as they were.
     """
     check_layout(root, splits)
     out_dir = out_dir or osp.join(root, 'annotations')
     os.makedirs(out_dir, exist_ok=True)
-    summary = {}
+    converted = {}
     for split in splits:
-        if split == 'det':
-            coco, counter = convert_det(root)
-        else:
-            coco, counter = convert_vid(root, split)
+        converted[split] = convert_det(root) if split == 'det' else \
+            convert_vid(root, split)
+    summary = {}
+    for split, (coco, counter) in converted.items():
         path = osp.join(out_dir, SPLITS[split][1])
         dump_json(coco, path)
         counter.warn(path)
