@@ -28,9 +28,9 @@ import mmcv
 from mmdet.registry import VISUALIZERS
 from mmengine.utils import ProgressBar
 
+from off_plugin.datasets.video_io import read_video
 from off_plugin.models.detection.inference import (init_video_detector,
-                                                   iter_video_detections,
-                                                   read_frames)
+                                                   iter_video_detections)
 
 
 def parse_args(argv=None):
@@ -101,7 +101,7 @@ def main(argv=None):
     tmp_video = f'{stem}.{os.getpid()}.tmp{ext}'
     tmp_json = f'{json_path}.{os.getpid()}.tmp'
     try:
-        num_frames, frames = read_frames(args.video)
+        num_frames, frames = read_video(args.video)
         model = init_video_detector(args.config, args.checkpoint, args.device)
         os.makedirs(out_dir, exist_ok=True)
         write_detections(model, frames, num_frames, args, tmp_video,

@@ -6,8 +6,8 @@
         work_dirs/restoration_demo/dncnn-off3-c32_1xb8-800iter_restoration-demo-q40/best_PSNR_iter_*.pth \
         compressed.mp4 restored.mp4
 
-The input is anything OpenCV reads (a video file, or frames as
-``frames/%05d.png``). A window of the generator's ``num_frames`` frames
+The input is a video file or a folder of frames (read by
+:func:`off_plugin.datasets.video_io.read_video`). A window of the generator's ``num_frames`` frames
 slides over the video (the ends repeat the first / last frame); DnCNN_OFF's
 per-frame features are computed once per frame and reused across windows.
 The output keeps the input's frame rate; ``.mp4`` is written with OpenCV's
@@ -27,41 +27,8 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
 
+from off_plugin.datasets.video_io import read_video
 from off_plugin.models.restoration import restore_frames
-
-
-def open_video(path):
-    """OpenCV's capture of ``path``; a one-line error if it cannot open it."""
-    capture = cv2.VideoCapture(path)
-    if not capture.isOpened():
-        raise SystemExit(
-            f'{path}: OpenCV cannot open it as a video (missing, empty, '
-            'truncated or not a video file); re-encode or re-download it, '
-            'or pass its frames as frames/%05d.png.')
-    return capture
-
-
-def read_frames(capture, path):
-    """The RGB frames of ``capture``; after the last one, a one-line error
-    if none, or fewer than the container declares, could be decoded (a
-    video without frames, truncated or damaged)."""
-    total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-    count = 0
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        count += 1
-        yield frame[..., ::-1]
-    capture.release()
-    if count == 0:
-        raise SystemExit(f'{path}: no frame could be decoded (a video '
-                         'without frames, or damaged); pass a video with '
-                         'frames, re-encoded or re-downloaded.')
-    if count < total:
-        raise SystemExit(f'{path}: only {count} of its {total} frames could '
-                         'be decoded (truncated or damaged); re-encode or '
-                         're-download it.')
 
 
 def write_frames(frames, out, fps):
@@ -116,7 +83,10 @@ def main(argv=None):
     parser.add_argument('--device', default='cpu')
     args = parser.parse_args(argv)
 
-    capture = open_video(args.video)
+    try:  # an unreadable input is refused before the model is built
+        _, frames = read_video(args.video)
+    except (OSError, ValueError) as err:
+        raise SystemExit(str(err)) from err
     from mmagic.registry import MODELS
     cfg = Config.fromfile(args.config)
     with DefaultScope.overwrite_default_scope('mmagic'):
@@ -124,9 +94,13 @@ def main(argv=None):
     load_checkpoint(model, args.checkpoint, map_location='cpu')
     model.to(args.device).eval()
 
-    frames = restore_frames(model, read_frames(capture, args.video))
-    count = write_frames(frames, args.out,
-                         capture.get(cv2.CAP_PROP_FPS) or 25)
+    fps = (cv2.VideoCapture(args.video).get(cv2.CAP_PROP_FPS)
+           if osp.isfile(args.video) else 0) or 25
+    rgb = (frame[..., ::-1] for frame in frames)
+    try:
+        count = write_frames(restore_frames(model, rgb), args.out, fps)
+    except (OSError, ValueError) as err:  # a frame that does not decode
+        raise SystemExit(str(err)) from err
     print(f'{count} frames restored to {args.out}')
 
 

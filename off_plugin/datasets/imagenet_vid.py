@@ -15,26 +15,10 @@ from mmdet.registry import DATASETS
 from mmengine.fileio import get_local_path
 from mmengine.logging import print_log
 
+from .video_io import frame_file_problem
+
 REMAKE = ('(ImageNet VID: re-create the json with '
           'tools/convert_imagenet_vid.py)')
-
-
-def frame_file_problem(path: str) -> Optional[str]:
-    """What is wrong with a local frame file, or None: missing, empty, or a
-    JPEG cut short (no end-of-image marker in its last KiB), which OpenCV
-    decodes without complaint, the lost part grey."""
-    if not osp.isfile(path):
-        return 'is missing'
-    size = osp.getsize(path)
-    if size == 0:
-        return 'is empty (0 bytes)'
-    with open(path, 'rb') as f:
-        head = f.read(2)
-        f.seek(max(size - 1024, 0))
-        tail = f.read()
-    if head == b'\xff\xd8' and b'\xff\xd9' not in tail:
-        return 'is a truncated JPEG (no end-of-image marker)'
-    return None
 
 
 @DATASETS.register_module()

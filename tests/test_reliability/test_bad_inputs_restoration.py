@@ -318,16 +318,16 @@ def video_empty(root, clips, tmp_path, ckpt, _):
     video = tmp_path / 'empty.mp4'
     video.write_bytes(b'')
     return dict(run=lambda: restore(video, tmp_path / 'out.mp4', ckpt),
-                error=SystemExit, says=[f'{video}: OpenCV cannot open it',
-                                        're-encode or re-download it'])
+                error=SystemExit, says=[f'{video}: the file is empty',
+                                        'pass a complete video file'])
 
 
 def video_truncated(root, clips, tmp_path, ckpt, _):
     video = write_video(tmp_path / 'clip.mp4', 10, 'mp4v')
     truncate(video)
     return dict(run=lambda: restore(video, tmp_path / 'out.mp4', ckpt),
-                error=SystemExit, says=[f'{video}: OpenCV cannot open it',
-                                        're-encode or re-download it'])
+                error=SystemExit, says=[f'{video}: OpenCV cannot read this file',
+                                        're-download or re-encode it'])
 
 
 def video_truncated_decodable(root, clips, tmp_path, ckpt, _):
@@ -336,7 +336,7 @@ def video_truncated_decodable(root, clips, tmp_path, ckpt, _):
     truncate(video)
     return dict(run=lambda: restore(video, tmp_path / 'out.mp4', ckpt),
                 error=SystemExit, says=[f'{video}: only 2 of its 10 frames',
-                                        're-encode or re-download it'])
+                                        're-download or re-encode it'])
 
 
 def video_truncated_to_frames(root, clips, tmp_path, ckpt, _):
@@ -344,21 +344,21 @@ def video_truncated_to_frames(root, clips, tmp_path, ckpt, _):
     truncate(video)
     return dict(run=lambda: restore(video, f'{tmp_path}/frames/', ckpt),
                 error=SystemExit, says=[f'{video}: only 2 of its 10 frames',
-                                        're-encode or re-download it'])
+                                        're-download or re-encode it'])
 
 
 def video_not_a_video(root, clips, tmp_path, ckpt, _):
     video = tmp_path / 'notes.mp4'
     video.write_text('not a video\n' * 100)
     return dict(run=lambda: restore(video, tmp_path / 'out.mp4', ckpt),
-                error=SystemExit, says=[f'{video}: OpenCV cannot open it',
-                                        're-encode or re-download it'])
+                error=SystemExit, says=[f'{video}: OpenCV cannot read this file',
+                                        're-download or re-encode it'])
 
 
 def video_zero_frames(root, clips, tmp_path, ckpt, _):
     video = write_video(tmp_path / 'zero.avi', 0)
     return dict(run=lambda: restore(video, tmp_path / 'out.mp4', ckpt),
-                error=SystemExit, says=[f'{video}: no frame could be decoded',
+                error=SystemExit, says=[f'{video}: the video has no frames',
                                         'pass a video with frames'])
 
 
