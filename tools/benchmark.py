@@ -30,6 +30,7 @@ from mmengine.registry import DefaultScope
 
 import off_plugin  # noqa: F401
 from off_plugin.models import OFFUnit
+from off_plugin.utils import run_tool
 
 RECOGNITION = 'configs/recognition/off/ucf101/'
 DETECTION = 'configs/detection/off/{}rfcn_r101-dc5_4xb1-220k_imagenet-vid.py'
@@ -531,4 +532,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

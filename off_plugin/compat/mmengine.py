@@ -338,29 +338,14 @@ def set_random_state(state: dict) -> None:
 def check_same_model(model: torch.nn.Module, filename: str,
                      checkpoint: dict) -> None:
     """Refuse, in one line, a checkpoint whose weights are not exactly
-    ``model``'s: a weight missing, unknown or of another shape."""
-    theirs = {
-        re.sub(r'^module\.', '', k): v
-        for k, v in checkpoint.get('state_dict', checkpoint).items()
-    }
-    ours = model.state_dict()
-    missing = [k for k in ours if k not in theirs]
-    unknown = [k for k in theirs if k not in ours]
-    reshaped = [
-        k for k in ours if k in theirs and hasattr(theirs[k], 'shape')
-        and tuple(theirs[k].shape) != tuple(ours[k].shape)
-    ]
-    if not (missing or unknown or reshaped):
-        return
-    found = ', '.join(
-        f'{len(keys)} {what} (e.g. {keys[0]})'
-        for what, keys in (('weights of this model missing', missing),
-                           ('unknown weights', unknown),
-                           ('weights of another shape', reshaped)) if keys)
-    raise RuntimeError(
-        f'Cannot resume from {filename}: it is a checkpoint of another '
-        f'model ({found}). Resume from a checkpoint of this config\'s own '
-        'run (its work_dir), or start from those weights with load_from.')
+    ``model``'s (:func:`off_plugin.engine.checkpoint.check_checkpoint_weights`)."""
+    from ..engine.checkpoint import (check_checkpoint_weights,
+                                     checkpoint_weights)
+    check_checkpoint_weights(
+        model.state_dict(), checkpoint_weights(checkpoint), filename,
+        what='this model, so it cannot be resumed',
+        fix='Resume from a checkpoint of this config\'s own run (its '
+        'work_dir), or start from those weights with load_from.')
 
 
 def resume_exactly() -> None:

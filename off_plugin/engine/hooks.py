@@ -28,7 +28,9 @@ class FiniteLossHook(Hook):
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs: Optional[dict] = None) -> None:
         losses = {
-            name: float(value) for name, value in (outputs or {}).items()
+            name: float(value.detach() if isinstance(value, torch.Tensor)
+                        else value)
+            for name, value in (outputs or {}).items()
             if 'loss' in name and isinstance(value, (torch.Tensor, float))
         }
         bad = {name: v for name, v in losses.items()

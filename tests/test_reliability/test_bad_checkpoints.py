@@ -71,8 +71,8 @@ def pickled_object(path: Path, good: Path) -> Path:
 
 # case -> how to make it, the message's start
 CASES = {
-    'another model': (another_model, 'Cannot resume from {}: it is a '
-                      'checkpoint of another model'),
+    'another model': (another_model, '{}: not a checkpoint of this model, '
+                      'so it cannot be resumed'),
     'truncated': (truncated, 'Cannot read the checkpoint {}'),
     'pickled object': (pickled_object, 'Refused to load the checkpoint {}'),
 }

@@ -1,0 +1,75 @@
+# Copyright (c) off_plugin authors. All rights reserved.
+"""Checksums of a user's folder, to prove that a tool reads it and writes
+into it only what it documents."""
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, Iterable, Sequence
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def checksums(root: Path) -> Dict[str, str]:
+    """sha256 of every file under ``root`` (and the mode of every file and
+    folder), by path relative to ``root``."""
+    root = Path(root)
+    sums = {}
+    for path in sorted(root.rglob('*')):
+        rel = str(path.relative_to(root))
+        mode = oct(path.lstat().st_mode)
+        if path.is_file() and not path.is_symlink():
+            sums[rel] = (hashlib.sha256(path.read_bytes()).hexdigest(), mode)
+        else:
+            sums[rel] = (None, mode)
+    return sums
+
+
+def assert_unchanged(before: Dict[str, str], root: Path,
+                     documented: Iterable[str] = ()) -> None:
+    """Every file and folder of ``before`` is still there, byte for byte;
+    anything new lies under one of the ``documented`` sub-paths."""
+    after = checksums(root)
+    changed = [k for k in before if after.get(k) != before[k]]
+    assert not changed, f'changed or removed: {changed[:5]}'
+    documented = tuple(documented)
+    new = [k for k in after if k not in before
+           and not any(k == d or k.startswith(d + '/') for d in documented)]
+    assert not new, f'undocumented new files: {new[:5]}'
+
+
+def run_tool(tool: str, *args: str, cwd: Path = ROOT,
+             timeout: float = 600) -> subprocess.CompletedProcess:
+    """``python tools/<tool> args`` in a fresh interpreter."""
+    return subprocess.run([sys.executable, str(ROOT / 'tools' / tool),
+                           *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess,
+                          *fragments: str) -> None:
+    """Exit status 1 and, as the last line of stderr, one line naming
+    ``fragments`` (the file, the field, the fix); no traceback."""
+    assert result.returncode == 1, (result.returncode, result.stderr[-2000:])
+    assert 'Traceback' not in result.stderr, result.stderr[-2000:]
+    line = result.stderr.strip().splitlines()[-1]
+    assert ': error: ' in line, line
+    for fragment in fragments:
+        assert fragment in line, (fragment, line)
+
+
+def kill_after(command: Sequence[str], marker: Path, cwd: Path = ROOT,
+               timeout: float = 300) -> int:
+    """Start ``command``, SIGKILL it once ``marker`` exists; its return
+    code (negative: killed)."""
+    import time
+    proc = subprocess.Popen(list(map(str, command)), cwd=cwd,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < deadline:
+        if Path(marker).exists():
+            proc.kill()
+            break
+        time.sleep(0.05)
+    return proc.wait()
