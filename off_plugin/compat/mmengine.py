@@ -18,11 +18,11 @@ import torch
 def history_buffer_method(owner: type, name: str):
     """Stands in for ``getattr`` while a checkpoint is unpickled.
 
-    mmengine pickles ``HistoryBuffer._statistics_methods`` (``HistoryBuffer.min``
-    and co.) as ``getattr(HistoryBuffer, 'min')``. Allowing the real
-    ``getattr`` would let a checkpoint read any attribute of any object it
-    builds; this allows exactly those look-ups: public functions defined on
-    ``HistoryBuffer``.
+    mmengine pickles ``HistoryBuffer._statistics_methods``
+    (``HistoryBuffer.min`` and co.) as ``getattr(HistoryBuffer, 'min')``.
+    Allowing the real ``getattr`` would let a checkpoint read any attribute
+    of any object it builds; this allows exactly those look-ups: public
+    functions defined on ``HistoryBuffer``.
     """
     from mmengine.logging import HistoryBuffer
     if (owner is HistoryBuffer and not name.startswith('_')
@@ -338,7 +338,8 @@ def set_random_state(state: dict) -> None:
 def check_same_model(model: torch.nn.Module, filename: str,
                      checkpoint: dict) -> None:
     """Refuse, in one line, a checkpoint whose weights are not exactly
-    ``model``'s (:func:`off_plugin.engine.checkpoint.check_checkpoint_weights`)."""
+    ``model``'s (:func:`~off_plugin.engine.checkpoint.check_checkpoint_weights`
+    has the rule)."""
     from ..engine.checkpoint import (check_checkpoint_weights,
                                      checkpoint_weights)
     check_checkpoint_weights(

@@ -31,7 +31,9 @@ def check_checkpoint_weights(own: Mapping,
     checkpoint of <what> (<counts, an example of each>). <fix>``.
     """
     may_miss = tuple(may_miss)
-    missing = [k for k in own if k not in theirs and not k.startswith(may_miss)]
+    missing = [
+        k for k in own if k not in theirs and not k.startswith(may_miss)
+    ]
     unknown = [k for k in theirs if k not in own]
     reshaped = [
         f'{k} {tuple(theirs[k].shape)} vs {tuple(own[k].shape)}' for k in own
