@@ -6,14 +6,17 @@ import subprocess
 import sys
 
 from .compat import pythonwarnings
+from .utils import ToolError
 
 
 def run_mim(*args: str, cwd: str) -> None:
     """Run ``mim <args>`` of this environment in ``cwd``, echoing the
-    command, without the upstream warnings a user cannot act on; exit
-    naming it if it fails (its own log is printed above)."""
+    command, without the upstream warnings a user cannot act on; a
+    :class:`~off_plugin.utils.ToolError` naming it if it fails (its own log
+    is printed above)."""
     command = [osp.join(osp.dirname(sys.executable), 'mim'), *args]
     print('$', ' '.join(command), flush=True)
     env = dict(os.environ, PYTHONWARNINGS=pythonwarnings())
     if subprocess.run(command, cwd=cwd, env=env).returncode:
-        sys.exit(f'`{" ".join(command)}` failed (its log is above).')
+        raise ToolError(f'`{" ".join(command)}` failed: its log above names '
+                        'the cause.')

@@ -1,20 +1,27 @@
 # Copyright (c) off_plugin authors. All rights reserved.
 """Restore a whole video file with a DnCNN / DnCNN_OFF model and write it.
 
-    python tools/restore_video.py \
-        configs/restoration/off/dncnn-off3-c32_1xb8-800iter_restoration-demo-q40.py \
-        work_dirs/restoration_demo/dncnn-off3-c32_1xb8-800iter_restoration-demo-q40/best_PSNR_iter_*.pth \
+    CONFIG=dncnn-off3-c32_1xb8-800iter_restoration-demo-q40
+    python tools/restore_video.py configs/restoration/off/$CONFIG.py \
+        work_dirs/restoration_demo/q40-800iter/$CONFIG/best_PSNR_iter_*.pth \
         compressed.mp4 restored.mp4
 
-The input is a video file or a folder of frames (read by
-:func:`off_plugin.datasets.video_io.read_video`). A window of the generator's ``num_frames`` frames
-slides over the video (the ends repeat the first / last frame); DnCNN_OFF's
-per-frame features are computed once per frame and reused across windows.
-The output keeps the input's frame rate; ``.mp4`` is written with OpenCV's
-MPEG-4 codec, an output path ending in ``/`` gets lossless PNG frames
-instead. A video that cannot be read (empty, truncated, not a video, no
-frames) is a one-line error naming it, and no output, nor part of one, is
-written.
+The input is a video file or a folder of frames, restored by
+:func:`off_plugin.models.restoration.init_restorer` /
+:func:`~off_plugin.models.restoration.iter_restored_frames`: a window of the
+generator's ``num_frames`` frames slides over the video (the ends repeat
+the first / last frame); DnCNN_OFF's per-frame features are computed once
+per frame and reused across windows. The output keeps the input's frame
+rate; ``.mp4`` is written with OpenCV's MPEG-4 codec, an output path ending
+in ``/`` gets lossless PNG frames ``00001.png ...`` instead.
+
+What it writes: only ``out`` (a file replaced if it exists; in a folder,
+the frames of those names replaced, nothing else touched), through a
+temporary ``<out name>.part<ext>`` beside it that is renamed at the end.
+The input is only read; an output that is the input, or lies inside the
+input folder, is refused. Bad input (a video that is empty, truncated, not
+a video or without frames; a checkpoint of another model) ends in one line
+naming it, and no output, nor part of one, is written.
 """
 import argparse
 import os
@@ -23,21 +30,22 @@ import shutil
 
 import cv2
 import numpy as np
-from mmengine.config import Config
-from mmengine.registry import DefaultScope
-from mmengine.runner import load_checkpoint
 
-from off_plugin.datasets.video_io import read_video
-from off_plugin.models.restoration import restore_frames
+from off_plugin.models.restoration import init_restorer, iter_restored_frames
+from off_plugin.utils import ToolError, add_cfg_options, run_tool
+
+
+def temporary(out):
+    """Where :func:`write_frames` writes ``out`` first."""
+    base, ext = osp.splitext(out.rstrip('/'))
+    return f'{base}.part{ext}'
 
 
 def write_frames(frames, out, fps):
     """Write RGB ``frames`` to ``out`` (a video, or a folder ending ``/`` of
-    PNG frames) through a temporary ``<name>.part<ext>`` renamed at the
-    end: an error on the way leaves no partial output. Returns the number
-    of frames."""
-    base, ext = osp.splitext(out.rstrip('/'))
-    tmp = f'{base}.part{ext}'
+    PNG frames) through :func:`temporary`, renamed at the end: an error on
+    the way leaves no partial output. Returns the number of frames."""
+    tmp = temporary(out)
     folder = out.endswith('/')
     writer, count = None, 0
     try:
@@ -54,7 +62,7 @@ def write_frames(frames, out, fps):
                 ok = writer.isOpened()
                 writer.write(bgr)
             if not ok:
-                raise SystemExit(
+                raise ToolError(
                     f'{out}: OpenCV cannot write it; pass a writable path '
                     'ending with .mp4, or with / for PNG frames.')
         if folder:
@@ -78,31 +86,26 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
     parser.add_argument('checkpoint')
-    parser.add_argument('video')
+    parser.add_argument('video', help='a video file or a folder of frames')
     parser.add_argument('out', help='output .mp4, or a directory ending /')
     parser.add_argument('--device', default='cpu')
+    add_cfg_options(parser)
     args = parser.parse_args(argv)
 
-    try:  # an unreadable input is refused before the model is built
-        _, frames = read_video(args.video)
-    except (OSError, ValueError) as err:
-        raise SystemExit(str(err)) from err
-    from mmagic.registry import MODELS
-    cfg = Config.fromfile(args.config)
-    with DefaultScope.overwrite_default_scope('mmagic'):
-        model = MODELS.build(cfg.model)
-    load_checkpoint(model, args.checkpoint, map_location='cpu')
-    model.to(args.device).eval()
-
+    video = osp.realpath(args.video)
+    if any(path == video or path.startswith(osp.join(video, ''))
+           for path in map(osp.realpath, (args.out, temporary(args.out)))):
+        raise ToolError(
+            f'{args.out}: the output would overwrite the input {args.video}; '
+            'pass an out path outside the input.')
+    model = init_restorer(args.config, args.checkpoint, args.device,
+                          args.cfg_options)
+    frames = iter_restored_frames(model, args.video)
     fps = (cv2.VideoCapture(args.video).get(cv2.CAP_PROP_FPS)
            if osp.isfile(args.video) else 0) or 25
-    rgb = (frame[..., ::-1] for frame in frames)
-    try:
-        count = write_frames(restore_frames(model, rgb), args.out, fps)
-    except (OSError, ValueError) as err:  # a frame that does not decode
-        raise SystemExit(str(err)) from err
+    count = write_frames(frames, args.out, fps)
     print(f'{count} frames restored to {args.out}')
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

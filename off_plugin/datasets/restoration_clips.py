@@ -10,6 +10,7 @@ from typing import Dict, Tuple
 import cv2
 import numpy as np
 
+from .video_io import read_video
 from .vimeo90k import LISTS, NUM_FRAMES
 
 # clip -> scale that brings it near Vimeo-90K's detail level at small size
@@ -31,22 +32,14 @@ def source_video(name: str) -> str:
                     f'{name}.mp4')
 
 
-def read_video(path: str, scale: float) -> np.ndarray:
-    """(L, H, W, 3) uint8 RGB frames, resized by ``scale``."""
-    capture = cv2.VideoCapture(path)
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        if scale != 1:
-            frame = cv2.resize(frame, None, fx=scale, fy=scale,
-                               interpolation=cv2.INTER_AREA)
-        frames.append(frame[..., ::-1])
-    capture.release()
-    if not frames:
-        raise ValueError(f'{path}: no frame could be decoded.')
-    return np.stack(frames)
+def load_source(name: str, scale: float) -> np.ndarray:
+    """The frames of the embedded clip ``name``, (L, H, W, 3) uint8 RGB,
+    resized by ``scale``."""
+    frames = read_video(source_video(name))[1]
+    if scale != 1:
+        frames = (cv2.resize(f, None, fx=scale, fy=scale,
+                             interpolation=cv2.INTER_AREA) for f in frames)
+    return np.stack([f[..., ::-1] for f in frames])
 
 
 def make_restoration_clips(root: str,
@@ -70,7 +63,7 @@ def make_restoration_clips(root: str,
     width, height = size
     lists = {name: [] for name in LISTS}
     for vid, (name, scale) in enumerate(SOURCES.items(), 1):
-        frames = read_video(source_video(name), scale)
+        frames = load_source(name, scale)
         num, h, w = frames.shape[:3]
         cut = int(num * (1 - val_fraction))
         windows = range(0, num - NUM_FRAMES + 1, NUM_FRAMES)

@@ -1,6 +1,6 @@
 # Copyright (c) off_plugin authors. All rights reserved.
-"""Reading whole videos for the tools that take one (``detect_video.py``,
-``restore_video.py``), with one-line errors for bad input."""
+"""Reading a whole video, a file or a folder of frames, with one-line errors
+for bad input: the one frame reader of every tool and data helper."""
 import os
 import os.path as osp
 from typing import Iterator, Optional, Tuple
@@ -8,7 +8,8 @@ from typing import Iterator, Optional, Tuple
 import mmcv
 import numpy as np
 
-IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.JPEG')
+# Frames of a folder: these suffixes, in any case (ILSVRC's are .JPEG).
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp')
 
 
 def frame_file_problem(path: str) -> Optional[str]:
@@ -42,12 +43,12 @@ def read_video(video: str) -> Tuple[int, Iterator[np.ndarray]]:
     """
     if osp.isdir(video):
         files = sorted(f for f in os.listdir(video)
-                       if f.endswith(IMAGE_SUFFIXES))
+                       if f.lower().endswith(IMAGE_SUFFIXES))
         if not files:
             raise FileNotFoundError(
                 f'{video}: no image ({", ".join(IMAGE_SUFFIXES)}) in this '
                 'folder; pass a video file or a folder of frames.')
-        return len(files), (_read_image(osp.join(video, f)) for f in files)
+        return len(files), _read_images(video, files)
     if not osp.isfile(video):
         raise FileNotFoundError(f'{video}: no such video file or folder.')
     if osp.getsize(video) == 0:
@@ -79,12 +80,23 @@ def _decode(reader: mmcv.VideoReader, video: str) -> Iterator[np.ndarray]:
             're-encode it (ffmpeg -i IN OUT.mp4).')
 
 
-def _read_image(path: str) -> np.ndarray:
-    """An image of a frame folder; an error if it is bad."""
-    problem = frame_file_problem(path)
-    image = None if problem else mmcv.imread(path)
-    if image is None:
-        raise ValueError(
-            f'frame {path} {problem or "cannot be decoded as an image"}; '
-            're-extract it, or remove it from the folder.')
-    return image
+def _read_images(folder: str, files: list) -> Iterator[np.ndarray]:
+    """The images ``files`` of ``folder``; an error for one that is bad or
+    of another size than the first."""
+    first = None
+    for name in files:
+        path = osp.join(folder, name)
+        problem = frame_file_problem(path)
+        image = None if problem else mmcv.imread(path)
+        if image is None:
+            raise ValueError(
+                f'frame {path} {problem or "cannot be decoded as an image"}; '
+                're-extract it, or remove it from the folder.')
+        if first is None:
+            first = image.shape
+        elif image.shape != first:
+            raise ValueError(
+                f'frame {path} is {image.shape[1]}x{image.shape[0]}, the '
+                f'folder\'s first frame {first[1]}x{first[0]}; every frame '
+                'of a video has one size: resize or remove it.')
+        yield image

@@ -12,11 +12,15 @@ compressed frames next to the originals, as lossless PNGs of the decoded
 JPEG 2000 frames::
 
     <root>/sequences_jpeg2000_q20/00001/0001/im1.png ... im7.png
+
+or, with ``cache_root``, in ``<cache_root>/sequences_jpeg2000_q20/`` (the
+data root then stays read-only).
 """
 import os
 import os.path as osp
 import shutil
 import struct
+import sys
 from typing import List, Optional, Sequence, Tuple
 
 import cv2
@@ -34,6 +38,14 @@ LISTS = ('sep_trainlist.txt', 'sep_vallist.txt', 'sep_testlist.txt')
 
 def compressed_dir(quality: int) -> str:
     return f'sequences_jpeg2000_q{quality}'
+
+
+def compress_command(root: str, quality: int,
+                     cache_root: Optional[str] = None) -> str:
+    """The command that makes (or re-makes) the cached inputs."""
+    cache = f' --cache-root {cache_root}' if cache_root else ''
+    return (f'python tools/compress_vimeo90k.py {root} --quality {quality}'
+            f'{cache}')
 
 
 def clip_lines(path: str) -> List[Tuple[int, str]]:
@@ -77,8 +89,13 @@ def png_size(path: str) -> Optional[Tuple[int, int]]:
     return struct.unpack('>II', head[16:24])
 
 
-def compress_clip(root: str, clip: str, quality: int) -> str:
-    """Compress one septuplet; returns '' or a one-line error message.
+def compress_clip(root: str,
+                  clip: str,
+                  quality: int,
+                  cache_root: Optional[str] = None) -> str:
+    """Compress one septuplet of ``root`` into ``<cache_root or
+    root>/sequences_jpeg2000_q<quality>/<clip>``; returns '' or a one-line
+    error message. Nothing else is written.
 
     The originals are read as 3-channel colour, as the configs'
     ``LoadImageFromFile`` reads them: a grayscale frame becomes three equal
@@ -89,7 +106,7 @@ def compress_clip(root: str, clip: str, quality: int) -> str:
     when complete, so a failed or interrupted run leaves no half-written
     clip behind."""
     src = osp.join(root, 'sequences', clip)
-    out = osp.join(root, compressed_dir(quality), clip)
+    out = osp.join(cache_root or root, compressed_dir(quality), clip)
     names = [f'im{i}.png' for i in range(1, NUM_FRAMES + 1)]
     if not osp.isdir(src):
         return (f'{src}: no such clip folder; restore the clip from the '
@@ -130,7 +147,7 @@ def compress_clip(root: str, clip: str, quality: int) -> str:
     except (OSError, RuntimeError) as err:
         return (f'{out}: not written ({err}); nothing of it is kept. Fix '
                 'the cause (disk space, permissions, FFmpeg) and re-run '
-                'tools/compress_vimeo90k.py.')
+                f'`{compress_command(root, quality, cache_root)}`.')
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return ''
@@ -143,12 +160,14 @@ def _compress_job(job):
 def compress_septuplets(root: str,
                         qualities: Sequence[int],
                         clips: Optional[Sequence[str]] = None,
-                        nproc: int = 1) -> List[str]:
+                        nproc: int = 1,
+                        cache_root: Optional[str] = None) -> List[str]:
     """Compress every clip of the clip lists that exist
-    (``sep_{train,val,test}list.txt``, or ``clips``) at every quality, with
-    a progress bar. Resumable. Returns the error messages of the clips that
-    failed, one line each (the others are done); no clip list, or empty
-    ones, is an error."""
+    (``sep_{train,val,test}list.txt``, or ``clips``) at every quality into
+    ``<cache_root or root>/sequences_jpeg2000_q<Q>/``, with a progress bar.
+    Resumable. Returns the error messages of the clips that failed, one
+    line each (the others are done); no clip list, or empty ones, is an
+    error."""
     if clips is None:
         clips = []
         for name in LISTS:
@@ -158,12 +177,25 @@ def compress_septuplets(root: str,
             raise ValueError(
                 f'{root}: no clip to compress, {", ".join(LISTS)} are '
                 'missing or empty; pass the vimeo_septuplet directory.')
-    jobs = [(root, clip, q) for q in qualities for clip in clips]
+    jobs = [(root, clip, q, cache_root) for q in qualities for clip in clips]
     if nproc > 1:
         results = track_parallel_progress(_compress_job, jobs, nproc)
     else:
         results = track_progress(_compress_job, jobs)
     return [r for r in results if r]
+
+
+def raise_failed(failed: Sequence[str]) -> None:
+    """Refuse in one line the clips of :func:`compress_septuplets` that
+    failed: the message of the only one, or the count and the first one's
+    message, the others printed on stderr before, one line each."""
+    if len(failed) == 1:
+        raise ValueError(failed[0])
+    if failed:
+        print(*failed[1:], sep='\n', file=sys.stderr)
+        raise ValueError(
+            f'{len(failed)} clips failed, nothing of them written (all but '
+            f'the first listed above); the first: {failed[0]}')
 
 
 @DATASETS.register_module()
@@ -196,6 +228,8 @@ class Vimeo90KSeptupletDataset(BaseDataset):
         num_input_frames (int): 1, 2 or 3 (up to 7). Defaults to 3.
         all_targets (bool): Every frame with the needed neighbours is a
             target, not only the 4th. Defaults to False.
+        cache_root (str, optional): The folder that holds the cached
+            inputs' ``sequences_jpeg2000_q<Q>/``. Defaults to ``data_root``.
         kwargs: ``BaseDataset`` arguments (``pipeline``, ``test_mode``...).
     """
     METAINFO = dict(dataset_type='vimeo90k_septuplet',
@@ -207,6 +241,7 @@ class Vimeo90KSeptupletDataset(BaseDataset):
                  quality: int,
                  num_input_frames: int = 3,
                  all_targets: bool = False,
+                 cache_root: Optional[str] = None,
                  **kwargs) -> None:
         if not 1 <= num_input_frames <= NUM_FRAMES:
             raise ValueError(
@@ -218,6 +253,7 @@ class Vimeo90KSeptupletDataset(BaseDataset):
                 'testing scores the 4th frame of every clip (the paper\'s '
                 'protocol). Remove all_targets from the val/test dataset.')
         self.quality = quality
+        self.cache_root = cache_root
         self.num_input_frames = num_input_frames
         self.all_targets = all_targets
         super().__init__(ann_file=ann_file, data_root=data_root, **kwargs)
@@ -241,15 +277,15 @@ class Vimeo90KSeptupletDataset(BaseDataset):
                     f'{self.ann_file} line {num}: clip {clip!r} has no '
                     f'folder {folder}; restore it from the Vimeo-90K '
                     'download or delete the line.')
-        cache = osp.join(self.data_root, compressed_dir(self.quality))
+        cache = osp.join(self.cache_root or self.data_root,
+                         compressed_dir(self.quality))
         missing = [c for _, c in lines if not osp.isdir(osp.join(cache, c))]
         if missing:
             raise FileNotFoundError(
                 f'{osp.join(cache, missing[0])} is missing ({len(missing)} '
                 f'of {len(lines)} clips): the JPEG 2000 inputs at '
-                f'q={self.quality} are not made yet. Run `python '
-                f'tools/compress_vimeo90k.py {self.data_root} --quality '
-                f'{self.quality}`.')
+                f'q={self.quality} are not made yet. Run '
+                f'`{self.compress_command()}`.')
         # the window of a target t: t - n // 2 ... t - n // 2 + n - 1
         before = self.num_input_frames // 2
         after = self.num_input_frames - 1 - before
@@ -270,6 +306,10 @@ class Vimeo90KSeptupletDataset(BaseDataset):
                         gt_path=osp.join(self.data_root, 'sequences', clip,
                                          f'im{target}.png')))
         return data_list
+
+    def compress_command(self) -> str:
+        return compress_command(self.data_root, self.quality,
+                                self.cache_root)
 
     def prepare_data(self, idx: int):
         """The pipeline's output; when it fails on a bad file of the

@@ -13,14 +13,14 @@ import off_plugin  # noqa: F401
 from off_plugin.datasets import CheckFrames, Vimeo90KSeptupletDataset
 from off_plugin.datasets.jpeg2000 import jpeg2000_roundtrip
 from off_plugin.datasets.restoration_clips import (SOURCES, TEST_SOURCE,
-                                                   make_restoration_clips,
-                                                   read_video, source_video)
+                                                   load_source,
+                                                   make_restoration_clips)
 from off_plugin.datasets.vimeo90k import compress_clip
 
 
 @pytest.fixture(scope='module')
 def carphone():
-    return read_video(source_video('carphone_pristine'), 1.)[:3]
+    return load_source('carphone_pristine', 1.)[:3]
 
 
 def test_jpeg2000_lowers_psnr_sanely_and_is_deterministic(carphone):

@@ -1,10 +1,57 @@
 # Copyright (c) off_plugin authors. All rights reserved.
-"""Restoring a whole video with a multi-frame restorer, window by window."""
+"""Restoring a whole video with a multi-frame restorer, window by window,
+in the spirit of mmdet's ``init_detector`` / ``inference_detector``."""
+import os.path as osp
 from collections import deque
-from typing import Iterable, Iterator
+from pathlib import Path
+from typing import Iterable, Iterator, List, Optional, Union
 
 import numpy as np
 import torch
+from mmagic.registry import MODELS
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.runner.checkpoint import _load_checkpoint
+
+from ...datasets.video_io import read_video
+from ...engine.checkpoint import check_checkpoint_weights, checkpoint_weights
+
+
+def init_restorer(config: Union[str, Path, Config],
+                  checkpoint: Optional[str] = None,
+                  device: str = 'cpu',
+                  cfg_options: Optional[dict] = None) -> torch.nn.Module:
+    """An ``OFFRestorer`` (or any MMagic ``BaseEditModel`` of the config)
+    from its config and checkpoint, in eval mode on ``device``; without a
+    checkpoint, initialised as for training.
+
+    A checkpoint of another model (a weight missing, unknown or of another
+    shape) is refused in one line naming the file
+    (:func:`off_plugin.engine.checkpoint.check_checkpoint_weights`)."""
+    if not isinstance(config, Config):
+        config = Config.fromfile(config)
+    if cfg_options:
+        config.merge_from_dict(cfg_options)
+    init_default_scope(config.get('default_scope', 'mmagic'))
+    model = MODELS.build(config.model)
+    if checkpoint is None:
+        model.init_weights()
+    else:
+        if '://' not in str(checkpoint) and not osp.isfile(checkpoint):
+            raise FileNotFoundError(
+                f'{checkpoint}: no such checkpoint file; pass the .pth of a '
+                'run of this config (e.g. <work_dir>/best_PSNR_iter_*.pth).')
+        weights = checkpoint_weights(
+            _load_checkpoint(str(checkpoint), map_location='cpu'))
+        check_checkpoint_weights(
+            model.state_dict(), weights, checkpoint,
+            what=f'this {type(model.generator).__name__} (the config\'s '
+            'model.generator)',
+            fix='Pass the config the checkpoint was trained with, or a '
+            'checkpoint of a run of this config (its work_dir).')
+        model.load_state_dict(weights)
+    model.cfg = config
+    return model.to(device).eval()
 
 
 @torch.no_grad()
@@ -64,3 +111,20 @@ def restore_frames(model: torch.nn.Module,
         window.append(window[-1])
         yield to_frame(run(window))
         pending -= 1
+
+
+def iter_restored_frames(model: torch.nn.Module,
+                         video: str) -> Iterator[np.ndarray]:
+    """The restored (H, W, 3) uint8 RGB frames of a video file or a folder
+    of frames (:func:`off_plugin.datasets.video_io.read_video`), one for
+    one, as they are done (:func:`restore_frames`)."""
+    frames = read_video(video)[1]
+    return restore_frames(model, (frame[..., ::-1] for frame in frames))
+
+
+def inference_restorer(model: torch.nn.Module,
+                       video: str) -> List[np.ndarray]:
+    """Restore a video file or a folder of frames with a model of
+    :func:`init_restorer`: its (H, W, 3) uint8 RGB frames, in order. Each
+    frame's features are computed once (DnCNN_OFF)."""
+    return list(iter_restored_frames(model, video))
