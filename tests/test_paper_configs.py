@@ -58,11 +58,14 @@ def test_config_settings(path):
     classes = {'ucf101': 101, 'hmdb51': 51}[dataset]
     assert cfg.model.cls_head.num_classes == classes
     kind = 'rawframes' if modality == 'flow' else 'videos'
+    # flow: frames and lists where tools/extract_tvl1_flow.py writes them
+    lists = f'data/{dataset}/rawframes' if modality == 'flow' else \
+        f'data/{dataset}'
     for loader, subset in (('train', 'train'), ('val', 'val'),
                            ('test', 'val')):
         data = cfg[f'{loader}_dataloader'].dataset
         assert data.ann_file == \
-            f'data/{dataset}/{dataset}_{subset}_split_{split}_{kind}.txt'
+            f'{lists}/{dataset}_{subset}_split_{split}_{kind}.txt'
         assert list(data.data_prefix.values()) == [f'data/{dataset}/{kind}']
     test = cfg.test_dataloader.dataset.pipeline
     assert any(t['type'] == 'TenCrop' for t in test)
@@ -70,6 +73,9 @@ def test_config_settings(path):
     assert len(samplers) == 1 and samplers[0]['test_mode']
     # testing takes all num_segments of the interval-consistent sampler
     assert samplers[0].get('num_segments', samplers[0]['num_clips']) == 25
+    # MMAction2's protocol: the paper's interval, crops averaged
+    assert samplers[0].get('mode', 'interval') == 'interval'
+    assert cfg.model.get('test_cfg', {}).get('crop_agg', 'mean') == 'mean'
     if stage == 'tsn':
         assert cfg.model.type == 'Recognizer2D'
         assert cfg.train_dataloader.batch_size * 8 == 256
@@ -171,3 +177,52 @@ def test_pipelines_give_the_model_its_input(path, tiny_ucf):
             ])
             packed = pipeline(dict(sample))
             assert tuple(packed['inputs'].shape) == (views, c, 224, 224)
+
+
+CAFFE = sorted(glob.glob(osp.join(
+    ROOT, 'configs/recognition/off/ucf101/*_bninception-caffe_*.py')))
+
+
+@pytest.mark.parametrize('path', CAFFE,
+                         ids=[osp.basename(p)[:-3] for p in CAFFE])
+def test_caffe_configs_test_as_the_authors(path):
+    """The authors' protocol (their tools/test.py, ensemble_test.py and
+    video_data_layer.cpp): frames 1 + i * floor((L - new_length) / 24) over
+    the whole video, the maximum over the 10 crops (stage 2), dropout 0.8
+    before the classifiers of the flow network."""
+    name = osp.basename(path)[:-3]
+    stage, modality = name.split('_')[0], name.rsplit('-', 1)[1]
+    cfg = load(path)
+    new_length = {'rgb': 1, 'flow': 5, 'rgbdiff': 6}[modality]
+    with DefaultScope.overwrite_default_scope('mmaction'):
+        for loader in ('val', 'test'):
+            sampler = TRANSFORMS.build(
+                cfg[f'{loader}_dataloader'].dataset.pipeline[
+                    0 if modality == 'flow' else 1])
+            for total in (60, 137, 250):
+                step = (total - new_length) // 24
+                out = sampler(dict(total_frames=total, start_index=1))
+                starts = out['frame_inds'].reshape(25, new_length)[:, 0] - 1
+                assert starts.tolist() == [
+                    min(1 + i * step, total - new_length) for i in range(25)]
+    assert any(t['type'] == 'TenCrop'
+               for t in cfg.test_dataloader.dataset.pipeline)
+    if modality == 'flow':
+        assert cfg.model.cls_head.dropout_ratio == 0.8
+    if stage == 'tsn':  # Recognizer2D: crops averaged (README)
+        assert cfg.model.type == 'Recognizer2D'
+        return
+    assert cfg.model.test_cfg.crop_agg == 'max'
+    assert cfg.model.off_head.dropout_ratio == 0.8
+    train = cfg.train_dataloader.dataset.pipeline
+    sampler = [t for t in train if 'Sample' in t['type']][0]
+    assert (sampler['mode'], sampler['max_start'], sampler['num_clips'],
+            sampler['num_segments']) == ('positions', 17, 7, 25)
+
+
+def test_caffe_flow_network_has_dropout_0_8():
+    path = [p for p in CAFFE if p.endswith('tsn_bninception-caffe_8xb32-'
+                                           '5x1x3-20kiter_ucf101-split1-'
+                                           'flow.py')][0]
+    model = build(load(path))
+    assert model.cls_head.dropout.p == 0.8

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 from mmaction.apis import inference_recognizer, init_recognizer
-from mmengine.dataset import Compose, pseudo_collate
 from mmengine.config import Config
+from mmengine.dataset import Compose, pseudo_collate
 from mmengine.runner import Runner
 
 from off_plugin.datasets.motion_videos import MOTIONS, make_motion_videos
@@ -24,6 +24,7 @@ def load_tool(name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
 
 CONFIGS = osp.join(osp.dirname(osp.dirname(__file__)), 'configs',
                    'recognition', 'off')

@@ -12,18 +12,21 @@ Caffe (github kevin-ssy/Optical-Flow-Guided-Feature, UCF-101 split 1).
 
 Prints every Caffe layer and the weights it fills. Refuses other networks,
 and (unless --no-strict) any Caffe layer with blobs or model weight left
-unmatched.
+unmatched. Writes only ``dst`` (its folder made if missing), through the
+temporary ``<dst>.<pid>.tmp`` (a new file, removed on failure); a ``dst``
+that is the ``src`` is refused. ``--cfg-options`` changes the config of the
+network (``--config`` or the default one).
 """  # noqa: E501
 import argparse
 import os
 import os.path as osp
+from typing import Optional, Sequence
 
 import torch
-from mmengine.config import Config
 
 import off_plugin  # noqa: F401
-from off_plugin.models.recognition.caffe_conversion import (
-    CaffeConversionError, CaffeModelError, convert_from_config)
+from off_plugin.models.recognition.caffe_conversion import convert_from_config
+from off_plugin.utils import ToolError, add_cfg_options, load_config, run_tool
 
 CONFIGS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
                    'configs', 'recognition', 'off', 'ucf101')
@@ -43,7 +46,7 @@ def default_config(modality: str, stage: str) -> str:
     return osp.join(CONFIGS, f'{name}_ucf101-split1-{modality}.py')
 
 
-def parse_args(argv=None):
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Convert the authors\' Caffe OFF / TSN models '
         '(.caffemodel) to mmengine checkpoints.')
@@ -59,6 +62,7 @@ def parse_args(argv=None):
     parser.add_argument('--no-strict', dest='strict', action='store_false',
                         help='write the checkpoint even if Caffe layers or '
                         'model weights stay unmatched (they are listed)')
+    add_cfg_options(parser)
     args = parser.parse_args(argv)
     if args.config is None and not (args.modality and args.stage):
         parser.error('give --config, or --modality and --stage')
@@ -67,14 +71,14 @@ def parse_args(argv=None):
     return args
 
 
-def main(argv=None) -> dict:
+def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
+    if osp.abspath(args.dst) == osp.abspath(args.src):
+        raise ToolError(f'{args.dst}: dst is the caffemodel (src); give '
+                        'another file name, e.g. <config name>.pth.')
     config = args.config or default_config(args.modality, args.stage)
-    cfg = Config.fromfile(config)
-    try:
-        checkpoint, report = convert_from_config(args.src, cfg, args.strict)
-    except (CaffeModelError, CaffeConversionError) as err:
-        raise SystemExit(f'convert_caffe_off: {err}')
+    cfg = load_config(config, args.cfg_options)
+    checkpoint, report = convert_from_config(args.src, cfg, args.strict)
     for layer, keys in report.mapped:
         prefix = osp.commonprefix(keys).rstrip('.')
         names = ','.join(k[len(prefix) + 1:] for k in keys)
@@ -86,7 +90,15 @@ def main(argv=None) -> dict:
     for key in report.missing:
         print(f'WARNING: no Caffe blob for {key}')
     os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
-    torch.save(checkpoint, args.dst)
+    tmp = f'{args.dst}.{os.getpid()}.tmp'
+    file = open(tmp, 'xb')  # a new file: an existing one stays untouched
+    try:
+        with file:
+            torch.save(checkpoint, file)
+        os.replace(tmp, args.dst)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
     meta = checkpoint['meta']
     print(f'{len(report.mapped)} Caffe layers -> '
           f'{len(checkpoint["state_dict"])} weights ({meta["input_order"]} '
@@ -95,4 +107,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -7,20 +7,22 @@
     python tools/fuse_scores.py rgb.pkl off_rgb.pkl \
         --search-on val_rgb.pkl val_off_rgb.pkl
 
-Prints top-1 / top-5 of every stream and of the fusion. An OFFRecognizer
-dump holds TSN + OFF; dump the OFF stream alone with
+Prints top-1 / top-5 of every stream and of the fusion; writes nothing.
+An OFFRecognizer dump holds TSN + OFF; dump the OFF stream alone with
 ``--cfg-options model.test_cfg.rgb_weight=0``.
 """
 import argparse
+from typing import Optional, Sequence
 
 import numpy as np
 
 from off_plugin.evaluation import (check_same_videos, fuse_scores,
                                    load_dumped_scores, search_weights,
                                    top_k_accuracy)
+from off_plugin.utils import ToolError, run_tool
 
 
-def parse_args():
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('dumps', nargs='+', help='one result pickle a stream')
     group = parser.add_mutually_exclusive_group()
@@ -32,7 +34,7 @@ def parse_args():
     parser.add_argument('--grid', type=float, nargs='+',
                         default=list(np.arange(0, 3.01, .25)),
                         help='weights tried by --search-on (stream 1 is 1)')
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def load_streams(paths):
@@ -41,15 +43,21 @@ def load_streams(paths):
     return list(scores), labels[0]
 
 
-def main():
-    args = parse_args()
+def main(argv: Optional[Sequence[str]] = None) -> tuple:
+    """Prints the table; returns the weights and the fused scores."""
+    args = parse_args(argv)
+    if args.weights and len(args.weights) != len(args.dumps):
+        raise ToolError(
+            f'--weights: {len(args.weights)} weights for {len(args.dumps)} '
+            'dumps; give one weight a stream, in the order of the dumps.')
+    if args.search_on and len(args.search_on) != len(args.dumps):
+        raise ToolError(
+            f'--search-on: {len(args.search_on)} dumps for '
+            f'{len(args.dumps)} streams; give the validation dump of every '
+            'stream, in the order of the test dumps.')
     scores, labels = load_streams(args.dumps)
     weights = args.weights or [1.] * len(scores)
     if args.search_on:
-        if len(args.search_on) != len(args.dumps):
-            raise SystemExit(
-                f'--search-on needs {len(args.dumps)} dumps, one a stream in '
-                f'the order of {args.dumps}')
         val_scores, val_labels = load_streams(args.search_on)
         weights, val_top1 = search_weights(val_scores, val_labels, args.grid)
         print(f'weights searched on {len(val_labels)} validation videos: '
@@ -61,7 +69,8 @@ def main():
     for name, s in rows:
         print(f'{name:<{width}}  {top_k_accuracy(s, labels, 1):.4f}  '
               f'{top_k_accuracy(s, labels, 5):.4f}')
+    return tuple(weights), rows[-1][1]
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

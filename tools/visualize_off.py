@@ -19,6 +19,9 @@ forward pre-hooks on the ``OFFUnit`` modules take the units' inputs, whose
 gradients ``OFFUnit.gradients`` gives. Without a checkpoint the weights are
 random: the pictures then show only the fixed-kernel structure of random
 features.
+
+Writes only ``<out-dir>/off_*.png`` (``--out-dir`` made if missing);
+reads the video, the config and the checkpoint.
 """
 import argparse
 import os
@@ -27,7 +30,6 @@ import re
 import warnings
 from typing import Dict, List, Optional
 
-import mmcv
 import numpy as np
 import torch
 from matplotlib.figure import Figure
@@ -35,9 +37,10 @@ from mmaction.apis import init_recognizer
 from mmengine.config import Config
 from mmengine.dataset import Compose
 
+from off_plugin.datasets.video_io import read_video
 from off_plugin.models import OFFUnit
+from off_plugin.utils import add_cfg_options, load_config, run_tool
 
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
 # Default cap on the segments drawn: one column per pair.
 MAX_SEGMENTS = 8
 RANDOM_WEIGHTS_WARNING = (
@@ -47,21 +50,6 @@ RANDOM_WEIGHTS_WARNING = (
     'responds to.')
 
 
-def load_frames(folder: str) -> np.ndarray:
-    """The images of ``folder`` in name order, (L, H, W, 3) RGB uint8."""
-    names = sorted(n for n in os.listdir(folder)
-                   if n.lower().endswith(IMAGE_EXTENSIONS))
-    if not names:
-        raise FileNotFoundError(
-            f'{folder}: no image files ({", ".join(IMAGE_EXTENSIONS)}) in '
-            'this frame folder.')
-    frames = [mmcv.imread(osp.join(folder, n), channel_order='rgb')
-              for n in names]
-    if len({f.shape for f in frames}) != 1:
-        raise ValueError(f'{folder}: the frames have different sizes.')
-    return np.stack(frames)
-
-
 def run_pipeline(cfg: Config, video: str) -> dict:
     """The packed test-pipeline output of ``video``, plus ``total_frames``
     and the sampled ``frame_inds`` and ``clip_len``."""
@@ -69,7 +57,7 @@ def run_pipeline(cfg: Config, video: str) -> dict:
     if osp.isdir(video):
         # Frames in memory: the decoders of a video file give way to
         # MMAction2's ArrayDecode.
-        array = load_frames(video)
+        array = np.stack([f[..., ::-1] for f in read_video(video)[1]])
         if not any(s['type'].endswith('Decode') for s in steps):
             raise ValueError('the config\'s test_pipeline has no decoding '
                              'step to replace for a frame folder.')
@@ -188,7 +176,8 @@ def visualize(config: str,
               video: str,
               out_dir: str,
               num_segments: Optional[int] = None,
-              device: str = 'cpu') -> Dict[str, dict]:
+              device: str = 'cpu',
+              cfg_options: Optional[dict] = None) -> Dict[str, dict]:
     """Write one PNG per OFF unit; return, per unit name, ``path``,
     ``size`` (H, W of its maps), ``frame_inds`` (video frames of the
     segments), ``frames`` (the images drawn) and ``maps`` (name -> (T-1,
@@ -196,7 +185,7 @@ def visualize(config: str,
     if not osp.exists(video):
         raise FileNotFoundError(
             f'{video}: no such video file or frame folder.')
-    cfg = Config.fromfile(config)
+    cfg = load_config(config, cfg_options)
     if 'feature_checkpoint' in cfg.model:
         # The stage-1 weights come with the checkpoint, or not at all.
         cfg.model.feature_checkpoint = None
@@ -292,13 +281,15 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, dict]:
         help=f'consecutive segments to draw (default: the config\'s test '
         f'num_segments, at most {MAX_SEGMENTS})')
     parser.add_argument('--device', default='cpu')
+    add_cfg_options(parser)
     args = parser.parse_args(argv)
     results = visualize(args.config, args.checkpoint, args.video,
-                        args.out_dir, args.num_segments, args.device)
+                        args.out_dir, args.num_segments, args.device,
+                        args.cfg_options)
     for result in results.values():
         print(result['path'])
     return results
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

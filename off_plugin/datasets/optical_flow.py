@@ -16,28 +16,9 @@ from typing import Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from .video_io import read_video
+
 DONE_FILE = '.flow_done'
-
-
-def read_frames(video: str,
-                size: Optional[Tuple[int, int]] = None) -> np.ndarray:
-    """All frames of ``video`` as (L, H, W, 3) uint8 BGR, resized to
-    ``size = (width, height)`` if given."""
-    capture = cv2.VideoCapture(video)
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        if size is not None:
-            frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
-        frames.append(frame)
-    capture.release()
-    if not frames:
-        raise ValueError(
-            f'{video}: no frame could be decoded (missing, corrupt or not a '
-            'video); re-encode or re-download it, or drop it from the list.')
-    return np.stack(frames)
 
 
 def tvl1_flow(frames: np.ndarray, bound: float = 20.) -> np.ndarray:
@@ -66,7 +47,11 @@ def extract_video_flow(video: str,
     if osp.exists(done):
         with open(done) as f:
             return int(f.read())
-    frames = read_frames(video, size)
+    frames = read_video(video)[1]
+    if size is not None:
+        frames = (cv2.resize(f, size, interpolation=cv2.INTER_AREA)
+                  for f in frames)
+    frames = np.stack(list(frames))
     if len(frames) < 2:
         raise ValueError(f'{video}: one frame only; optical flow needs two.')
     flow = tvl1_flow(frames, bound)

@@ -1,7 +1,6 @@
 # Copyright (c) off_plugin authors. All rights reserved.
 import os
-import subprocess
-import sys
+import runpy
 
 import cv2
 import numpy as np
@@ -10,6 +9,7 @@ import pytest
 from off_plugin.datasets.motion_videos import render_clip, write_video
 from off_plugin.datasets.optical_flow import (extract_video_flow,
                                               rawframe_annotations, tvl1_flow)
+from off_plugin.utils import ToolError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 
@@ -29,7 +29,8 @@ def test_tvl1_flow_follows_the_motion(direction):
     # where the patch is (moving 2 pixels per frame) vs. the static corner
     moving = np.abs(frames[1:].astype(int) - frames[:-1]).sum(-1) > 0
     dx, dy = np.median(pixels[moving], axis=0)
-    assert abs(dx - 2 * direction[0]) < 0.7 and abs(dy - 2 * direction[1]) < 0.7
+    assert abs(dx - 2 * direction[0]) < 0.7
+    assert abs(dy - 2 * direction[1]) < 0.7
     still = np.abs(np.median(pixels[~moving], axis=0))
     assert (still < 0.3).all()
 
@@ -52,20 +53,38 @@ def test_extraction_layout_resume_and_annotations(tmp_path):
     assert rawframe_annotations(['cls/clip.mp4 3'], [5]) == ['cls/clip 5 3']
 
 
-def test_tool_lists_failures_and_keeps_the_rest(tmp_path):
+def test_tool_lists_go_into_out_dir_and_bad_lists_are_refused(tmp_path):
+    """One rawframe list an annotation file, in out_dir; paths that leave
+    the video root, and two lists of one name, are refused before anything
+    is written (failures and data safety:
+    tests/test_tools/test_data_safety_recognition.py)."""
+    main = runpy.run_path(os.path.join(ROOT, 'tools',
+                                       'extract_tvl1_flow.py'))['main']
     (tmp_path / 'videos').mkdir()
     write_video(str(tmp_path / 'videos' / 'good.mp4'),
                 moving_patch((1, 0), num_frames=3))
-    (tmp_path / 'videos' / 'bad.mp4').write_bytes(b'\x00' * 100)
-    ann = tmp_path / 'demo_train_split_1_videos.txt'
-    ann.write_text('good.mp4 0\nbad.mp4 1\n')
-    proc = subprocess.run(
-        [sys.executable, os.path.join(ROOT, 'tools', 'extract_tvl1_flow.py'),
-         str(tmp_path / 'videos'), str(tmp_path / 'rawframes'),
-         '--ann-files', str(ann)], capture_output=True, text=True)
-    assert proc.returncode == 1
-    assert 'bad.mp4' in proc.stderr and 'no frame could be decoded' in \
-        proc.stderr
-    assert (tmp_path / 'demo_train_split_1_rawframes.txt').read_text() == \
-        'good 2 0\n'
-    assert (tmp_path / 'rawframes' / 'good' / 'x_00002.jpg').exists()
+    train = tmp_path / 'demo_train_split_1_videos.txt'
+    train.write_text('good.mp4 0\n')
+    val = tmp_path / 'demo_val.txt'
+    val.write_text('good.mp4 2\n')
+    out = tmp_path / 'rawframes'
+    written = main([str(tmp_path / 'videos'), str(out), '--ann-files',
+                    str(train), str(val)])
+    assert written == {str(out / 'demo_train_split_1_rawframes.txt'):
+                       ['good 2 0'],
+                       str(out / 'demo_val_rawframes.txt'): ['good 2 2']}
+    assert (out / 'demo_val_rawframes.txt').read_text() == 'good 2 2\n'
+
+    (tmp_path / 'other').mkdir()
+    twin = tmp_path / 'other' / 'demo_val.txt'
+    twin.write_text('good.mp4 1\n')
+    with pytest.raises(ToolError, match='demo_val.txt: its rawframe list '
+                       '.* is the one of another --ann-files entry'):
+        main([str(tmp_path / 'videos'), str(tmp_path / 'new'),
+              '--ann-files', str(val), str(twin)])
+    twin.write_text('good.mp4 1\n../secret.mp4 0\n')
+    with pytest.raises(ToolError, match='demo_val.txt, line 2: '
+                       r'\.\./secret.mp4 is not inside the video root'):
+        main([str(tmp_path / 'videos'), str(tmp_path / 'new'),
+              '--ann-files', str(twin)])
+    assert not (tmp_path / 'new').exists()

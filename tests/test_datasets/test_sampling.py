@@ -63,20 +63,59 @@ def test_several_frames_per_segment_and_start_index():
         assert inds.max() <= 99
 
 
-def test_authors_positions_variant():
+def caffe_test_offsets(total_frames, new_length, num_segments=25):
+    """video_data_layer.cpp, TEST phase: offsets[i], i = 0 .. 24."""
+    step = int((total_frames - new_length) / (num_segments - 1))
+    return [min(1 + i * step, total_frames - new_length) if step > 0 else 0
+            for i in range(num_segments)]
+
+
+@pytest.mark.parametrize('total_frames,clip_len,expected_head', [
+    (250, 1, [1, 11, 21]),  # step floor(249 / 24) = 10
+    (137, 1, [1, 6, 11]),  # step 5
+    (137, 5, [1, 6, 11]),  # flow: step floor(132 / 24) = 5
+    (60, 6, [1, 3, 5]),  # RGB difference: step floor(54 / 24) = 2
+    (49, 1, [1, 3, 5]),  # step exactly 2, last offset capped at 48
+    (20, 1, [0, 0, 0]),  # step 0: every segment at frame 0
+])
+def test_authors_test_positions(total_frames, clip_len, expected_head):
+    """Testing in mode='positions' reads the frames the authors' Caffe data
+    layer reads: offsets 1 + i * floor((L - new_length) / 24), 0-based, the
+    segment's frames offset ... offset + new_length - 1; rawframes add 1."""
+    for start_index in (0, 1):
+        out = sample(total_frames, start_index=start_index, num_clips=7,
+                     num_segments=25, clip_len=clip_len, mode='positions',
+                     test_mode=True)
+        inds = out['frame_inds'].reshape(25, clip_len) - start_index
+        offsets = caffe_test_offsets(total_frames, clip_len)
+        assert inds[:, 0].tolist() == offsets
+        assert offsets[:3] == expected_head
+        assert (inds == np.array(offsets)[:, None] + np.arange(clip_len)
+                ).all()
+        assert inds.max() <= total_frames - 1
+        assert out['num_clips'] == 25
+
+
+def test_authors_training_positions():
+    """Training in mode='positions': 7 consecutive of the 25 positions from
+    a first one in range(17), each offset by its own draw from {0, ...,
+    step - new_length} (their random_sample branch)."""
     np.random.seed(0)
-    firsts = set()
-    positions = ((np.arange(25) + 0.5) * 250 / 25).astype(int)
-    for _ in range(400):
+    firsts, jitters = set(), set()
+    step = (250 - 1) // 24  # 10
+    for _ in range(600):
         inds = sample(250, num_clips=7, num_segments=25, mode='positions',
                       max_start=17)['frame_inds']
-        first = int(np.where(positions == inds[0])[0][0])
-        assert np.array_equal(inds, positions[first:first + 7])
-        firsts.add(first)
+        first, jitter = divmod(inds - np.arange(7) * step, step)
+        assert len(set(first)) == 1 and 0 <= first[0] < 17
+        firsts.add(int(first[0]))
+        jitters.update(jitter.tolist())
     assert firsts == set(range(17))
-    test = sample(250, num_clips=7, num_segments=25, mode='positions',
-                  test_mode=True)
-    assert np.array_equal(test['frame_inds'], positions)
+    assert jitters == set(range(step))  # {0, ..., step - new_length}
+    # step <= new_length: offset 1 (their code), capped at L - new_length
+    inds = sample(60, num_clips=7, num_segments=25, clip_len=2,
+                  mode='positions', max_start=1)['frame_inds']
+    assert inds.reshape(7, 2)[:, 0].tolist() == [1, 3, 5, 7, 9, 11, 13]
 
 
 @pytest.mark.parametrize('total_frames', [1, 3, 7, 24])
@@ -105,3 +144,6 @@ def test_bad_configs():
     with pytest.raises(ValueError, match='max_start=5'):
         IntervalConsistentSampleFrames(num_clips=7, num_segments=10,
                                        mode='positions', max_start=5)
+    with pytest.raises(ValueError, match='num_segments >= 2'):
+        IntervalConsistentSampleFrames(num_clips=1, num_segments=1,
+                                       mode='positions')

@@ -11,6 +11,7 @@ give the same scores.
 import importlib.util
 import os.path as osp
 import struct
+import subprocess
 
 import numpy as np
 import pytest
@@ -802,7 +803,40 @@ def test_cli_writes_a_checkpoint_init_recognizer_loads(tmp_path, capsys,
     assert type(model).__name__ == 'OFFRecognizer'
     for key, value in checkpoint['state_dict'].items():
         assert torch.equal(model.state_dict()[key], value), key
-    # --config, and a refusal as a clean exit
-    with pytest.raises(SystemExit, match='init model'):
+    # --config, and a refusal in one line (tools/ fail through run_tool)
+    with pytest.raises(CaffeModelError, match='init model'):
         tool.main([caffemodels('flow', 'tsn'), dst, '--config',
                    config('flow', 'off')])
+
+
+def test_cli_writes_only_dst(tmp_path, caffemodels, capsys):
+    """The caffemodel's folder is only read: after a conversion, and after
+    failed ones (another network's config, --cfg-options that change the
+    network, dst = src), byte for byte; dst is the only new file."""
+    from data_safety import assert_one_line_error, assert_unchanged, checksums
+
+    from off_plugin.utils import cli
+    tool = load_tool()
+    src = caffemodels('rgb', 'tsn')
+    folder = osp.dirname(src)
+    before = checksums(folder)
+    dst = tmp_path / 'out' / 'tsn_rgb.pth'
+    tool.main([src, str(dst), '--modality', 'rgb', '--stage', 'tsn'])
+    assert_unchanged(before, folder)
+    assert [p.name for p in tmp_path.rglob('*')] == ['out', 'tsn_rgb.pth']
+    written = checksums(tmp_path)
+    for argv, fragments in (
+        ([src, str(dst), '--modality', 'rgb', '--stage', 'tsn',
+          '--cfg-options', 'model.cls_head.num_classes=5'],
+         ('does not convert to the model', 'fc_cls.weight')),
+        ([src, src, '--modality', 'rgb', '--stage', 'tsn'],
+         (f'{src}: dst is the caffemodel (src)', )),
+    ):
+        with pytest.raises(SystemExit) as exit_:
+            cli.run_tool(tool.main, argv)
+        err = capsys.readouterr().err
+        assert exit_.value.code == 1
+        assert_one_line_error(
+            subprocess.CompletedProcess(argv, 1, '', err), *fragments)
+        assert_unchanged(before, folder)
+        assert_unchanged(written, tmp_path)

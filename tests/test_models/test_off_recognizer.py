@@ -176,8 +176,113 @@ def test_stage1_checkpoint_is_loaded_and_other_models_refused(tmp_path):
         cls_head=dict(type='TSNHead', num_classes=5, in_channels=512),
         data_preprocessor=PREPROCESSOR))
     torch.save(dict(state_dict=other.state_dict()), tmp_path / 'other.pth')
-    with pytest.raises(ValueError, match='other.pth.*not a stage-1'):
+    with pytest.raises(ValueError, match='other.pth: not a checkpoint of '
+                       "this model's feature generation sub-network"):
         build(feature_checkpoint=str(tmp_path / 'other.pth'))
+
+
+def test_a_checkpoint_of_another_model_is_refused_not_half_loaded(tmp_path):
+    from mmengine.runner import load_checkpoint
+    model = build()
+    torch.save(dict(state_dict=model.state_dict()), tmp_path / 'off.pth')
+    torch.manual_seed(1)
+    again = build()
+    load_checkpoint(again, str(tmp_path / 'off.pth'))
+    for k, v in model.state_dict().items():
+        assert torch.equal(again.state_dict()[k], v), k
+    # a stage-1 TSN checkpoint given as the model's checkpoint
+    tsn = {k: v for k, v in model.state_dict().items()
+           if not k.startswith('off_head.')}
+    torch.save(dict(state_dict=tsn), tmp_path / 'tsn.pth')
+    before = copy.deepcopy(again.state_dict())
+    with pytest.raises(ValueError, match='not a checkpoint of this '
+                       r'OFFRecognizer \(\d+ weights missing \(e.g. '
+                       r'off_head.*model.feature_checkpoint'):
+        load_checkpoint(again, str(tmp_path / 'tsn.pth'))
+    for k, v in before.items():
+        assert torch.equal(again.state_dict()[k], v), k
+
+
+def known_scores(model, monkeypatch, num_videos, crops, segments):
+    """Make the heads return known raw scores: TSN per view (crop-major)
+    and each OFF level per pair; returns them as NumPy arrays."""
+    rng = np.random.default_rng(0)
+    views = num_videos * crops * segments
+    tsn = rng.normal(size=(views, 3)).astype(np.float32)
+    levels = [rng.normal(size=(num_videos * crops, segments - 1, 3))
+              .astype(np.float32) for _ in range(3)]
+    monkeypatch.setattr(
+        model.cls_head, 'forward',
+        lambda x, num_segs: torch.from_numpy(tsn).reshape(
+            -1, num_segs, 3).mean(1))
+    monkeypatch.setattr(model.off_head, 'pair_scores',
+                        lambda feats, num_segs: [torch.from_numpy(v)
+                                                 for v in levels])
+    return tsn, levels
+
+
+def test_authors_max_over_crops_equals_a_hand_computation(monkeypatch):
+    """test_cfg.crop_agg='max' (their tools/test.py, crop_agg=np.max):
+    per stream, for every segment (pair) the maximum over the crops, then
+    the mean over segments (pairs), then the fusion weights."""
+    model = build(test_cfg=dict(num_segments=4, rgb_weight=1.,
+                                off_weight=(0., 1., 2.), crop_agg='max'))
+    model.eval()
+    videos, crops, segs = 2, 10, 4
+    tsn, levels = known_scores(model, monkeypatch, videos, crops, segs)
+    with torch.no_grad():
+        out = model.predict(torch.randn(videos, crops * segs, 3, 32, 32),
+                            samples([0, 1]))
+    for n in range(videos):
+        # views are crop-major: view = crop * segments + segment
+        stream = [np.mean([max(tsn[(n * crops + c) * segs + t][k]
+                               for c in range(crops))
+                           for t in range(segs)], axis=0)
+                  for k in range(3)]
+        off = [[np.mean([max(level[n * crops + c][p][k]
+                             for c in range(crops))
+                         for p in range(segs - 1)])
+                for k in range(3)] for level in levels]
+        expected = (np.array(stream) + 0. * np.array(off[0]) +
+                    1. * np.array(off[1]) + 2. * np.array(off[2]))
+        np.testing.assert_allclose(out[n].pred_score.numpy(), expected,
+                                   rtol=1e-5)
+    # MMAction2's mean over crops of the fused score differs
+    model.test_cfg['crop_agg'] = 'mean'
+    with torch.no_grad():
+        mean = model.predict(torch.randn(videos, crops * segs, 3, 32, 32),
+                             samples([0, 1]))
+    fused = (tsn.reshape(videos, crops, segs, 3).mean(2) +
+             levels[1].reshape(videos, crops, segs - 1, 3).mean(2) +
+             2 * levels[2].reshape(videos, crops, segs - 1, 3).mean(2))
+    np.testing.assert_allclose(mean[0].pred_score.numpy(),
+                               fused[0].mean(0), rtol=1e-5)
+    assert not np.allclose(mean[0].pred_score.numpy(),
+                           out[0].pred_score.numpy())
+
+
+def test_max_over_one_crop_is_the_mean_protocol():
+    """With one crop the maximum is that crop: the real heads' per-segment
+    scores, averaged, give the consensus scores of 'mean'."""
+    inputs = torch.randn(2, 4, 3, 32, 32)
+    scores = []
+    for crop_agg in ('max', 'mean'):
+        model = build(test_cfg=dict(num_segments=4, crop_agg=crop_agg))
+        model.eval()
+        with torch.no_grad():
+            scores.append(torch.stack([
+                s.pred_score for s in model.predict(inputs, samples([0, 1]))
+            ]))
+    assert torch.allclose(scores[0], scores[1], atol=1e-5)
+
+
+def test_bad_crop_agg_names_the_field():
+    with pytest.raises(ValueError, match="test_cfg.crop_agg='median'"):
+        build(test_cfg=dict(num_segments=4, crop_agg='median'))
+    with pytest.raises(ValueError, match='TSNHead, not a TSMHead'):
+        build(cls_head=dict(type='TSMHead', num_classes=3, in_channels=512,
+                            num_segments=4),
+              test_cfg=dict(num_segments=4, crop_agg='max'))
 
 
 @pytest.mark.parametrize('off_unit,unit_per_map',

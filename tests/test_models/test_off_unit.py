@@ -78,8 +78,8 @@ def translated_pattern(h, w, vx, vy, t):
     """A smooth pattern moved by t * (vx, vy) pixels (x right, y up)."""
     x, y = grid(h, w)
     x, y = x - t * vx, y - t * vy
-    return (torch.sin(0.31 * x + 0.17 * y) + 0.5 * torch.cos(0.13 * x - 0.23 * y)
-            ).view(1, 1, h, w)
+    return (torch.sin(0.31 * x + 0.17 * y) +
+            0.5 * torch.cos(0.13 * x - 0.23 * y)).view(1, 1, h, w)
 
 
 @pytest.mark.parametrize('vx,vy', [(0.4, 0.), (0., -0.3), (0.3, 0.25)])

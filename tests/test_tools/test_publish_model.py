@@ -12,7 +12,7 @@ import torch
 from mmengine.logging import MessageHub
 from torch.hub import HASH_REGEX
 
-import off_plugin  # noqa: F401
+from off_plugin.utils import ToolError
 
 TOOL = osp.join(osp.dirname(osp.dirname(osp.dirname(__file__))), 'tools',
                 'publish_model.py')
@@ -56,7 +56,7 @@ def test_publish_refuses_a_file_without_weights(tmp_path):
     tool = module_from_spec(spec)
     spec.loader.exec_module(tool)
     torch.save(dict(optimizer={}), tmp_path / 'bad.pth')
-    with pytest.raises(ValueError, match='bad.pth has no state_dict'):
+    with pytest.raises(ToolError, match='bad.pth has no state_dict'):
         tool.publish(str(tmp_path / 'bad.pth'), str(tmp_path / 'out.pth'))
-    with pytest.raises(ValueError, match='must end with .pth'):
+    with pytest.raises(ToolError, match='must end with .pth'):
         tool.publish(str(tmp_path / 'bad.pth'), str(tmp_path / 'out'))

@@ -14,8 +14,7 @@ from mmaction.registry import MODELS
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from off_plugin.datasets.motion_videos import (MOTIONS, render_clip,
-                                               write_video)
+from off_plugin.datasets.motion_videos import MOTIONS, render_clip, write_video
 from off_plugin.models import OFFUnit
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

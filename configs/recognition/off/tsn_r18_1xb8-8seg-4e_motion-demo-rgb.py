@@ -1,8 +1,8 @@
 # Stage 1 on the embedded motion set: a plain TSN (MMAction2's Recognizer2D)
 # with a ResNet-18 from scratch. The classes differ only in motion, so TSN's
 # average over segments cannot tell them apart: expect chance (0.25).
-# Make the data with `python tools/make_motion_demo.py` (the README's demo
-# command does it).
+# `python tools/motion_demo.py` (the README's `make demo`) writes the data
+# to data/motion_demo.
 _base_ = [
     'mmaction::_base_/models/tsn_r50.py', 'mmaction::_base_/default_runtime.py'
 ]

@@ -2,8 +2,8 @@
 from typing import Optional
 
 import numpy as np
-from mmcv.transforms import BaseTransform
 from mmaction.registry import TRANSFORMS
+from mmcv.transforms import BaseTransform
 
 
 @TRANSFORMS.register_module()
@@ -21,21 +21,32 @@ class IntervalConsistentSampleFrames(BaseTransform):
       segments, ``p`` drawn from ``{0, ..., L - 1 - (alpha - 1) * interval}``
       (less the frames a segment spans, see ``clip_len``);
     - testing: all ``num_segments`` segments, centred in the video;
-    - ``mode='positions'`` (the authors' code): the video has
-      ``num_segments`` fixed positions, the centres of its segments;
-      training takes ``num_clips`` consecutive positions from a random first
-      position in ``range(max_start)``, testing takes them all.
+    - ``mode='positions'`` (the authors' Caffe data layer,
+      ``video_data_layer.cpp``): ``num_segments`` positions
+      ``step = floor((L - new_length) / (num_segments - 1))`` apart over the
+      whole video, ``new_length`` the frames a segment spans. Testing: the
+      0-based first frames ``min(1 + i * step, L - new_length)``, i = 0 ..
+      ``num_segments - 1`` (the layer reads the 1-based files ``offset + 1
+      ...``, i.e. the 0-based frames ``offset ...``). Training:
+      ``num_clips`` consecutive positions from a first one drawn from
+      ``range(max_start)``, each with its own offset drawn from ``{0, ...,
+      step - new_length}`` (1 where ``step <= new_length``) in place of the
+      1. ``step = 0`` (``L - new_length < num_segments - 1``): every segment
+      at frame 0.
 
     Each segment contributes ``clip_len`` frames ``frame_interval`` apart (1
-    for RGB, 5 for stacked optical flow, 6 for 5 RGB differences).
+    for RGB, 5 for stacked optical flow, 6 for 5 RGB differences):
+    ``new_length = (clip_len - 1) * frame_interval + 1``. ``start_index``
+    (1 for MMAction2's rawframes) is added last.
 
-    Short videos: the interval is at least 1 frame; frame indices past the
-    last frame repeat the last frame (a still tail: its temporal differences
-    are zero). Videos of 0 frames raise an error naming the file.
+    Short videos: the interval (``mode='interval'``) is at least 1 frame;
+    frame indices past the last frame repeat the last frame (a still tail:
+    its temporal differences are zero). Videos of 0 frames raise an error
+    naming the file.
 
     Required keys: ``total_frames``, ``start_index``. Added keys:
     ``frame_inds``, ``clip_len``, ``frame_interval``, ``num_clips``,
-    ``segment_interval``.
+    ``segment_interval`` (the interval, or ``step``).
 
     Args:
         num_clips (int): Segments per clip in training (alpha).
@@ -65,6 +76,10 @@ class IntervalConsistentSampleFrames(BaseTransform):
         if mode not in ('interval', 'positions'):
             raise ValueError(f'IntervalConsistentSampleFrames: mode={mode!r};'
                              " use 'interval' or 'positions'.")
+        if mode == 'positions' and num_segments < 2:
+            raise ValueError(
+                'IntervalConsistentSampleFrames: mode=\'positions\' needs '
+                f'num_segments >= 2 (got {num_segments}).')
         if not 1 <= num_clips <= num_segments:
             raise ValueError(
                 f'IntervalConsistentSampleFrames: num_clips={num_clips} must '
@@ -83,21 +98,34 @@ class IntervalConsistentSampleFrames(BaseTransform):
         self.test_mode = test_mode
 
     def segment_starts(self, total_frames: int) -> tuple:
-        """First frame of every sampled segment, and the interval."""
-        interval = max(1, total_frames // self.num_segments)
+        """0-based first frame of every sampled segment, and the
+        interval."""
         span = (self.clip_len - 1) * self.frame_interval
         count = self.num_segments if self.test_mode else self.num_clips
         if self.mode == 'positions':
-            positions = ((np.arange(self.num_segments) + 0.5) * total_frames /
-                         self.num_segments).astype(np.int64)
-            first = 0 if self.test_mode else np.random.randint(self.max_start)
-            return positions[first:first + count], interval
+            return self.caffe_starts(total_frames, span + 1, count)
+        interval = max(1, total_frames // self.num_segments)
         room = total_frames - 1 - (count - 1) * interval - span
         if self.test_mode:
             seed = max(room, 0) // 2
         else:
             seed = np.random.randint(room + 1) if room > 0 else 0
         return seed + interval * np.arange(count), interval
+
+    def caffe_starts(self, total_frames: int, new_length: int,
+                     count: int) -> tuple:
+        """The authors' positions (``mode='positions'``)."""
+        last = max(total_frames - new_length, 0)
+        step = last // (self.num_segments - 1)
+        if step == 0:
+            return np.zeros(count, np.int64), step
+        if self.test_mode:
+            return np.minimum(1 + step * np.arange(count), last), step
+        first = np.random.randint(self.max_start)
+        offsets = (np.random.randint(step - new_length + 1, size=count)
+                   if step > new_length else 1)
+        return np.minimum(offsets + step * (first + np.arange(count)),
+                          last), step
 
     def transform(self, results: dict) -> dict:
         total_frames = results['total_frames']

@@ -89,8 +89,9 @@ class BNInception(BaseModule):
     sub-network.
 
     (B, in_channels, 224, 224) -> the outputs of ``out_blocks``, a tuple
-    (a tensor for one block, as MMAction2's ResNet): 3a 256@28, 3b 320@28, 3c 576@14, 4a 576@14, 4b 576@14,
-    4c 608@14, 4d 608@14, 4e 1056@7, 5a 1024@7, 5b 1024@7 (channels @ size).
+    (a tensor for one block, as MMAction2's ResNet): 3a 256@28, 3b 320@28,
+    3c 576@14, 4a 576@14, 4b 576@14, 4c 608@14, 4d 608@14, 4e 1056@7,
+    5a 1024@7, 5b 1024@7 (channels @ size).
     The last of ``out_blocks`` is the one a TSN head reads.
 
     Pooling rounds up (Caffe's ``ceil_mode``), so 224 gives 112, 56, 28, 14

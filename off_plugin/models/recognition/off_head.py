@@ -76,7 +76,15 @@ class OFFHead(BaseHead):
 
     def forward(self, feats: Sequence[torch.Tensor], num_segs: int,
                 **kwargs) -> List[torch.Tensor]:
-        """Backbone maps -> per level (N, num_classes)."""
+        """Backbone maps -> per level (N, num_classes), the mean of
+        :meth:`pair_scores` over the pairs."""
+        return [score.mean(dim=1) for score in self.pair_scores(
+            feats, num_segs)]
+
+    def pair_scores(self, feats: Sequence[torch.Tensor],
+                    num_segs: int) -> List[torch.Tensor]:
+        """Backbone maps -> per level the score of every segment pair,
+        (N, T-1, num_classes)."""
         scores = []
         levels = self.off_sub_network(feats, num_segs)
         for i, (level, fc) in enumerate(zip(levels, self.fcs)):
@@ -85,7 +93,7 @@ class OFFHead(BaseHead):
                     level.flatten(0, 1), 3, 2,
                     ceil_mode=True).unflatten(0, level.shape[:2])
             pooled = level.mean(dim=(-2, -1))  # (N, T-1, C)
-            scores.append(fc(self.dropout(pooled)).mean(dim=1))
+            scores.append(fc(self.dropout(pooled)))
         return scores
 
     def loss(self, feats: Sequence[torch.Tensor], data_samples: SampleList,

@@ -2,10 +2,13 @@
 from typing import Dict, Optional, Sequence, Tuple
 
 import torch
+from mmaction.models.heads import TSNHead
 from mmaction.models.recognizers import Recognizer2D
 from mmaction.registry import MODELS
 from mmaction.utils import SampleList
 from mmengine.runner.checkpoint import _load_checkpoint
+
+from ...engine.checkpoint import check_checkpoint_weights, checkpoint_weights
 
 
 @MODELS.register_module()
@@ -21,8 +24,17 @@ class OFFRecognizer(Recognizer2D):
       trains from scratch with one loss per level.
     - Testing: ``rgb_weight * cls_head score + off_weight * off_head's last
       level score`` (or, with one ``off_weight`` per level, the weighted sum
-      of all levels' scores), then MMAction2's ``average_clips`` over
-      crops.
+      of all levels' scores). Crops (``test_cfg.crop_agg``): ``'mean'``
+      (MMAction2's), every crop's fused score, the head's ``average_clips``
+      over the crops; ``'max'`` (the authors' test, ``crop_agg=np.max``),
+      per stream (TSN, each OFF level) the maximum over the crops of every
+      segment's (pair's) raw score, then the mean over segments (pairs),
+      then the fusion (needs a ``TSNHead``, whose score is linear in the
+      segments' features).
+    - Loading a checkpoint (``mim test``, ``init_recognizer``,
+      ``load_from``): it must hold exactly this model's weights, or it is
+      refused in one line (mmengine only warns); a stage-1 checkpoint goes
+      to ``feature_checkpoint``.
 
     Inputs are (N, V, C, H, W) with ``V = crops * num_segments`` views,
     crop-major (as MMAction2's ``ThreeCrop``/``TenCrop`` lay them out): the
@@ -45,7 +57,8 @@ class OFFRecognizer(Recognizer2D):
         test_cfg (dict): ``num_segments`` in testing, ``rgb_weight`` and
             ``off_weight`` (default 1 and 1): a number weights the last OFF
             level, a sequence weights every level (the authors fused
-            TSN : OFF-14 : OFF-7 as 1 : 1 : 2).
+            TSN : OFF-14 : OFF-7 as 1 : 1 : 2); ``crop_agg``, ``'mean'``
+            (default) or ``'max'``.
         kwargs: ``Recognizer2D`` arguments (``neck``, ``data_preprocessor``,
             ``init_cfg``).
     """
@@ -62,6 +75,17 @@ class OFFRecognizer(Recognizer2D):
         super().__init__(backbone, cls_head=cls_head, train_cfg=train_cfg,
                          test_cfg=test_cfg, **kwargs)
         self.off_head = MODELS.build(off_head)
+        crop_agg = self.test_cfg.get('crop_agg', 'mean')
+        if crop_agg not in ('mean', 'max'):
+            raise ValueError(
+                f'OFFRecognizer: model.test_cfg.crop_agg={crop_agg!r}; use '
+                "'mean' (MMAction2's average over crops) or 'max' (the "
+                "authors' maximum over crops).")
+        if crop_agg == 'max' and not isinstance(self.cls_head, TSNHead):
+            raise ValueError(
+                'OFFRecognizer: model.test_cfg.crop_agg=\'max\' takes the '
+                'score of every segment from a TSNHead, not a '
+                f'{type(self.cls_head).__name__}; use crop_agg=\'mean\'.')
         self.feature_checkpoint = feature_checkpoint
         self.freeze_feature_generation = freeze_feature_generation
         if freeze_feature_generation:
@@ -90,27 +114,38 @@ class OFFRecognizer(Recognizer2D):
     def load_feature_generation(self, filename: str) -> None:
         """Load a stage-1 (TSN) checkpoint into ``backbone`` and
         ``cls_head``; every key must match in name and shape."""
-        checkpoint = _load_checkpoint(filename, map_location='cpu')
-        state = checkpoint.get('state_dict', checkpoint)
-        state = {k.removeprefix('module.'): v for k, v in state.items()}
-        own = {
+        parts = ('backbone.', 'neck.', 'cls_head.')
+        state = {
             k: v
-            for k, v in self.state_dict().items()
-            if k.split('.')[0] in ('backbone', 'neck', 'cls_head')
+            for k, v in checkpoint_weights(
+                _load_checkpoint(filename, map_location='cpu')).items()
+            if k.startswith(parts)
         }
-        missing = sorted(set(own) - set(state))
-        wrong = sorted(k for k in set(own) & set(state)
-                       if own[k].shape != state[k].shape)
-        if missing or wrong:
-            raise ValueError(
-                f'{filename} is not a stage-1 checkpoint of this model\'s '
-                f'feature generation sub-network: {len(missing)} of its '
-                f'{len(own)} backbone/cls_head weights are missing (e.g. '
-                f'{missing[:3]}) and {len(wrong)} have another shape (e.g. '
-                f'{[(k, tuple(state[k].shape), tuple(own[k].shape)) for k in wrong[:3]]}'
-                '). Set feature_checkpoint to the TSN checkpoint trained '
-                'with the same backbone and num_classes.')
-        self.load_state_dict({k: state[k] for k in own}, strict=False)
+        own = {k: v for k, v in self.state_dict().items()
+               if k.startswith(parts)}
+        check_checkpoint_weights(
+            own, state, filename,
+            what='this model\'s feature generation sub-network (stage 1)',
+            fix='Set feature_checkpoint to the TSN checkpoint trained with '
+            'the same backbone and num_classes.')
+        for part in parts:  # module by module: no whole-model check
+            if getattr(self, part[:-1], None) is not None:
+                getattr(self, part[:-1]).load_state_dict({
+                    k[len(part):]: v
+                    for k, v in state.items() if k.startswith(part)
+                })
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args,
+                              **kwargs) -> None:
+        """Refuse a checkpoint of another model instead of loading part of
+        it (mmengine only warns about missing and mismatched weights)."""
+        if prefix == '':
+            check_checkpoint_weights(
+                self.state_dict(), state_dict, None,
+                what='this OFFRecognizer',
+                fix='Pass a checkpoint of a stage-2 run of this config; a '
+                'stage-1 (TSN) checkpoint goes to model.feature_checkpoint.')
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def extract_feat(self,
                      inputs: torch.Tensor,
@@ -163,7 +198,33 @@ class OFFRecognizer(Recognizer2D):
                 **kwargs) -> SampleList:
         maps, kwargs = self.extract_feat(
             inputs, data_samples=data_samples, test_mode=True)
-        levels = self.off_head(maps, **kwargs)
+        if self.test_cfg.get('crop_agg', 'mean') == 'max':
+            tsn, levels = self.max_over_crops(maps, inputs.shape[1],
+                                              kwargs['num_segs'])
+        else:
+            tsn = self.cls_head(maps[-1], **kwargs)
+            levels = self.off_head(maps, **kwargs)
+        return self.off_head.predict_by_feat(
+            self.fuse(tsn, levels), data_samples)
+
+    def max_over_crops(self, maps: tuple, views: int,
+                       num_segs: int) -> Tuple[torch.Tensor, list]:
+        """The authors' crop aggregation: the TSN score (N, num_classes) and
+        each OFF level's, the mean over segments (pairs) of the maximum over
+        the ``views // num_segs`` crops."""
+        crops = views // num_segs
+        tsn = self.cls_head(maps[-1], num_segs=1)  # (N * V, K), crop-major
+        tsn = tsn.unflatten(0, (-1, crops, num_segs))
+        levels = [
+            score.unflatten(0, (-1, crops))  # (N, crops, T-1, K)
+            for score in self.off_head.pair_scores(maps, num_segs)
+        ]
+        return (tsn.amax(dim=1).mean(dim=1),
+                [score.amax(dim=1).mean(dim=1) for score in levels])
+
+    def fuse(self, tsn: torch.Tensor, levels: list) -> torch.Tensor:
+        """``rgb_weight * tsn`` plus the ``off_weight``-weighted OFF
+        levels, each (N', num_classes)."""
         off_weight = self.test_cfg.get('off_weight', 1.)
         if isinstance(off_weight, Sequence):
             if len(off_weight) != len(levels):
@@ -175,9 +236,7 @@ class OFFRecognizer(Recognizer2D):
             off_score = sum(w * score for w, score in zip(off_weight, levels))
         else:
             off_score = off_weight * levels[-1]
-        scores = self.test_cfg.get('rgb_weight', 1.) * self.cls_head(
-            maps[-1], **kwargs) + off_score
-        return self.off_head.predict_by_feat(scores, data_samples)
+        return self.test_cfg.get('rgb_weight', 1.) * tsn + off_score
 
     def _forward(self, inputs: torch.Tensor, stage: str = 'backbone',
                  **kwargs) -> tuple:

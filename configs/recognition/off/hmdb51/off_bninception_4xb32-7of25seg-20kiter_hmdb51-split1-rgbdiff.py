@@ -1,5 +1,6 @@
 # Stage 2 on HMDB-51 split 1: the UCF-101 settings, 51 classes.
-_base_ = ['../ucf101/off_bninception_4xb32-7of25seg-20kiter_ucf101-split1-rgbdiff.py']
+_base_ = ['../ucf101/off_bninception_4xb32-7of25seg-20kiter_'
+          'ucf101-split1-rgbdiff.py']
 
 data_root = 'data/hmdb51'
 split = 1

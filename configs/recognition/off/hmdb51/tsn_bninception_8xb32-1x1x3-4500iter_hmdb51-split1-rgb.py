@@ -1,5 +1,6 @@
 # Stage 1 on HMDB-51 split 1: the UCF-101 settings, 51 classes.
-_base_ = ['../ucf101/tsn_bninception_8xb32-1x1x3-4500iter_ucf101-split1-rgb.py']
+_base_ = ['../ucf101/tsn_bninception_8xb32-1x1x3-4500iter_'
+          'ucf101-split1-rgb.py']
 
 data_root = 'data/hmdb51'
 split = 1

@@ -15,6 +15,11 @@
 # Input as their deploy_tpl.prototxt: BGR minus [104, 117, 123], no
 # scaling. Training from their init model (converted to
 # `stage1_checkpoint`) keeps the base config's schedule.
+# Their protocol (tools/test.py, ensemble_test.py, video_data_layer.cpp):
+# 25 positions 1 + i * floor((L - 1) / 24) over the whole video, training
+# on 7 consecutive ones from a random first one in [0, 17); in testing per
+# stream the maximum over the 10 crops of every segment's raw score, then
+# the mean over segments, then their fusion.
 _base_ = ['./off_bninception_4xb32-7of25seg-20kiter_ucf101-split1-rgb.py']
 
 stage1_checkpoint = ('checkpoints/tsn_bninception-caffe_8xb32-1x1x3-4500iter'
@@ -41,8 +46,41 @@ model = dict(
                           spatial_dropout=0.8),
             levels=caffe_levels)),
     # the authors' fusion for 90.5%: TSN : OFF-14 : OFF-7 = 1 : 1 : 2
-    test_cfg=dict(off_weight=(0., 1., 2.)),
+    test_cfg=dict(off_weight=(0., 1., 2.), crop_agg='max'),
     data_preprocessor=dict(
         to_rgb=True,  # decord gives RGB; the Caffe weights want BGR
         mean=[104., 117., 123.],  # BGR, applied after the flip
         std=[1., 1., 1.]))
+
+sampler = dict(type='IntervalConsistentSampleFrames', num_clips=7,
+               num_segments=25, mode='positions', max_start=17)
+train_pipeline = [
+    dict(type='DecordInit'), sampler,
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(340, 256), keep_ratio=False),
+    dict(type='MultiScaleCrop', input_size=224,
+         scales=(1, .875, .75, .66), max_wh_scale_gap=1),
+    dict(type='Resize', scale=(224, 224), keep_ratio=False),
+    dict(type='Flip', flip_ratio=0.5),
+    dict(type='FormatShape', input_format='NCHW'),
+    dict(type='PackActionInputs')
+]
+val_pipeline = [
+    dict(type='DecordInit'), dict(sampler, test_mode=True),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, 256)),
+    dict(type='CenterCrop', crop_size=224),
+    dict(type='FormatShape', input_format='NCHW'),
+    dict(type='PackActionInputs')
+]
+test_pipeline = [
+    dict(type='DecordInit'), dict(sampler, test_mode=True),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, 256)),
+    dict(type='TenCrop', crop_size=224),
+    dict(type='FormatShape', input_format='NCHW'),
+    dict(type='PackActionInputs')
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
+test_dataloader = dict(dataset=dict(pipeline=test_pipeline))

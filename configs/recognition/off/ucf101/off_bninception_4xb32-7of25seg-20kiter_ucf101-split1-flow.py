@@ -18,9 +18,11 @@ model = dict(
 
 data_root = 'data/ucf101'
 split = 1
+# frames and lists as tools/extract_tvl1_flow.py writes them
+frames = f'{data_root}/rawframes'
 flow_data = dict(
     type='RawframeDataset',
-    data_prefix=dict(_delete_=True, img=f'{data_root}/rawframes'),
+    data_prefix=dict(_delete_=True, img=frames),
     filename_tmpl='{}_{:05d}.jpg',
     modality='Flow')
 sampler = dict(type='IntervalConsistentSampleFrames', num_clips=7,
@@ -54,15 +56,15 @@ test_pipeline = [
 ]
 train_dataloader = dict(dataset=dict(
     flow_data,
-    ann_file=f'{data_root}/ucf101_train_split_{split}_rawframes.txt',
+    ann_file=f'{frames}/ucf101_train_split_{split}_rawframes.txt',
     pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(
     flow_data,
-    ann_file=f'{data_root}/ucf101_val_split_{split}_rawframes.txt',
+    ann_file=f'{frames}/ucf101_val_split_{split}_rawframes.txt',
     pipeline=val_pipeline))
 test_dataloader = dict(dataset=dict(
     flow_data,
-    ann_file=f'{data_root}/ucf101_val_split_{split}_rawframes.txt',
+    ann_file=f'{frames}/ucf101_val_split_{split}_rawframes.txt',
     pipeline=test_pipeline))
 
 optim_wrapper = dict(optimizer=dict(lr=0.05))
