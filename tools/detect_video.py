@@ -9,19 +9,27 @@ with the boxes drawn and a json of the detections.
 
 The input is a video file or a folder of frames (name order). Detection is
 online: each frame is paired with the one before it and its features are
-computed once. Writes ``OUT`` (MPEG-4, the input's frame rate or
-``--fps``) and ``OUT`` with ``.json``: per frame, the boxes (x1, y1, x2,
-y2, pixels), scores, labels and class names above ``--score-thr``.
+computed once. ``--cfg-options`` overrides settings of the config.
 
-A bad input (empty, not a video, no frames, a frame that does not decode)
-stops the run with a one-line error naming the file and the fix (exit
-status 1); both outputs are written whole at the end or not at all.
+Writes only ``OUT`` (the 4th argument, or ``--out``; MPEG-4, the input's
+frame rate or ``--fps``) and ``OUT`` with ``.json``: per frame, the boxes
+(x1, y1, x2, y2, pixels), scores, labels and class names above
+``--score-thr``; and the folders of ``OUT`` that are missing. Both are
+written beside their final names as ``<OUT stem>.<pid>.tmp.mp4`` and
+``<OUT stem>.json.<pid>.tmp`` and renamed once complete, so ``OUT`` is
+whole or untouched: a failed run removes them (and the folders it made),
+a killed one may leave them. The input, config and checkpoint are only
+read; an ``OUT`` or ``OUT.json`` that is one of them is refused.
+
+A bad input (a missing config or checkpoint, a checkpoint of another model,
+an empty or damaged video, a folder without frames, a frame that does not
+decode) stops the run with a one-line error naming the file and the fix
+(exit status 1).
 """
 import argparse
 import json
 import os
 import os.path as osp
-import sys
 
 import cv2
 import mmcv
@@ -31,6 +39,8 @@ from mmengine.utils import ProgressBar
 from off_plugin.datasets.video_io import read_video
 from off_plugin.models.detection.inference import (init_video_detector,
                                                    iter_video_detections)
+from off_plugin.utils.cli import (ToolError, add_cfg_options, load_config,
+                                  run_tool)
 
 
 def parse_args(argv=None):
@@ -38,13 +48,23 @@ def parse_args(argv=None):
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('video', help='video file or folder of frames')
-    parser.add_argument('out', help='output video (.mp4)')
-    parser.add_argument('--score-thr', type=float, default=0.3)
+    parser.add_argument('out', nargs='?', help='output video (.mp4)')
+    parser.add_argument('--out', dest='out_option', metavar='OUT',
+                        help='output video (.mp4), as the 4th argument')
+    parser.add_argument('--score-thr', type=float, default=0.3,
+                        help='bbox score threshold')
     parser.add_argument('--fps', type=float, default=None,
                         help='output frame rate (default: the input\'s, or '
                         '25 for a folder of frames)')
-    parser.add_argument('--device', default='cpu')
-    return parser.parse_args(argv)
+    parser.add_argument('--device', default='cpu',
+                        help='device used for inference')
+    add_cfg_options(parser)
+    args = parser.parse_args(argv)
+    if (args.out is None) == (args.out_option is None):
+        parser.error('give the output video once: as the 4th argument or '
+                     'as --out')
+    args.out = args.out or args.out_option
+    return args
 
 
 def write_detections(model, frames, num_frames, args, video_path,
@@ -91,33 +111,49 @@ def write_detections(model, frames, num_frames, args, video_path,
                        frames=detections), f)
 
 
+def missing_dirs(path):
+    """``path`` and those of its parents that do not exist, deepest
+    first."""
+    missing = []
+    while not osp.isdir(path):
+        missing.append(path)
+        path = osp.dirname(path)
+    return missing
+
+
 def main(argv=None):
     args = parse_args(argv)
     json_path = osp.splitext(args.out)[0] + '.json'
-    out_dir = osp.dirname(osp.abspath(args.out))
-    new_dir = not osp.isdir(out_dir)
+    inputs = {osp.realpath(p) for p in (args.video, args.config,
+                                        args.checkpoint)}
+    for path in (args.out, json_path):
+        if osp.realpath(path) in inputs:
+            raise ToolError(f'{path}: this output would overwrite an input '
+                            'of the run; give OUT another name.')
+    new_dirs = missing_dirs(osp.dirname(osp.abspath(args.out)))
     # written beside the outputs, renamed to them once complete
     stem, ext = osp.splitext(args.out)
     tmp_video = f'{stem}.{os.getpid()}.tmp{ext}'
     tmp_json = f'{json_path}.{os.getpid()}.tmp'
     try:
         num_frames, frames = read_video(args.video)
-        model = init_video_detector(args.config, args.checkpoint, args.device)
-        os.makedirs(out_dir, exist_ok=True)
+        model = init_video_detector(
+            load_config(args.config, args.cfg_options), args.checkpoint,
+            args.device)
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         write_detections(model, frames, num_frames, args, tmp_video,
                          tmp_json)
         os.replace(tmp_video, args.out)
         os.replace(tmp_json, json_path)
-    except (OSError, ValueError) as err:
-        sys.exit(f'error: {err}')
     finally:
         for tmp in (tmp_video, tmp_json):
             if osp.exists(tmp):
                 os.remove(tmp)
-        if new_dir and osp.isdir(out_dir) and not os.listdir(out_dir):
-            os.rmdir(out_dir)
+        for folder in new_dirs:
+            if osp.isdir(folder) and not os.listdir(folder):
+                os.rmdir(folder)
     print(f'\nwrote {args.out} and {json_path} ({num_frames} frames)')
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

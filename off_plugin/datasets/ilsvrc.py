@@ -398,15 +398,15 @@ def convert_imagenet_vid(
     ``boxes`` and of the DET boxes of other classes dropped
     (``other_classes``). Clipped and dropped boxes are reported in one
     warning per file. Every split is converted before any file is written:
-    an error leaves the json files of ``out_dir`` as they were.
+    an error leaves ``out_dir`` as it was (not even made if missing).
     """
     check_layout(root, splits)
     out_dir = out_dir or osp.join(root, 'annotations')
-    os.makedirs(out_dir, exist_ok=True)
     converted = {}
     for split in splits:
         converted[split] = convert_det(root) if split == 'det' else \
             convert_vid(root, split)
+    os.makedirs(out_dir, exist_ok=True)
     summary = {}
     for split, (coco, counter) in converted.items():
         path = osp.join(out_dir, SPLITS[split][1])

@@ -3,6 +3,7 @@
 tools/detect_video.py; checkpoints of another model are refused."""
 import json
 import os.path as osp
+import re
 import runpy
 import sys
 
@@ -112,15 +113,28 @@ def test_missing_video_is_named(setup, tmp_path):
 def test_checkpoint_of_another_model_is_refused(setup, tmp_path):
     _, checkpoint = setup
     # OFF weights into the baseline: 'off.*' unknown there
-    with pytest.raises(ValueError, match=r'another model .* unknown'):
+    with pytest.raises(ValueError) as info:
         init_video_detector(BASELINE, checkpoint)
+    message = str(info.value)
+    assert message.startswith(
+        f'{checkpoint}: not a checkpoint of this OFFVideoDetector (')
+    assert 'unknown weights (e.g. off.' in message
+    assert 'weights missing' not in message
+    assert message.endswith('off=None for a baseline checkpoint), or load a '
+                            'plain detector into model.detector with its '
+                            'init_cfg.')
     # a plain mmdet detector's keys (no 'detector.' prefix)
     state = torch.load(checkpoint)['state_dict']
     plain = str(tmp_path / 'plain.pth')
     torch.save(dict(state_dict={k.replace('detector.', '', 1): v
                                 for k, v in state.items()}), plain)
-    with pytest.raises(ValueError, match='another model'):
+    with pytest.raises(ValueError, match='^' + re.escape(plain) + (
+            r': not a checkpoint of this OFFVideoDetector \(\d+ weights '
+            r'missing \(e\.g\. detector\.')):
         init_video_detector(OFF, plain)
+    with pytest.raises(FileNotFoundError,
+                       match=r'nothing\.pth: no such checkpoint file'):
+        init_video_detector(OFF, str(tmp_path / 'nothing.pth'))
     # a baseline checkpoint may start an OFF detector (OFF from scratch)
     baseline = str(tmp_path / 'baseline.pth')
     torch.save(dict(state_dict={k: v for k, v in state.items()

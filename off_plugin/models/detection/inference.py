@@ -2,6 +2,7 @@
 """Inference in the spirit of mmdet's ``init_detector`` /
 ``inference_detector``, for a whole video, online."""
 import copy
+import os.path as osp
 from pathlib import Path
 from typing import Iterator, List, Optional, Tuple, Union
 
@@ -12,9 +13,11 @@ from mmdet.registry import DATASETS, MODELS
 from mmdet.structures import DetDataSample
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
+from mmengine.runner.checkpoint import _load_checkpoint, load_state_dict
 
 from ...datasets.video_io import read_video
+from ...engine.checkpoint import checkpoint_weights
+
 
 def init_video_detector(config: Union[str, Path, Config],
                         checkpoint: Optional[str] = None,
@@ -23,8 +26,9 @@ def init_video_detector(config: Union[str, Path, Config],
                         ) -> torch.nn.Module:
     """An :class:`OFFVideoDetector` from its config and checkpoint, in eval
     mode, class names (``dataset_meta``) from the checkpoint or else from
-    the config's test dataset. A checkpoint of another model is refused
-    (see ``OFFVideoDetector._load_from_state_dict``)."""
+    the config's test dataset. A missing checkpoint file or one of another
+    model is refused in one line naming the file
+    (``OFFVideoDetector.check_checkpoint``)."""
     if not isinstance(config, Config):
         config = Config.fromfile(config)
     if cfg_options:
@@ -35,8 +39,15 @@ def init_video_detector(config: Union[str, Path, Config],
     model = MODELS.build(config.model)
     meta = {}
     if checkpoint is not None:
-        meta = load_checkpoint(model, checkpoint, map_location='cpu').get(
-            'meta', {}).get('dataset_meta', {})
+        if '://' not in checkpoint and not osp.isfile(checkpoint):
+            raise FileNotFoundError(
+                f'{checkpoint}: no such checkpoint file; pass the .pth of a '
+                'run of this config (e.g. work_dirs/<run>/epoch_5.pth).')
+        loaded = _load_checkpoint(checkpoint, map_location='cpu')
+        weights = checkpoint_weights(loaded)
+        model.check_checkpoint(weights, checkpoint)
+        load_state_dict(model, weights)
+        meta = loaded.get('meta', {}).get('dataset_meta', {})
     if not meta:
         dataset = copy.deepcopy(config.test_dataloader.dataset)
         meta = DATASETS.build(dict(dataset, lazy_init=True)).metainfo

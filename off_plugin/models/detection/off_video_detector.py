@@ -9,6 +9,8 @@ from mmdet.structures import DetDataSample, TrackSampleList
 from mmdet.utils import OptConfigType, OptMultiConfig
 from torch import Tensor
 
+from ...engine.checkpoint import check_checkpoint_weights
+
 Feats = Tuple[Tensor, ...]
 
 
@@ -68,30 +70,25 @@ class OFFVideoDetector(BaseMOTModel):
         # (video_id, features) of the last frame seen in online testing
         self._last_frame: Optional[Tuple[object, Feats]] = None
 
+    def check_checkpoint(self, state_dict: dict,
+                         filename: Optional[str] = None) -> None:
+        """Refuse the weights of another model in one line naming
+        ``filename``. Missing ``off.*`` weights are allowed: an OFF detector
+        may start from a trained baseline."""
+        check_checkpoint_weights(
+            self.state_dict(), state_dict, filename,
+            what='this OFFVideoDetector',
+            fix='Use the config it was trained with (off=None for a '
+            'baseline checkpoint), or load a plain detector into '
+            'model.detector with its init_cfg.',
+            may_miss=('off.', ))
+
     def _load_from_state_dict(self, state_dict: dict, prefix: str, *args,
                               **kwargs) -> None:
         """Refuse a checkpoint of another model instead of loading part of
-        it (mmengine only warns about missing and mismatched weights).
-        Missing ``off.*`` weights are allowed: an OFF detector may start
-        from a trained baseline."""
+        it (mmengine only warns about missing and mismatched weights)."""
         if prefix == '':
-            own = self.state_dict()
-            matched = [k for k in own if k in state_dict]
-            wrong = [
-                f'{k}: {tuple(state_dict[k].shape)} vs {tuple(own[k].shape)}'
-                for k in matched if state_dict[k].shape != own[k].shape
-            ]
-            missing = [k for k in own if k not in state_dict
-                       and not k.startswith('off.')]
-            extra = [k for k in state_dict if k not in own]
-            if wrong or missing or extra:
-                raise ValueError(
-                    'OFFVideoDetector: the checkpoint is of another model '
-                    f'({len(missing)} weights missing, e.g. {missing[:2]}; '
-                    f'{len(extra)} unknown, e.g. {extra[:2]}; shapes '
-                    f'differ: {wrong[:2]}). Use the config it was trained '
-                    'with (off=None for a baseline checkpoint), or load a '
-                    'plain detector into model.detector with its init_cfg.')
+            self.check_checkpoint(state_dict)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def reset(self) -> None:
