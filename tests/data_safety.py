@@ -73,3 +73,31 @@ def kill_after(command: Sequence[str], marker: Path, cwd: Path = ROOT,
             break
         time.sleep(0.05)
     return proc.wait()
+
+
+def mim_in_process(command: str, host: str, config: str, *args: str,
+                   cwd: str) -> None:
+    """A stand-in for :func:`off_plugin.mim.run_mim` in the demos' tests:
+    what ``mim train|test <host> CONFIG ARGS`` runs (the host's
+    ``.mim/tools/<command>.py`` with ``--launcher none``, ``mim test``'s
+    ``--checkpoint`` as the script's second argument), in this process. A
+    fresh interpreter imports the three hosts (10-15 s on 2 cores); the
+    scripts write what they write under mim."""
+    import importlib
+    import os
+    import runpy
+    script = str(Path(importlib.import_module(host).__file__).parent /
+                 '.mim' / 'tools' / f'{command}.py')
+    args, positional = list(args), [config]
+    if command == 'test':
+        at = args.index('--checkpoint')
+        positional.append(args[at + 1])
+        del args[at:at + 2]
+    argv, here = sys.argv, os.getcwd()
+    sys.argv = [script, *positional, '--launcher', 'none', *args]
+    os.chdir(cwd)
+    try:
+        runpy.run_path(script, run_name='__main__')
+    finally:
+        sys.argv = argv
+        os.chdir(here)

@@ -14,7 +14,7 @@ import sys
 import pytest
 import torch
 from data_safety import (ROOT, assert_one_line_error, assert_unchanged,
-                         checksums, kill_after)
+                         checksums, kill_after, mim_in_process)
 from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 from mmengine.config import Config
@@ -39,8 +39,10 @@ def run(capsys, monkeypatch):
         argv = [str(arg) for arg in args]
         monkeypatch.setattr(sys, 'argv', [path, *argv])
         capsys.readouterr()
+        main = runpy.run_path(path)['main']
+        main.__globals__['run_mim'] = mim_in_process  # the demo's mim runs
         try:
-            run_tool(runpy.run_path(path)['main'])
+            run_tool(main)
             code = 0
         except SystemExit as exit:
             code = exit.code

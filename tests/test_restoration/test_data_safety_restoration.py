@@ -6,7 +6,6 @@ run, and after a failed or killed one.
 The tools run as a user runs them where that is what is tested (a kill, an
 exit status); elsewhere their ``main`` runs here through ``run_tool``, which
 is the same but for the interpreter's start (~15 s on 2 cores)."""
-import importlib
 import json
 import os
 import os.path as osp
@@ -50,26 +49,12 @@ def run_here(tool, *args, capsys):
     return subprocess.CompletedProcess(tool, code, out, err)
 
 
-def mim_in_process(command, host, config, *args, cwd):
-    """``run_mim``: what ``mim train / test <host>`` runs, the host's
-    ``.mim/tools/<command>.py`` with the same arguments, in this process."""
-    script = osp.join(osp.dirname(importlib.import_module(host).__file__),
-                      '.mim', 'tools', f'{command}.py')
-    args = list(args)
-    if command == 'test':  # mim passes --checkpoint as the 2nd argument
-        at = args.index('--checkpoint')
-        args = [args[at + 1], *args[:at], *args[at + 2:]]
-    sys.argv = [script, config, *args, '--launcher', 'none']
-    os.chdir(cwd)
-    runpy.run_path(script, run_name='__main__')
-
-
 # tools/restoration_demo.py in one fresh process, its mim runs in it too
 DEMO = f"""
 import runpy, sys
 sys.path[:0] = [{str(ROOT / 'tests')!r}, {osp.dirname(__file__)!r}]
 import off_plugin.mim
-from test_data_safety_restoration import mim_in_process
+from data_safety import mim_in_process
 off_plugin.mim.run_mim = mim_in_process
 sys.argv[0] = {str(TOOLS / 'restoration_demo.py')!r}
 runpy.run_path(sys.argv[0], run_name='__main__')

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 from data_safety import (assert_one_line_error, assert_unchanged, checksums,
-                         kill_after)
+                         kill_after, mim_in_process)
 from tiny_runs import ROOT, STAGE2
 
 from off_plugin.datasets.motion_videos import (MOTIONS, make_motion_videos,
@@ -40,28 +40,6 @@ def failed_run(main, argv, capsys) -> subprocess.CompletedProcess:
     out = capsys.readouterr()
     return subprocess.CompletedProcess(argv, exit_.value.code, out.out,
                                        out.err)
-
-
-def mim_in_process(command, package, config, *args, cwd):
-    """``mim train|test mmaction CONFIG ...`` as mim runs it (the package's
-    ``.mim/tools/<command>.py``, ``--launcher none``, ``mim test``'s
-    ``--checkpoint`` as the script's second argument), but in this process:
-    four interpreters importing the three hosts would take most of this
-    test's time on 2 cores. The scripts write what they write under mim."""
-    import mmaction
-    args = list(args)
-    positional = [config]
-    if command == 'test':
-        at = args.index('--checkpoint')
-        positional.append(args[at + 1])
-        del args[at:at + 2]
-    script = osp.join(osp.dirname(mmaction.__file__), '.mim', 'tools',
-                      f'{command}.py')
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sys, 'argv', [script, *positional, '--launcher',
-                                    'none', *args])
-        patch.chdir(cwd)
-        runpy.run_path(script, run_name='__main__')
 
 
 def test_motion_demo_reads_a_user_root_and_refuses_other_layouts(
