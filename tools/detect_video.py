@@ -36,7 +36,7 @@ import mmcv
 from mmdet.registry import VISUALIZERS
 from mmengine.utils import ProgressBar
 
-from off_plugin.datasets.video_io import read_video
+from off_plugin.datasets.video_io import read_video, video_fps
 from off_plugin.models.detection.inference import (init_video_detector,
                                                    iter_video_detections)
 from off_plugin.utils.cli import (ToolError, add_cfg_options, load_config,
@@ -74,8 +74,7 @@ def write_detections(model, frames, num_frames, args, video_path,
     visualizer = VISUALIZERS.build(model.cfg.visualizer)
     visualizer.dataset_meta = model.dataset_meta
     classes = model.dataset_meta['classes']
-    fps = args.fps or (mmcv.VideoReader(args.video).fps
-                       if osp.isfile(args.video) else 25)
+    fps = args.fps or video_fps(args.video)
     writer, detections = None, []
     progress = ProgressBar(num_frames)
     try:

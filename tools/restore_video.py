@@ -31,6 +31,7 @@ import shutil
 import cv2
 import numpy as np
 
+from off_plugin.datasets.video_io import video_fps
 from off_plugin.models.restoration import init_restorer, iter_restored_frames
 from off_plugin.utils import ToolError, add_cfg_options, run_tool
 
@@ -101,8 +102,7 @@ def main(argv=None):
     model = init_restorer(args.config, args.checkpoint, args.device,
                           args.cfg_options)
     frames = iter_restored_frames(model, args.video)
-    fps = (cv2.VideoCapture(args.video).get(cv2.CAP_PROP_FPS)
-           if osp.isfile(args.video) else 0) or 25
+    fps = video_fps(args.video)
     count = write_frames(frames, args.out, fps)
     print(f'{count} frames restored to {args.out}')
 

@@ -67,6 +67,14 @@ def read_video(video: str) -> Tuple[int, Iterator[np.ndarray]]:
     return reader.frame_cnt, _decode(reader, video)
 
 
+def video_fps(video: str, default: float = 25.) -> float:
+    """The frame rate of a video file; ``default`` for a folder of frames
+    or a file that does not say."""
+    if not osp.isfile(video):
+        return default
+    return mmcv.VideoReader(video).fps or default
+
+
 def _decode(reader: mmcv.VideoReader, video: str) -> Iterator[np.ndarray]:
     """The frames of ``reader``; an error if fewer than it announces."""
     num_frames = 0
