@@ -2,11 +2,23 @@
 """Does a checkpoint belong to this model? One rule for every place that
 loads one: resuming a run, stage 2's ``feature_checkpoint`` and the video
 detector."""
+import os.path as osp
 from typing import Iterable, Mapping, Optional
 
 
 class CheckpointMismatchError(ValueError):
     """A checkpoint whose weights are not the model's (one-line message)."""
+
+
+def read_checkpoint(filename: str) -> dict:
+    """A checkpoint file (or URL) loaded on the CPU, as mmengine loads it;
+    a missing local file is a one-line ``FileNotFoundError`` naming it."""
+    from mmengine.runner.checkpoint import _load_checkpoint
+    if '://' not in str(filename) and not osp.isfile(filename):
+        raise FileNotFoundError(
+            f'{filename}: no such checkpoint file; pass the .pth of a run of '
+            'this config (in its work_dir).')
+    return _load_checkpoint(str(filename), map_location='cpu')
 
 
 def checkpoint_weights(checkpoint: Mapping) -> dict:

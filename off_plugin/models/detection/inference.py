@@ -2,7 +2,6 @@
 """Inference in the spirit of mmdet's ``init_detector`` /
 ``inference_detector``, for a whole video, online."""
 import copy
-import os.path as osp
 from pathlib import Path
 from typing import Iterator, List, Optional, Tuple, Union
 
@@ -13,10 +12,10 @@ from mmdet.registry import DATASETS, MODELS
 from mmdet.structures import DetDataSample
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmengine.runner.checkpoint import _load_checkpoint, load_state_dict
+from mmengine.runner.checkpoint import load_state_dict
 
 from ...datasets.video_io import read_video
-from ...engine.checkpoint import checkpoint_weights
+from ...engine.checkpoint import checkpoint_weights, read_checkpoint
 
 
 def init_video_detector(config: Union[str, Path, Config],
@@ -39,11 +38,7 @@ def init_video_detector(config: Union[str, Path, Config],
     model = MODELS.build(config.model)
     meta = {}
     if checkpoint is not None:
-        if '://' not in checkpoint and not osp.isfile(checkpoint):
-            raise FileNotFoundError(
-                f'{checkpoint}: no such checkpoint file; pass the .pth of a '
-                'run of this config (e.g. work_dirs/<run>/epoch_5.pth).')
-        loaded = _load_checkpoint(checkpoint, map_location='cpu')
+        loaded = read_checkpoint(checkpoint)
         weights = checkpoint_weights(loaded)
         model.check_checkpoint(weights, checkpoint)
         load_state_dict(model, weights)

@@ -1,7 +1,6 @@
 # Copyright (c) off_plugin authors. All rights reserved.
 """Restoring a whole video with a multi-frame restorer, window by window,
 in the spirit of mmdet's ``init_detector`` / ``inference_detector``."""
-import os.path as osp
 from collections import deque
 from pathlib import Path
 from typing import Iterable, Iterator, List, Optional, Union
@@ -11,10 +10,10 @@ import torch
 from mmagic.registry import MODELS
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmengine.runner.checkpoint import _load_checkpoint
 
 from ...datasets.video_io import read_video
-from ...engine.checkpoint import check_checkpoint_weights, checkpoint_weights
+from ...engine.checkpoint import (check_checkpoint_weights,
+                                  checkpoint_weights, read_checkpoint)
 
 
 def init_restorer(config: Union[str, Path, Config],
@@ -37,12 +36,7 @@ def init_restorer(config: Union[str, Path, Config],
     if checkpoint is None:
         model.init_weights()
     else:
-        if '://' not in str(checkpoint) and not osp.isfile(checkpoint):
-            raise FileNotFoundError(
-                f'{checkpoint}: no such checkpoint file; pass the .pth of a '
-                'run of this config (e.g. <work_dir>/best_PSNR_iter_*.pth).')
-        weights = checkpoint_weights(
-            _load_checkpoint(str(checkpoint), map_location='cpu'))
+        weights = checkpoint_weights(read_checkpoint(checkpoint))
         check_checkpoint_weights(
             model.state_dict(), weights, checkpoint,
             what=f'this {type(model.generator).__name__} (the config\'s '
