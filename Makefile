@@ -1,6 +1,8 @@
-# The README's two commands. Both first run tools/setup_env.sh, which creates
-# the virtual environment $(VENV) on the first run and returns in about a
-# second afterwards.
+# The README's two commands. Each first runs tools/setup_env.sh for the tasks
+# it needs, which creates the virtual environment $(VENV) on the first run,
+# adds a task's packages when one is missing, and returns in about a second
+# afterwards. A venv set up for one task (setup_env.sh --task ...) keeps it;
+# the test suite needs every task.
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 export OFF_VENV := $(abspath $(VENV))
@@ -10,16 +12,21 @@ export OFF_VENV := $(abspath $(VENV))
 setup:
 	@bash tools/setup_env.sh
 
-demo: setup
-	$(PYTHON) tools/motion_demo.py
+# Action recognition on embedded motion videos (MMAction2).
+demo:
+	@bash tools/setup_env.sh --task recognition
+	$(PYTHON) demo/motion_demo.py
 
-test: setup
+test:
+	@bash tools/setup_env.sh --task all
 	$(PYTHON) -m pytest tests
 
 # Video compression artifact removal on embedded real clips (MMagic).
-demo-restoration: setup
-	$(PYTHON) tools/restoration_demo.py
+demo-restoration:
+	@bash tools/setup_env.sh --task restoration
+	$(PYTHON) demo/restoration_demo.py
 
 # Video object detection on embedded real photographs and clips (MMDetection).
-demo-detection: setup
-	$(PYTHON) tools/detection_demo.py
+demo-detection:
+	@bash tools/setup_env.sh --task detection
+	$(PYTHON) demo/detection_demo.py

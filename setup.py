@@ -2,9 +2,18 @@
 """Packaging of off_plugin, in the style of the OpenMMLab packages.
 
 The supported way to set up a working stack is ``bash tools/setup_env.sh``
-(see README.md): the OpenMMLab 2023 releases need an exact set of versions
-(requirements/constraints.txt) and some of them must be installed without
-their declared dependencies (requirements/mminstall.txt).
+(``--task recognition`` etc. for one task; see README.md): the OpenMMLab
+2023 releases need an exact set of versions (requirements/constraints.txt)
+and some of them must be installed without their declared dependencies
+(requirements/mminstall.txt).
+
+Extras, one per task: ``off_plugin[recognition]`` (MMAction2),
+``[detection]`` (MMDetection), ``[restoration]`` (MMagic), ``[all]`` (the
+three, ``mim`` and the tests). Each holds mmcv, mmengine, the task's host
+and what they import (requirements/<task>.txt). mmcv's ops are compiled
+against the installed torch: install torch first, then ``pip install
+--no-build-isolation mmcv`` (an isolated build has no torch and silently
+leaves the ops out), then the extra.
 """
 import os.path as osp
 import re
@@ -19,12 +28,40 @@ def get_version() -> str:
         return re.search(r"__version__ = '([^']+)'", f.read()).group(1)
 
 
-def parse_requirements(fname: str) -> list:
-    """Requirement lines of ``requirements/<fname>``, comments and ``-r``
-    includes left out."""
+TASKS = ('recognition', 'detection', 'restoration')
+
+
+def parse_requirements(fname: str, tag: str = '') -> list:
+    """Requirement lines of ``requirements/<fname>``, those of its ``-r``
+    includes in place, comments left out. ``tag``: only the lines ending in
+    ``# <tag>`` (``''``: the untagged ones; see requirements/mminstall.txt)."""
+    requirements = []
     with open(osp.join(HERE, 'requirements', fname)) as f:
-        lines = (line.split('#', 1)[0].strip() for line in f)
-        return [line for line in lines if line and not line.startswith('-')]
+        for line in f:
+            line, _, comment = (part.strip() for part in line.partition('#'))
+            if line.startswith('-r '):
+                requirements += parse_requirements(line[3:].strip(), tag)
+            elif line and not line.startswith('-') and comment == tag:
+                requirements.append(line)
+    return requirements
+
+
+def task_requirements(task: str) -> list:
+    """mmcv, mmengine, the task's host and what they import."""
+    return (parse_requirements('mminstall.txt') +
+            parse_requirements('mminstall.txt', tag=task) +
+            parse_requirements(f'{task}.txt'))
+
+
+def extras() -> dict:
+    """One extra per task, ``all`` (the three, ``mim`` and the tests),
+    ``mim`` and ``tests``."""
+    mim = (parse_requirements('mminstall.txt', tag='mim') +
+           parse_requirements('mim.txt'))
+    tests = parse_requirements('tests.txt')
+    tasks = {task: task_requirements(task) for task in TASKS}
+    every = [req for reqs in tasks.values() for req in reqs] + mim + tests
+    return dict(tasks, all=list(dict.fromkeys(every)), mim=mim, tests=tests)
 
 
 def readme() -> str:
@@ -41,14 +78,14 @@ setup(
     long_description_content_type='text/markdown',
     keywords='computer vision, video, optical flow guided feature, '
     'action recognition, video object detection, artifact removal',
-    packages=find_packages(exclude=('configs', 'tools', 'tests')),
+    packages=find_packages(exclude=('configs', 'demo', 'tools', 'tests')),
     # `mim` reads configs, tools and the model index from <package>/.mim:
     # links in the checkout, copies in a wheel.
     package_data={
         'off_plugin': [
             '.mim/model-index.yml', '.mim/configs/**/*.py',
             '.mim/configs/**/*.yml', '.mim/configs/**/*.md',
-            '.mim/tools/*.py', '.mim/tools/*.sh'
+            '.mim/tools/**/*.py', '.mim/tools/**/*.sh', '.mim/demo/*.py'
         ]
     },
     python_requires='>=3.9',
@@ -63,11 +100,5 @@ setup(
     ],
     license='Apache-2.0',
     install_requires=parse_requirements('runtime.txt'),
-    extras_require={
-        'all': parse_requirements('runtime.txt') +
-        parse_requirements('tests.txt') + parse_requirements('mim.txt'),
-        'tests': parse_requirements('tests.txt'),
-        'mim': parse_requirements('mminstall.txt') +
-        parse_requirements('mim.txt'),
-    },
+    extras_require=extras(),
     zip_safe=False)

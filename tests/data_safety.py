@@ -38,10 +38,18 @@ def assert_unchanged(before: Dict[str, str], root: Path,
     assert not new, f'undocumented new files: {new[:5]}'
 
 
+def tool_path(name: str) -> Path:
+    """The script ``name`` (e.g. ``'motion_demo.py'``) where it lives:
+    ``demo/`` or a sub-folder of ``tools/``."""
+    found = [*ROOT.glob(f'demo/{name}'), *ROOT.glob(f'tools/*/{name}')]
+    assert len(found) == 1, f'{name}: {found}'
+    return found[0]
+
+
 def run_tool(tool: str, *args: str, cwd: Path = ROOT,
              timeout: float = 600) -> subprocess.CompletedProcess:
-    """``python tools/<tool> args`` in a fresh interpreter."""
-    return subprocess.run([sys.executable, str(ROOT / 'tools' / tool),
+    """``python <demo or tools/...>/<tool> args`` in a fresh interpreter."""
+    return subprocess.run([sys.executable, str(tool_path(tool)),
                            *map(str, args)], cwd=cwd, capture_output=True,
                           text=True, timeout=timeout)
 
@@ -77,7 +85,7 @@ def kill_after(command: Sequence[str], marker: Path, cwd: Path = ROOT,
 
 def mim_in_process(command: str, host: str, config: str, *args: str,
                    cwd: str) -> None:
-    """A stand-in for :func:`off_plugin.mim.run_mim` in the demos' tests:
+    """A stand-in for :func:`mim_runner.run_mim` in the demos' tests:
     what ``mim train|test <host> CONFIG ARGS`` runs (the host's
     ``.mim/tools/<command>.py`` with ``--launcher none``, ``mim test``'s
     ``--checkpoint`` as the script's second argument), in this process. A

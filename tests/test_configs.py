@@ -6,12 +6,12 @@ import glob
 import os.path as osp
 
 import pytest
-import yaml
 import torch
+import yaml
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from off_plugin.models import OFFUnit
+from off_plugin.core import OFFUnit
 
 HOST_BASES = {
     'mmaction': 'mmaction::_base_/default_runtime.py',

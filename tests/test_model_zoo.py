@@ -87,7 +87,7 @@ def test_entry_config_builds_and_figures_cite_their_source(model):
     if converted:  # not ours to host: the authors' file and the command
         assert converted['Weights'].startswith('https://')
         assert converted['Code'].startswith('https://')
-        assert 'tools/convert_caffe_off.py' in converted['Command']
+        assert 'tools/model_converters/convert_caffe_off.py' in converted['Command']
 
 
 def test_figures_from_mmaction2_metafiles_equal_the_installed_ones():
@@ -111,6 +111,7 @@ def test_figures_from_mmaction2_metafiles_equal_the_installed_ones():
     assert checked == 3
 
 
+@pytest.mark.slow
 def test_mim_search_lists_every_model(tmp_path):
     out = tmp_path / 'search.json'
     proc = mim('search', 'off_plugin', '--json', str(out))
@@ -127,6 +128,7 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+@pytest.mark.slow
 def test_mim_download_fetches_the_weights_and_the_config(
         tmp_path, monkeypatch):
     """``mim download`` of a zoo entry, with its download host replaced by a
@@ -170,13 +172,20 @@ def test_mim_download_fetches_the_weights_and_the_config(
     assert dumped.model.backbone.type == 'ResNetTSM'
 
 
+@pytest.mark.slow
 def test_wheel_ships_configs_tools_and_model_index_in_mim(tmp_path):
     """A wheel (``pip install off_plugin``) carries copies of what the
     checkout's ``.mim`` links to, so ``mim`` works without the checkout."""
     source = tmp_path / 'src'
-    shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(
-        '.git', '.venv', 'work_dirs', 'data', 'build', '*.egg-info',
-        '__pycache__', '.pytest_cache'))
+    anywhere = shutil.ignore_patterns('*.egg-info', '__pycache__',
+                                      '.pytest_cache')
+
+    def ignore(folder, names):  # the checkout's data/, not tools/data/
+        top = {'.git', '.venv', 'work_dirs', 'data', 'build'}
+        return anywhere(folder, names) | (
+            top & set(names) if osp.samefile(folder, ROOT) else set())
+
+    shutil.copytree(ROOT, source, symlinks=True, ignore=ignore)
     proc = subprocess.run(
         [sys.executable, '-m', 'pip', 'wheel', '--no-deps',
          '--no-build-isolation', '--no-index', '-q', '-w',
@@ -188,9 +197,26 @@ def test_wheel_ships_configs_tools_and_model_index_in_mim(tmp_path):
         shipped = {n for n in f.namelist()
                    if n.startswith('off_plugin/.mim/')}
     expected = {'off_plugin/.mim/model-index.yml'}
-    for pattern in ('configs/**/*.py', 'configs/**/*.yml', 'tools/*.py'):
+    for pattern in ('configs/**/*.py', 'configs/**/*.yml', 'configs/**/*.md',
+                    'tools/**/*.py', 'tools/**/*.sh', 'demo/*.py'):
         expected |= {
             'off_plugin/.mim/' + osp.relpath(p, ROOT)
             for p in glob.glob(osp.join(ROOT, pattern), recursive=True)
         }
-    assert expected <= shipped
+    # the tools in their folders (tools/data/, tools/analysis_tools/, ...)
+    # and the demos with the modules they import
+    for path in ('tools/setup_env.sh', 'tools/analysis_tools/benchmark.py',
+                 'tools/data/optical_flow.py',
+                 'tools/model_converters/convert_caffe_off.py',
+                 'tools/dataset_converters/convert_imagenet_vid.py',
+                 'demo/motion_demo.py', 'demo/motion_videos.py',
+                 'demo/mim_runner.py', 'configs/_base_/off_policies.py'):
+        assert 'off_plugin/.mim/' + path in expected
+    assert expected == shipped
+    # the tool-only code is not in the runtime package
+    with zipfile.ZipFile(wheel) as f:
+        modules = {n for n in f.namelist() if n.endswith('.py')
+                   and not n.startswith('off_plugin/.mim/')}
+    assert modules and all(n.startswith('off_plugin/') for n in modules)
+    assert not any(osp.basename(n) in ('motion_videos.py', 'mim_runner.py')
+                   for n in modules)

@@ -16,12 +16,12 @@ from pathlib import Path
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
+from motion_videos import make_motion_videos
+from moving_objects import make_moving_objects
+from restoration_clips import make_restoration_clips
 
 import off_plugin  # noqa: F401
-from off_plugin.datasets.motion_videos import make_motion_videos
-from off_plugin.datasets.moving_objects import make_moving_objects
-from off_plugin.datasets.restoration_clips import make_restoration_clips
-from off_plugin.datasets.vimeo90k import compress_septuplets
+from off_plugin.restoration.vimeo90k import compress_septuplets
 
 ROOT = Path(__file__).resolve().parent.parent
 RECOGNITION = ROOT / 'configs' / 'recognition' / 'off'
@@ -31,6 +31,16 @@ DETECTION = (ROOT / 'configs' / 'detection' / 'off' /
              'off-ms_rfcn_r18-tiny_1xb8-5e_moving-objects.py')
 RESTORATION = (ROOT / 'configs' / 'restoration' / 'off' /
                'dncnn-off3-c32_1xb8-800iter_restoration-demo-q40.py')
+
+
+def custom_hooks_with_policies(*hooks: str) -> str:
+    """A config line setting ``custom_hooks`` to the plugin's policies
+    (``configs/_base_/off_policies.py``, which a config's own
+    ``custom_hooks`` would replace) and ``hooks`` (``dict(...)`` texts)."""
+    policies = Config.fromfile(ROOT / 'configs' / '_base_' /
+                               'off_policies.py').custom_hooks
+    return 'custom_hooks = [{}]\n'.format(', '.join(
+        [repr(dict(hook)) for hook in policies] + list(hooks)))
 
 
 def write_config(path: Path, text: str) -> Path:

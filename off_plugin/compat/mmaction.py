@@ -1,5 +1,6 @@
 # Copyright (c) off_plugin authors. All rights reserved.
 """Fixes for mmaction2 1.2.0."""
+import functools
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -8,6 +9,8 @@ import re
 import sys
 
 import numpy as np
+
+from . import upstream_fix
 
 _DRN_PACKAGE = 'mmaction.models.localizers.drn'
 
@@ -25,18 +28,11 @@ class MissingDRN:
 
 
 class _MissingDRNFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Serves a placeholder for the package ``mmaction.models.localizers.drn``.
-
-    Upstream bug: open-mmlab/mmaction2#2714. ``localizers/__init__.py``
-    imports ``.drn.drn.DRN``, but the 1.2.0 wheel lacks the package, so
-    ``import mmaction.models`` fails. This finder sits at the end of
-    ``sys.meta_path``: it is asked only after the normal finders failed, so a
-    complete installation is used as it is. The placeholder registers
-    :class:`MissingDRN` as ``DRN``.
-
-    Delete when: the pinned mmaction2 is a release whose wheel ships
-    ``localizers/drn`` (none after 1.2.0 so far).
-    """
+    """Serves a placeholder for the package ``mmaction.models.localizers.drn``
+    (:func:`fill_mmaction_drn_hole`). It sits at the end of ``sys.meta_path``:
+    it is asked only after the normal finders failed, so a complete
+    installation is used as it is. The placeholder registers
+    :class:`MissingDRN` as ``DRN``."""
 
     def find_spec(self, fullname, path=None, target=None):
         if fullname in (_DRN_PACKAGE, f'{_DRN_PACKAGE}.drn'):
@@ -54,8 +50,19 @@ class _MissingDRNFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             module.DRN = MissingDRN
 
 
+@upstream_fix('mmaction2', '1.2.0', 'open-mmlab/mmaction2#2714')
 def fill_mmaction_drn_hole() -> None:
-    """Let ``import mmaction.models`` work with the mmaction2 1.2.0 wheel."""
+    """Let ``import mmaction.models`` work with the mmaction2 1.2.0 wheel.
+
+    Upstream bug: open-mmlab/mmaction2#2714. ``localizers/__init__.py``
+    imports ``.drn.drn.DRN``, but the 1.2.0 wheel lacks the package, so
+    ``import mmaction.models`` fails. A finder of last resort
+    (:class:`_MissingDRNFinder`) serves a placeholder whose ``DRN`` raises
+    an error that says so.
+
+    Delete when: the pinned mmaction2 is a release whose wheel ships
+    ``localizers/drn`` (none after 1.2.0 so far).
+    """
     if not any(isinstance(f, _MissingDRNFinder) for f in sys.meta_path):
         sys.meta_path.append(_MissingDRNFinder())
 
@@ -80,6 +87,7 @@ def _named(err: Exception, message: str) -> Exception:
 def _naming_video(transform):
     """Wrap DecordInit/DecordDecode.transform to name the video."""
 
+    @functools.wraps(transform)
     def wrapped(self, results):
         try:
             return transform(self, results)
@@ -102,7 +110,6 @@ def _naming_video(transform):
                 f'{video}: {problem}. Re-encode or re-download it, or drop '
                 'it from the annotation file.') from err
 
-    wrapped.names_file = True
     return wrapped
 
 
@@ -151,6 +158,7 @@ def _naming_frames(transform):
     """Wrap RawFrameDecode.transform to name the frame file; mmcv returns
     None for a frame that does not decode."""
 
+    @functools.wraps(transform)
     def wrapped(self, results):
         try:
             results = transform(self, results)
@@ -163,10 +171,10 @@ def _naming_frames(transform):
             cause = err
         raise _frame_error(self, results, cause) from cause
 
-    wrapped.names_file = True
     return wrapped
 
 
+@upstream_fix('mmaction2', '1.2.0', patches='mmaction.datasets')
 def name_files_in_decoding_errors() -> None:
     """Make MMAction2's decoders say which file they could not read.
 
@@ -188,11 +196,9 @@ def name_files_in_decoding_errors() -> None:
     """
     from mmaction.datasets.transforms import loading
     for cls in (loading.DecordInit, loading.DecordDecode):
-        if not getattr(cls.transform, 'names_file', False):
-            cls.transform = _naming_video(cls.transform)
-    decode = loading.RawFrameDecode
-    if not getattr(decode.transform, 'names_file', False):
-        decode.transform = _naming_frames(decode.transform)
+        cls.transform = _naming_video(cls.transform)
+    loading.RawFrameDecode.transform = _naming_frames(
+        loading.RawFrameDecode.transform)
 
 
 def _check_annotation_file(dataset) -> None:
@@ -262,6 +268,7 @@ def _check_annotation_file(dataset) -> None:
                     'are for test mode only)')
 
 
+@upstream_fix('mmaction2', '1.2.0', patches='mmaction.datasets')
 def check_annotation_files() -> None:
     """Make MMAction2's ``VideoDataset`` and ``RawframeDataset`` check every
     line of their annotation file.
@@ -285,18 +292,22 @@ def check_annotation_files() -> None:
     """
     from mmaction.datasets import RawframeDataset, VideoDataset
     for cls in (VideoDataset, RawframeDataset):
-        load = cls.load_data_list
-        if getattr(load, 'checks_lines', False):
-            continue
-
-        def checked(self, load=load):
-            _check_annotation_file(self)
-            return load(self)
-
-        checked.checks_lines = True
-        cls.load_data_list = checked
+        cls.load_data_list = _checking_lines(cls.load_data_list)
 
 
+def _checking_lines(load_data_list):
+    """Wrap a dataset's ``load_data_list`` to check its annotation file
+    first."""
+
+    @functools.wraps(load_data_list)
+    def checked(self):
+        _check_annotation_file(self)
+        return load_data_list(self)
+
+    return checked
+
+
+@upstream_fix('mmaction2', '1.2.0')
 def check_labels_in_heads() -> None:
     """Make MMAction2's heads refuse labels outside ``0..num_classes - 1``.
 
@@ -313,9 +324,8 @@ def check_labels_in_heads() -> None:
     import torch
     from mmaction.models.heads import BaseHead
     loss_by_feat = BaseHead.loss_by_feat
-    if getattr(loss_by_feat, 'checks_labels', False):
-        return
 
+    @functools.wraps(loss_by_feat)
     def checked(self, cls_scores, data_samples):
         for sample in data_samples:
             label = sample.get('gt_label')
@@ -332,10 +342,10 @@ def check_labels_in_heads() -> None:
                     'line).')
         return loss_by_feat(self, cls_scores, data_samples)
 
-    checked.checks_labels = True
     BaseHead.loss_by_feat = checked
 
 
+@upstream_fix('mmaction2', '1.2.0', patches='mmaction.datasets')
 def pack_num_clips() -> None:
     """Keep the sampler's ``num_clips`` in the metainfo of MMAction2's data
     samples.
@@ -344,15 +354,14 @@ def pack_num_clips() -> None:
     video and drops ``num_clips``, so a 2D recognizer cannot tell crops
     from segments: a model ``num_segments`` a factor off the sampler's
     splits every video into false crops, silently. With ``num_clips`` in
-    the metainfo :class:`~off_plugin.models.OFFRecognizer` refuses that.
+    the metainfo :class:`~off_plugin.recognition.OFFRecognizer` refuses that.
 
     Delete when: ``PackActionInputs`` keeps ``num_clips``.
     """
     from mmaction.datasets.transforms import PackActionInputs
     transform = PackActionInputs.transform
-    if getattr(transform, 'packs_num_clips', False):
-        return
 
+    @functools.wraps(transform)
     def packing(self, results):
         packed = transform(self, results)
         if 'num_clips' in results:
@@ -360,5 +369,10 @@ def pack_num_clips() -> None:
                 dict(num_clips=results['num_clips']))
         return packed
 
-    packing.packs_num_clips = True
     PackActionInputs.transform = packing
+
+
+#: every fix of this module, in the order they are applied (the DRN hole
+#: first: it must be filled before anything imports ``mmaction.models``)
+FIXES = (fill_mmaction_drn_hole, name_files_in_decoding_errors,
+         check_annotation_files, check_labels_in_heads, pack_num_clips)

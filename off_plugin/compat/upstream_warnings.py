@@ -47,7 +47,16 @@ UPSTREAM_WARNINGS = (
 
 
 def silence_upstream_warnings() -> None:
-    """Ignore the warnings of :data:`UPSTREAM_WARNINGS` in this process."""
+    """Ignore the warnings of :data:`UPSTREAM_WARNINGS` in this process,
+    and keep albumentations off the network.
+
+    albumentations 1.4 (imported by mmdet's and mmagic's transforms, and by
+    MMAction2 through mmdet) asks PyPI for a newer version on every import,
+    which waits on machines without network and warns everywhere else. Its
+    documented switch turns that off unless the user set it. (Delete when:
+    the hosts no longer import albumentations at module level.)
+    """
+    os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
     for entry in UPSTREAM_WARNINGS:
         warnings.filterwarnings(
             'ignore',

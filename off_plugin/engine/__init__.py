@@ -1,7 +1,22 @@
 # Copyright (c) off_plugin authors. All rights reserved.
-"""Training-loop hooks shared by the three tasks."""
-from .hooks import (BadSampleSkipper, FiniteLossHook, SkipBadSamplesHook,
-                    add_reliability_hooks)
+"""What the three tasks share around training (mmengine only): the
+checkpoint rules and the reliability policies, hooks a config selects."""
+import os.path as osp
 
-__all__ = ['BadSampleSkipper', 'FiniteLossHook', 'SkipBadSamplesHook',
-           'add_reliability_hooks']
+from .checkpoint import (CheckpointMismatchError, check_checkpoint_weights,
+                         checkpoint_weights, read_checkpoint,
+                         replace_atomically)
+from .hooks import (AtomicCheckpointHook, AtomicCheckpoints, BadSampleSkipper,
+                    ExactResumeHook, FiniteLossHook, SkipBadSamplesHook)
+
+#: the ``_base_`` file of the policies, for a config of your own
+POLICIES = osp.join(
+    osp.dirname(osp.dirname(osp.abspath(__file__))), '.mim', 'configs',
+    '_base_', 'off_policies.py')
+
+__all__ = [
+    'AtomicCheckpointHook', 'AtomicCheckpoints', 'BadSampleSkipper',
+    'CheckpointMismatchError', 'ExactResumeHook', 'FiniteLossHook',
+    'POLICIES', 'SkipBadSamplesHook', 'check_checkpoint_weights',
+    'checkpoint_weights', 'read_checkpoint', 'replace_atomically'
+]

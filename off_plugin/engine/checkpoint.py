@@ -1,9 +1,12 @@
 # Copyright (c) off_plugin authors. All rights reserved.
-"""Does a checkpoint belong to this model? One rule for every place that
-loads one: resuming a run, stage 2's ``feature_checkpoint`` and the video
-detector."""
+"""Checkpoint files: does one belong to this model (one rule for every
+place that loads one: resuming a run, stage 2's ``feature_checkpoint``, the
+video detector, the inference APIs), and writing one atomically."""
+import contextlib
+import glob
+import os
 import os.path as osp
-from typing import Iterable, Mapping, Optional
+from typing import Callable, Iterable, Mapping, Optional
 
 
 class CheckpointMismatchError(ValueError):
@@ -62,3 +65,33 @@ def check_checkpoint_weights(own: Mapping,
     raise CheckpointMismatchError(
         f'{filename or "the checkpoint"}: not a checkpoint of {what} '
         f'({found}). {fix}')
+
+
+def remove_stale_temporaries(filepath: str) -> None:
+    """Delete the temporary files a killed writer of ``filepath`` left
+    (``.<name>.tmp-<pid>`` beside it)."""
+    directory, name = osp.split(osp.abspath(filepath))
+    for stale in glob.glob(osp.join(directory, f'.{glob.escape(name)}.tmp-*')):
+        with contextlib.suppress(OSError):
+            os.remove(stale)
+
+
+def replace_atomically(filepath: str, write: Callable) -> None:
+    """Call ``write(f)`` on a temporary file next to ``filepath`` (same
+    directory, so same file system), flush it to disk and rename it into
+    place: readers see the old file or the whole new one, never a part.
+    Temporary files left by a killed writer of the same file are deleted
+    first (one writer per file, as a run's checkpoints have)."""
+    remove_stale_temporaries(filepath)
+    directory, name = osp.split(osp.abspath(filepath))
+    tmp = osp.join(directory, f'.{name}.tmp-{os.getpid()}')
+    try:
+        with open(tmp, 'wb') as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, filepath)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise

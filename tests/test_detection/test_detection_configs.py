@@ -9,9 +9,9 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
+from moving_objects import CLASSES, make_moving_objects
 
 import off_plugin  # noqa: F401
-from off_plugin.datasets.moving_objects import CLASSES, make_moving_objects
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(__file__)))
 CONFIGS = osp.join(ROOT, 'configs', 'detection', 'off')
@@ -36,7 +36,7 @@ def test_every_vid_model_has_a_config():
 @pytest.mark.parametrize('path', VID, ids=[osp.basename(p) for p in VID])
 def test_paper_settings(path):
     cfg = Config.fromfile(path)
-    assert cfg.custom_imports.imports == ['off_plugin']
+    assert cfg.custom_imports.imports == ['off_plugin.detection']
     assert cfg.model.type == 'OFFVideoDetector'
     # SGD 2.5e-4 -> 2.5e-5 after 73k of 220k iterations, 4 GPUs x 1 image
     assert cfg.optim_wrapper.optimizer.type == 'SGD'
@@ -135,6 +135,7 @@ def tiny(cfg, data, work_dir, scale=(96, 64)):
 CASES = VID + DEMO
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('path', CASES, ids=[osp.basename(p) for p in CASES])
 def test_runner_trains_and_tests_every_config(path, tiny_set, tmp_path):
     cfg = tiny(Config.fromfile(path), tiny_set, tmp_path)
@@ -154,6 +155,7 @@ def test_runner_trains_and_tests_every_config(path, tiny_set, tmp_path):
     assert 0 <= metrics['vid/mAP'] <= 1
 
 
+@pytest.mark.slow
 def test_resume_continues_the_run(tiny_set, tmp_path):
     demo = osp.join(CONFIGS, 'off-ms_rfcn_r18-tiny_1xb8-5e_moving-objects.py')
     cfg = tiny(Config.fromfile(demo), tiny_set, tmp_path)

@@ -1,6 +1,6 @@
 # Copyright (c) off_plugin authors. All rights reserved.
 """Inference on a whole video (file or frame folder), online, and
-tools/detect_video.py; checkpoints of another model are refused."""
+demo/detect_video.py; checkpoints of another model are refused."""
 import json
 import os.path as osp
 import re
@@ -13,12 +13,12 @@ import torch
 from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 from mmengine.config import Config
+from moving_objects import CLASSES, make_moving_objects
 
 import off_plugin  # noqa: F401
-from off_plugin.datasets.moving_objects import CLASSES, make_moving_objects
-from off_plugin.models.detection.inference import (build_test_pipeline,
-                                                   inference_video_detector,
-                                                   init_video_detector)
+from off_plugin.detection.inference import (build_test_pipeline,
+                                            inference_video_detector,
+                                            init_video_detector)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(__file__)))
 CONFIGS = osp.join(ROOT, 'configs', 'detection', 'off')
@@ -87,7 +87,7 @@ def test_detect_video_tool_writes_video_and_json(setup, tmp_path,
     out = str(tmp_path / 'out' / 'video.mp4')
     monkeypatch.setattr(sys, 'argv', [
         'detect_video.py', OFF, checkpoint, video, out, '--score-thr', '0'])
-    runpy.run_path(osp.join(ROOT, 'tools', 'detect_video.py'),
+    runpy.run_path(osp.join(ROOT, 'demo', 'detect_video.py'),
                    run_name='__main__')
     capture = cv2.VideoCapture(out)
     assert capture.get(cv2.CAP_PROP_FRAME_COUNT) == 4

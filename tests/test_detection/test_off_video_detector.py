@@ -12,7 +12,7 @@ from mmengine.config import Config
 from mmengine.structures import InstanceData
 
 import off_plugin  # noqa: F401
-from off_plugin.models.off_sub_network import Bottleneck
+from off_plugin.core.off_sub_network import Bottleneck
 
 CONFIGS = osp.join(
     osp.dirname(osp.dirname(osp.dirname(__file__))), 'configs', 'detection',
@@ -70,7 +70,7 @@ def test_se_bottleneck_scales_the_residual_branch():
     x = torch.randn(2, 16, 5, 5)
     branch = block.conv3(block.conv2(block.conv1(x)))
     gate = torch.sigmoid(
-        block.se.conv2.conv(torch.relu(block.se.conv1.conv(
+        block.se.fc2(torch.relu(block.se.fc1(
             branch.mean((2, 3), keepdim=True)))))
     torch.testing.assert_close(block(x), torch.relu(branch * gate + x))
     assert not (gate == 1).all()

@@ -25,8 +25,8 @@ from mmengine.logging import MMLogger
 from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
 
-from off_plugin.evaluation import ImagenetVIDMetric
-from off_plugin.evaluation.vid_metric import tpfp_vid_devkit
+from off_plugin.detection import ImagenetVIDMetric
+from off_plugin.detection.vid_metric import tpfp_vid_devkit
 
 CAT, DOG, BIRD = 0, 1, 2
 # a small cat (4 x 4 px) and a prediction shifted by 2 px on both axes:

@@ -1,8 +1,8 @@
 # Copyright (c) off_plugin authors. All rights reserved.
 import pytest
+from restoration_clips import make_restoration_clips
 
-from off_plugin.datasets.restoration_clips import make_restoration_clips
-from off_plugin.datasets.vimeo90k import compress_septuplets
+from off_plugin.restoration.vimeo90k import compress_septuplets
 
 
 @pytest.fixture(scope='package')

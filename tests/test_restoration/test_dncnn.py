@@ -6,7 +6,7 @@ from mmagic.structures import DataSample
 from mmengine.registry import DefaultScope
 
 import off_plugin  # noqa: F401
-from off_plugin.models import DnCNN, DnCNNOFF
+from off_plugin.restoration import DnCNN, DnCNNOFF
 
 
 def test_dncnn_has_the_papers_depth_and_learns_a_residual():

@@ -10,8 +10,8 @@ from mmagic.registry import MODELS
 from mmengine.registry import DefaultScope
 
 import off_plugin  # noqa: F401
-from off_plugin.models.restoration import (inference_restorer, init_restorer,
-                                           restore_frames)
+from off_plugin.restoration import (inference_restorer, init_restorer,
+                                    restore_frames)
 
 
 def build(generator):

@@ -34,7 +34,7 @@ def test_paper_settings(path):
                                     path).groups()
     frames = 1 if model_name == 'dncnn' else int(model_name[-1])
     cfg = Config.fromfile(path)
-    assert cfg.custom_imports.imports == ['off_plugin']
+    assert cfg.custom_imports.imports == ['off_plugin.restoration']
     assert cfg.model.type == 'OFFRestorer'
     assert cfg.model.generator.type == ('DnCNN' if frames == 1
                                         else 'DnCNNOFF')

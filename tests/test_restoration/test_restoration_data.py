@@ -8,14 +8,13 @@ import numpy as np
 import pytest
 from mmagic.evaluation.metrics.psnr import psnr
 from mmengine.config import Config
+from restoration_clips import (SOURCES, TEST_SOURCE, load_source,
+                               make_restoration_clips)
 
 import off_plugin  # noqa: F401
-from off_plugin.datasets import CheckFrames, Vimeo90KSeptupletDataset
-from off_plugin.datasets.jpeg2000 import jpeg2000_roundtrip
-from off_plugin.datasets.restoration_clips import (SOURCES, TEST_SOURCE,
-                                                   load_source,
-                                                   make_restoration_clips)
-from off_plugin.datasets.vimeo90k import compress_clip
+from off_plugin.restoration import CheckFrames, Vimeo90KSeptupletDataset
+from off_plugin.restoration.jpeg2000 import jpeg2000_roundtrip
+from off_plugin.restoration.vimeo90k import compress_clip
 
 
 @pytest.fixture(scope='module')

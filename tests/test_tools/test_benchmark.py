@@ -1,16 +1,18 @@
 # Copyright (c) off_plugin authors. All rights reserved.
-"""tools/benchmark.py: the side-by-side timer, the PASS / FAIL lines and the
-``unit`` and ``restoration`` subcommands on small inputs."""
+"""tools/analysis_tools/benchmark.py: the side-by-side timer, the PASS /
+FAIL lines, the ``unit`` and ``restoration`` subcommands on small inputs and
+the fresh-interpreter import timer."""
 import os.path as osp
 import re
 import runpy
 from collections import Counter
 
 import numpy as np
+import pytest
 import torch
 
 TOOL = osp.join(osp.dirname(osp.dirname(osp.dirname(__file__))), 'tools',
-                'benchmark.py')
+                'analysis_tools', 'benchmark.py')
 
 
 def test_side_by_side_times_each_call_in_turn_and_takes_the_median():
@@ -55,7 +57,7 @@ def test_unit_benchmark_reports_every_level_with_a_verdict(capsys):
 
 def test_restoration_benchmark_streams_with_features_once_per_frame(
         capsys, monkeypatch):
-    from off_plugin.models.restoration import DnCNN, DnCNNOFF
+    from off_plugin.restoration import DnCNN, DnCNNOFF
     calls = Counter()
 
     def spy(cls, method):
@@ -119,9 +121,23 @@ def test_restoration_benchmark_streams_with_features_once_per_frame(
 def test_recognition_video_moves_as_tvl1_measures_it():
     """The two-stream pipeline times TV-L1 on frames with real motion: the
     benchmark's texture moves by (-1, -2) px a frame, and TV-L1 finds it."""
-    from off_plugin.datasets.optical_flow import tvl1_flow
+    from optical_flow import tvl1_flow
     video = runpy.run_path(TOOL)['moving_texture'](2, 3, 64)
     assert video.shape == (2, 3, 64, 64, 3) and video.dtype == np.uint8
     flow = tvl1_flow(video[1]) * (40. / 255) - 20  # bound 20, 128 = still
     x, y = np.median(flow[:, 12:-12, 12:-12].reshape(-1, 2), axis=0)
     assert abs(x + 1) < 0.25 and abs(y + 2) < 0.25
+
+
+def test_import_timer_runs_a_fresh_interpreter_and_names_a_failure():
+    tool = runpy.run_path(TOOL)
+    seconds, modules = tool['time_import']('json')
+    assert 0 < seconds < 5
+    # a fresh interpreter: none of this process's modules (torch, mmengine)
+    assert 10 < modules < 200
+    # the setup runs first, untimed, in the same interpreter
+    _, with_setup = tool['time_import']('json', 'import csv, decimal')
+    assert with_setup > modules
+    with pytest.raises(RuntimeError, match=r'(?s)import no_such_module_here '
+                       'failed.*ModuleNotFoundError'):
+        tool['time_import']('no_such_module_here')

@@ -1,9 +1,10 @@
 # Copyright (c) off_plugin authors. All rights reserved.
 """The recognition tools read a user's folder and write into it nothing but
 what they document: checksums of every file before, after a successful
-run, and after a failed or killed one (tools/convert_caffe_off.py: in
-tests/test_models/test_convert_caffe_off.py, next to its caffemodels;
-tools/recognize_video.py: tests/test_tools/test_recognize_video.py)."""
+run, and after a failed or killed one
+(tools/model_converters/convert_caffe_off.py: in
+tests/test_tools/test_convert_caffe_off.py, next to its caffemodels;
+demo/recognize_video.py: tests/test_tools/test_recognize_video.py)."""
 import os.path as osp
 import pickle
 import runpy
@@ -16,21 +17,21 @@ import numpy as np
 import pytest
 import torch
 from data_safety import (assert_one_line_error, assert_unchanged, checksums,
-                         kill_after, mim_in_process)
-from tiny_runs import ROOT, STAGE2
+                         kill_after, mim_in_process, tool_path)
+from motion_videos import MOTIONS, make_motion_videos, render_clip, write_video
+from tiny_runs import STAGE2
 
-from off_plugin.datasets.motion_videos import (MOTIONS, make_motion_videos,
-                                               render_clip, write_video)
 from off_plugin.utils import cli
 
-TOOLS = ROOT / 'tools'
+pytestmark = pytest.mark.slow  # every test runs a tool as a process
+
 NO_WORKERS = [f'{loader}_dataloader.{key}'
               for loader in ('train', 'val', 'test')
               for key in ('num_workers=0', 'persistent_workers=False')]
 
 
 def tool(name):
-    return runpy.run_path(str(TOOLS / name))
+    return runpy.run_path(str(tool_path(name)))
 
 
 def failed_run(main, argv, capsys) -> subprocess.CompletedProcess:
@@ -88,7 +89,7 @@ def test_extract_tvl1_flow_writes_only_into_its_out_dir(tmp_path, capsys):
     args = [root / 'videos', root / 'rawframes', '--ann-files',
             root / 'train_videos.txt']
     # killed while writing: the user's files intact, a partial out_dir
-    command = [sys.executable, TOOLS / 'extract_tvl1_flow.py', *args]
+    command = [sys.executable, tool_path('extract_tvl1_flow.py'), *args]
     assert kill_after(command, root / 'rawframes' / '.tvl1_flow') \
         == -signal.SIGKILL
     assert_unchanged(before, root, documented=['rawframes'])

@@ -1,6 +1,7 @@
 # Copyright (c) off_plugin authors. All rights reserved.
-"""tools/publish_model.py keeps the weights and meta of a runner checkpoint
-and names the file with its sha256 prefix, which torch.hub verifies."""
+"""tools/model_converters/publish_model.py keeps the weights and meta of a
+runner checkpoint and names the file with its sha256 prefix, which torch.hub
+verifies."""
 import hashlib
 import os.path as osp
 import re
@@ -15,7 +16,7 @@ from torch.hub import HASH_REGEX
 from off_plugin.utils import ToolError
 
 TOOL = osp.join(osp.dirname(osp.dirname(osp.dirname(__file__))), 'tools',
-                'publish_model.py')
+                'model_converters', 'publish_model.py')
 
 
 def test_publish_strips_training_state_and_names_the_hash(tmp_path, capsys):

@@ -1,6 +1,6 @@
 # Copyright (c) off_plugin authors. All rights reserved.
 """MMAction2's own ``init_recognizer`` / ``inference_recognizer`` on an OFF
-config give the fused TSN + OFF score; tools/recognize_video.py uses them,
+config give the fused TSN + OFF score; demo/recognize_video.py uses them,
 takes ``--cfg-options``, fails in one line and writes nothing."""
 import runpy
 
@@ -13,12 +13,12 @@ from mmaction.registry import MODELS
 from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
+from motion_videos import MOTIONS, render_clip, write_video
 from tiny_runs import ROOT, STAGE2
 
-from off_plugin.datasets.motion_videos import MOTIONS, render_clip, write_video
 from off_plugin.utils import ToolError
 
-TOOL = str(ROOT / 'tools' / 'recognize_video.py')
+TOOL = str(ROOT / 'demo' / 'recognize_video.py')
 
 
 @pytest.fixture(scope='module')

@@ -1,6 +1,6 @@
 # Copyright (c) off_plugin authors. All rights reserved.
-"""tools/visualize_off.py (the paper's Fig. 1) on a motion demo video, and
-OFFUnit.gradients, which it draws."""
+"""tools/analysis_tools/visualize_off.py (the paper's Fig. 1) on a motion
+demo video, and OFFUnit.gradients, which it draws."""
 import os.path as osp
 import runpy
 import warnings
@@ -13,12 +13,12 @@ from matplotlib.image import imread
 from mmaction.registry import MODELS
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
+from motion_videos import MOTIONS, render_clip, write_video
 
-from off_plugin.datasets.motion_videos import MOTIONS, render_clip, write_video
-from off_plugin.models import OFFUnit
+from off_plugin.core import OFFUnit
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOOL = osp.join(ROOT, 'tools', 'visualize_off.py')
+TOOL = osp.join(ROOT, 'tools', 'analysis_tools', 'visualize_off.py')
 CONFIGS = osp.join(ROOT, 'configs', 'recognition', 'off')
 OFF = osp.join(CONFIGS, 'off_r18_1xb8-5of8seg-10e_motion-demo-rgb.py')
 TSN = osp.join(CONFIGS, 'tsn_r18_1xb8-8seg-4e_motion-demo-rgb.py')

@@ -5,9 +5,11 @@
 _base_ = [
     'mmdet::_base_/models/faster-rcnn_r50-caffe-dc5.py',
     './_base_/imagenet-vid-det.py', './_base_/schedule_4xb1-220k.py',
-    'mmdet::_base_/default_runtime.py'
+    'mmdet::_base_/default_runtime.py',
+    '../../_base_/off_policies.py'
 ]
-custom_imports = dict(imports=['off_plugin'], allow_failed_imports=False)
+custom_imports = dict(
+    imports=['off_plugin.detection'], allow_failed_imports=False)
 
 detector = _base_.model
 detector.backbone.out_indices = (1, 3)

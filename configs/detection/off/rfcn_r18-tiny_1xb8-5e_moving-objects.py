@@ -1,12 +1,14 @@
 # The embedded demo's single-frame baseline: the paper's R-FCN scaled down
 # for CPUs and trained from scratch on the moving-objects set
-# (tools/detection_demo.py writes it to data/moving_objects). The OFF config
+# (demo/detection_demo.py writes it to data/moving_objects). The OFF config
 # is this detector with OFF switched on.
 _base_ = [
     './_base_/rfcn_r101-dc5.py', './_base_/imagenet-vid-det.py',
-    'mmdet::_base_/default_runtime.py'
+    'mmdet::_base_/default_runtime.py',
+    '../../_base_/off_policies.py'
 ]
-custom_imports = dict(imports=['off_plugin'], allow_failed_imports=False)
+custom_imports = dict(
+    imports=['off_plugin.detection'], allow_failed_imports=False)
 
 classes = ('static', 'moving_left', 'moving_right')
 img_scale = (128, 128)

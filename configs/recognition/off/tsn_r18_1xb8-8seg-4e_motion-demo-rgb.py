@@ -1,12 +1,15 @@
 # Stage 1 on the embedded motion set: a plain TSN (MMAction2's Recognizer2D)
 # with a ResNet-18 from scratch. The classes differ only in motion, so TSN's
 # average over segments cannot tell them apart: expect chance (0.25).
-# `python tools/motion_demo.py` (the README's `make demo`) writes the data
+# `python demo/motion_demo.py` (the README's `make demo`) writes the data
 # to data/motion_demo.
 _base_ = [
-    'mmaction::_base_/models/tsn_r50.py', 'mmaction::_base_/default_runtime.py'
+    'mmaction::_base_/models/tsn_r50.py',
+    'mmaction::_base_/default_runtime.py',
+    '../../_base_/off_policies.py'
 ]
-custom_imports = dict(imports=['off_plugin'], allow_failed_imports=False)
+custom_imports = dict(
+    imports=['off_plugin.recognition'], allow_failed_imports=False)
 
 model = dict(
     backbone=dict(depth=18, pretrained=None, out_indices=(3, )),

@@ -11,7 +11,7 @@
 # - batch 8, MSE, Adam 1e-3 with a cosine decay, 800 iterations.
 # The checkpoint of the best validation PSNR (clips of the training
 # sources, apart in time) is tested, on the 4th frame of clips of a source
-# never seen in training (tools/restoration_demo.py).
+# never seen in training (demo/restoration_demo.py).
 _base_ = ['./dncnn_4xb7-50e_vimeo90k-jpeg2000-q40.py']
 
 data_root = 'data/restoration_demo'

@@ -1,6 +1,7 @@
-# DnCNN_OFF(3) at JPEG 2000 q40: frames t-1, t, t+1 (the paper's final setting); each frame through 3
-# conv layers, an OFF unit between adjacent frames, 5 conv layers plus the
-# target frame's features, 18 conv layers, global identity. Training as DnCNN.
+# DnCNN_OFF(3) at JPEG 2000 q40: frames t-1, t, t+1 (the paper's final
+# setting); each frame through 3 conv layers, an OFF unit between adjacent
+# frames, 5 conv layers plus the target frame's features, 18 conv layers,
+# global identity. Training as DnCNN.
 _base_ = ['./dncnn_4xb7-50e_vimeo90k-jpeg2000-q40.py']
 
 num_input_frames = 3

@@ -1,10 +1,11 @@
 # DnCNN on JPEG 2000 compressed Vimeo-90K (Sec. 7 of the paper): 20 conv
 # layers, no BN, residual learning, Xavier-uniform init; full 448x256 frames,
-# no augmentation; Adam 5e-4 with a cosine schedule, batch 28 (4 GPUs x 7),
-# 50 epochs; PSNR / SSIM on the 4th frame of every test septuplet.
-# Make the inputs first: python tools/compress_vimeo90k.py data/vimeo_septuplet
+# no augmentation; Adam 5e-4 with a cosine schedule, batch 28 (4 GPUs x 7), 50
+# epochs; PSNR / SSIM on the 4th frame of every test septuplet. Make the inputs
+# first: python tools/data/compress_vimeo90k.py data/vimeo_septuplet
 _base_ = ['mmagic::_base_/default_runtime.py']
-custom_imports = dict(imports=['off_plugin'], allow_failed_imports=False)
+custom_imports = dict(
+    imports=['off_plugin.restoration'], allow_failed_imports=False)
 
 quality = 40
 num_input_frames = 1
@@ -63,7 +64,15 @@ default_hooks = dict(
                     out_dir=None),
     logger=dict(interval=100))
 log_processor = dict(by_epoch=True)
-# the inputs are stacks of frames, which the image visualizer cannot show
-custom_hooks = []
+# The hooks of ../../_base_/off_policies.py (the plugin's reliability
+# policies), listed here: MMagic's default_runtime.py sets custom_hooks and
+# mmengine refuses a second _base_ file setting it. MMagic's
+# BasicVisualizationHook is left out: the inputs are stacks of frames, which
+# the image visualizer cannot show.
+custom_hooks = [
+    dict(type='ExactResumeHook'),
+    dict(type='FiniteLossHook'),
+    dict(type='AtomicCheckpoints'),
+]
 # `base_batch_size` = (4 GPUs) x (7 clips per GPU).
 auto_scale_lr = dict(enable=False, base_batch_size=28)

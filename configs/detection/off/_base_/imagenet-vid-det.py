@@ -1,6 +1,6 @@
 # ImageNet VID (+ the 30-class ImageNet DET images as one-frame videos) as
 # FGFA and the paper use it. Data: see configs/detection/off/README.md
-# (tools/convert_imagenet_vid.py writes the jsons).
+# (tools/dataset_converters/convert_imagenet_vid.py writes the jsons).
 dataset_type = 'ImagenetVIDDataset'
 data_root = 'data/ILSVRC/'
 backend_args = None

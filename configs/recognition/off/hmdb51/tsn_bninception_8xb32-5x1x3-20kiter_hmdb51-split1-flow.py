@@ -4,7 +4,7 @@ _base_ = ['../ucf101/tsn_bninception_8xb32-5x1x3-20kiter_'
 
 data_root = 'data/hmdb51'
 split = 1
-# frames and lists as tools/extract_tvl1_flow.py writes them
+# frames and lists as tools/data/extract_tvl1_flow.py writes them
 frames = f'{data_root}/rawframes'
 num_classes = 51
 model = dict(cls_head=dict(num_classes=num_classes))

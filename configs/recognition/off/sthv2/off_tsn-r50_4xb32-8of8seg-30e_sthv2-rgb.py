@@ -10,9 +10,11 @@
 _base_ = [
     '../_base_/models/off_tsn-r50.py',
     '../_base_/schedules/off-stage2_sgd_30e.py',
-    'mmaction::_base_/default_runtime.py'
+    'mmaction::_base_/default_runtime.py',
+    '../../../_base_/off_policies.py'
 ]
-custom_imports = dict(imports=['off_plugin'], allow_failed_imports=False)
+custom_imports = dict(
+    imports=['off_plugin.recognition'], allow_failed_imports=False)
 
 num_segments = 8
 model = dict(

@@ -1,7 +1,7 @@
 # Stage 2, RGB stream: the authors' Caffe OFF(RGB) network (github
 # kevin-ssy/Optical-Flow-Guided-Feature, models/ucf101/rgb_off/1), rebuilt
 # layer for layer so that their reference model, converted by
-# tools/convert_caffe_off.py, runs unchanged:
+# tools/model_converters/convert_caffe_off.py, runs unchanged:
 # - one OFF unit per inception output (3a 3b | 3c 4a 4b 4c 4d | 5a 5b): a
 #   1x1 conv to 128 + ReLU for the temporal difference, a separate 1x1 conv
 #   to 32 (no ReLU) for the spatial gradient with their single fixed kernel,

@@ -18,7 +18,7 @@ model = dict(
 
 data_root = 'data/ucf101'
 split = 1
-# frames and lists as tools/extract_tvl1_flow.py writes them
+# frames and lists as tools/data/extract_tvl1_flow.py writes them
 frames = f'{data_root}/rawframes'
 flow_data = dict(
     type='RawframeDataset',

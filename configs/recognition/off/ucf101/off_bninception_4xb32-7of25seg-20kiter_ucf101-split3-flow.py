@@ -3,7 +3,7 @@ _base_ = ['./off_bninception_4xb32-7of25seg-20kiter_ucf101-split1-flow.py']
 
 data_root = 'data/ucf101'
 split = 3
-# frames and lists as tools/extract_tvl1_flow.py writes them
+# frames and lists as tools/data/extract_tvl1_flow.py writes them
 frames = f'{data_root}/rawframes'
 model = dict(feature_checkpoint=(
     'work_dirs/tsn_bninception_8xb32-5x1x3-20kiter_ucf101-split3-flow/'

@@ -5,9 +5,11 @@
 # 7 of 25 segments, batch 128, SGD lr 0.02 x0.1 at 10k/15k/18k, 20k
 # iterations, 25 segments x 10 crops in testing).
 _base_ = [
-    '../_base_/models/off_tsn-r50.py', 'mmaction::_base_/default_runtime.py'
+    '../_base_/models/off_tsn-r50.py', 'mmaction::_base_/default_runtime.py',
+    '../../../_base_/off_policies.py'
 ]
-custom_imports = dict(imports=['off_plugin'], allow_failed_imports=False)
+custom_imports = dict(
+    imports=['off_plugin.recognition'], allow_failed_imports=False)
 
 split = 1
 data_root = 'data/ucf101'

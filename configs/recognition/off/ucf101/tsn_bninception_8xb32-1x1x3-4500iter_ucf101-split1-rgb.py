@@ -3,8 +3,12 @@
 # settings: ImageNet weights, partial BN, dropout 0.8, 3 segments, batch 256,
 # SGD lr 0.001 (x0.1 every 2000 iterations), 4500 iterations; tested with 25
 # segments x 10 crops. Data as MMAction2's tools/data/ucf101 prepare it.
-_base_ = ['mmaction::_base_/default_runtime.py']
-custom_imports = dict(imports=['off_plugin'], allow_failed_imports=False)
+_base_ = [
+    'mmaction::_base_/default_runtime.py',
+    '../../../_base_/off_policies.py'
+]
+custom_imports = dict(
+    imports=['off_plugin.recognition'], allow_failed_imports=False)
 
 split = 1
 data_root = 'data/ucf101'

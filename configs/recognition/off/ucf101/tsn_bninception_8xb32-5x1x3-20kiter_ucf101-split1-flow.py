@@ -2,7 +2,7 @@
 # flow fields (10 channels, TSN's cross-modality initialisation from the
 # ImageNet weights). TSN's temporal-network settings: dropout 0.7, lr 0.005
 # (x0.1 at 12k and 18k), 20k iterations. Extract the flow with
-# `python tools/extract_tvl1_flow.py` (rawframe layout, x_/y_ images).
+# `python tools/data/extract_tvl1_flow.py` (rawframe layout, x_/y_ images).
 _base_ = ['./tsn_bninception_8xb32-1x1x3-4500iter_ucf101-split1-rgb.py']
 
 clip_len = 5
@@ -15,7 +15,7 @@ model = dict(
 dataset_type = 'RawframeDataset'
 data_root = 'data/ucf101'
 split = 1
-# frames and lists as tools/extract_tvl1_flow.py writes them
+# frames and lists as tools/data/extract_tvl1_flow.py writes them
 frames = f'{data_root}/rawframes'
 flow_data = dict(
     type=dataset_type,

@@ -3,7 +3,7 @@ _base_ = ['./tsn_bninception_8xb32-5x1x3-20kiter_ucf101-split1-flow.py']
 
 data_root = 'data/ucf101'
 split = 3
-# frames and lists as tools/extract_tvl1_flow.py writes them
+# frames and lists as tools/data/extract_tvl1_flow.py writes them
 frames = f'{data_root}/rawframes'
 train_dataloader = dict(dataset=dict(
     ann_file=f'{frames}/ucf101_train_split_{split}_rawframes.txt'))

@@ -1,0 +1,111 @@
+# Copyright (c) off_plugin authors. All rights reserved.
+"""Restore a whole video file with a DnCNN / DnCNN_OFF model and write it.
+
+    CONFIG=dncnn-off3-c32_1xb8-800iter_restoration-demo-q40
+    python demo/restore_video.py configs/restoration/off/$CONFIG.py \
+        work_dirs/restoration_demo/q40-800iter/$CONFIG/best_PSNR_iter_*.pth \
+        compressed.mp4 restored.mp4
+
+The input is a video file or a folder of frames, restored by
+:func:`off_plugin.restoration.init_restorer` /
+:func:`~off_plugin.restoration.iter_restored_frames`: a window of the
+generator's ``num_frames`` frames slides over the video (the ends repeat
+the first / last frame); DnCNN_OFF's per-frame features are computed once
+per frame and reused across windows. The output keeps the input's frame
+rate; ``.mp4`` is written with OpenCV's MPEG-4 codec, an output path ending
+in ``/`` gets lossless PNG frames ``00001.png ...`` instead.
+
+What it writes: only ``out`` (a file replaced if it exists; in a folder,
+the frames of those names replaced, nothing else touched), through a
+temporary ``<out name>.part<ext>`` beside it that is renamed at the end.
+The input is only read; an output that is the input, or lies inside the
+input folder, is refused. Bad input (a video that is empty, truncated, not
+a video or without frames; a checkpoint of another model) ends in one line
+naming it, and no output, nor part of one, is written.
+"""
+import argparse
+import os
+import os.path as osp
+import shutil
+
+import cv2
+import numpy as np
+
+from off_plugin.restoration import init_restorer, iter_restored_frames
+from off_plugin.utils import ToolError, add_cfg_options, run_tool
+from off_plugin.utils.video_io import video_fps
+
+
+def temporary(out):
+    """Where :func:`write_frames` writes ``out`` first."""
+    base, ext = osp.splitext(out.rstrip('/'))
+    return f'{base}.part{ext}'
+
+
+def write_frames(frames, out, fps):
+    """Write RGB ``frames`` to ``out`` (a video, or a folder ending ``/`` of
+    PNG frames) through :func:`temporary`, renamed at the end: an error on
+    the way leaves no partial output. Returns the number of frames."""
+    tmp = temporary(out)
+    folder = out.endswith('/')
+    writer, count = None, 0
+    try:
+        for count, frame in enumerate(frames, 1):
+            bgr = np.ascontiguousarray(frame[..., ::-1])
+            if folder:
+                os.makedirs(tmp, exist_ok=True)
+                ok = cv2.imwrite(osp.join(tmp, f'{count:05d}.png'), bgr)
+            else:
+                if writer is None:
+                    writer = cv2.VideoWriter(tmp,
+                                             cv2.VideoWriter_fourcc(*'mp4v'),
+                                             fps, bgr.shape[1::-1])
+                ok = writer.isOpened()
+                writer.write(bgr)
+            if not ok:
+                raise ToolError(
+                    f'{out}: OpenCV cannot write it; pass a writable path '
+                    'ending with .mp4, or with / for PNG frames.')
+        if folder:
+            os.makedirs(out, exist_ok=True)
+            for name in sorted(os.listdir(tmp)):
+                os.replace(osp.join(tmp, name), osp.join(out, name))
+        else:
+            writer.release()
+            os.replace(tmp, out)
+    finally:
+        if writer is not None:
+            writer.release()
+        if osp.isdir(tmp):
+            shutil.rmtree(tmp)
+        elif osp.exists(tmp):
+            os.remove(tmp)
+    return count
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('video', help='a video file or a folder of frames')
+    parser.add_argument('out', help='output .mp4, or a directory ending /')
+    parser.add_argument('--device', default='cpu')
+    add_cfg_options(parser)
+    args = parser.parse_args(argv)
+
+    video = osp.realpath(args.video)
+    if any(path == video or path.startswith(osp.join(video, ''))
+           for path in map(osp.realpath, (args.out, temporary(args.out)))):
+        raise ToolError(
+            f'{args.out}: the output would overwrite the input {args.video}; '
+            'pass an out path outside the input.')
+    model = init_restorer(args.config, args.checkpoint, args.device,
+                          args.cfg_options)
+    frames = iter_restored_frames(model, args.video)
+    fps = video_fps(args.video)
+    count = write_frames(frames, args.out, fps)
+    print(f'{count} frames restored to {args.out}')
+
+
+if __name__ == '__main__':
+    run_tool(main)
