@@ -87,7 +87,8 @@ def test_entry_config_builds_and_figures_cite_their_source(model):
     if converted:  # not ours to host: the authors' file and the command
         assert converted['Weights'].startswith('https://')
         assert converted['Code'].startswith('https://')
-        assert 'tools/model_converters/convert_caffe_off.py' in converted['Command']
+        assert 'tools/model_converters/convert_caffe_off.py' in \
+            converted['Command']
 
 
 def test_figures_from_mmaction2_metafiles_equal_the_installed_ones():

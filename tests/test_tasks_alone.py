@@ -18,6 +18,8 @@ This file is also the children's script: ``python tests/test_tasks_alone.py
 TASK BLOCKED OUT_DIR`` prints one JSON line of measured values; the tests
 assert them. The children of a test run in parallel.
 """
+# isort: skip_file (each child imports its task before the host's modules,
+# as a config's custom_imports does)
 import json
 import os
 import os.path as osp

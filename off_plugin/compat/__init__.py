@@ -9,8 +9,8 @@ wraps. Each task applies the fixes of the packages it uses when it is
 imported (``off_plugin.recognition``: mmengine's and MMAction2's, ...), so a
 config needs nothing but ``custom_imports``; a fix of a host module that the
 task itself does not import (e.g. ``mmaction.datasets``) is applied right
-after that module is imported, so a task costs no import time of its own. Fixes that need no code are pins
-in ``requirements/constraints.txt``.
+after that module is imported, so a task costs no import time of its own.
+Fixes that need no code are pins in ``requirements/constraints.txt``.
 
 What the plugin adds on purpose (exact resume, atomic checkpoints, stopping
 on a non-finite loss, ...) is not here: those are policies, components a

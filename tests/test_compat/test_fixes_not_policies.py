@@ -31,20 +31,22 @@ PLAIN_CONFIG = """
                 "custom_imports = dict(imports=[{plugin!r}], "
                 "allow_failed_imports=False)\\n"
                 "model = dict(backbone=dict(pretrained=None))\\n"
-                f"train_dataloader = dict(dataset=dict(ann_file={{videos!r}}))\\n")
+                "train_dataloader = dict(dataset=dict("
+                f"ann_file={{videos!r}}))\\n")
     cfg = Config.fromfile(config)
     cfg.work_dir = work_dir
     from mmengine.runner import Runner
     runner = Runner.from_cfg(cfg)
     print('@ hooks', sorted(f'{{type(h).__module__}}.{{type(h).__name__}}'
-                          for h in runner.hooks))
+                            for h in runner.hooks))
     print('@ plugin', sorted(m for m in sys.modules
-                                   if m.startswith('off_plugin')))
+                             if m.startswith('off_plugin')))
     from mmengine.fileio.backends import LocalBackend
     from mmengine.runner.checkpoint import CheckpointLoader
     for name in ('put', 'put_text'):
         f = getattr(LocalBackend, name)
-        print('@', name, f.__module__, f.__qualname__, hasattr(f, '__wrapped__'))
+        print('@', name, f.__module__, f.__qualname__,
+              hasattr(f, '__wrapped__'))
     loader = CheckpointLoader._schemes['']
     upstream = getattr(loader, '__wrapped__', loader)
     print('@ loader', loader.__name__, inspect.signature(loader),
@@ -162,7 +164,6 @@ def test_a_config_of_yours_selects_the_policies_in_one_line(tmp_path):
     nothing else changes."""
     from mmengine.config import Config
     from mmengine.runner import Runner
-
 
     from off_plugin.engine import (POLICIES, AtomicCheckpointHook,
                                    ExactResumeHook, FiniteLossHook)

@@ -25,9 +25,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from tiny_runs import (custom_hooks_with_policies, detector_config,
-                       errors_of, mim_train, recognizer_config,
-                       restorer_config)
+from tiny_runs import (custom_hooks_with_policies, detector_config, errors_of,
+                       mim_train, recognizer_config, restorer_config)
 
 pytestmark = pytest.mark.slow  # mim train runs: whole processes
 
@@ -132,6 +131,7 @@ def logged(work: Path, run: int) -> list:
     lines = (stamps[run] / 'vis_data' / 'scalars.json').read_text()
     return [json.loads(line) for line in lines.splitlines()
             if '"loss"' in line]
+
 
 COMMON = '''
 custom_imports = dict(imports=['off_plugin', 'kill_hook'],

@@ -53,7 +53,7 @@ def run_here(tool, *args, capsys):
 # demo/restoration_demo.py in one fresh process, its mim runs in it too
 DEMO = f"""
 import runpy, sys
-sys.path[:0] = [{str(ROOT / 'tests')!r}, {osp.dirname(__file__)!r}]
+sys.path[:0] = [{str(ROOT / 'tests')!r}, {str(ROOT / 'demo')!r}]
 import mim_runner
 from data_safety import mim_in_process
 mim_runner.run_mim = mim_in_process

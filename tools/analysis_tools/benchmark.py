@@ -1,12 +1,13 @@
 # Copyright (c) off_plugin authors. All rights reserved.
 """Speed of OFF against what it is compared with, measured side by side.
 
-    python tools/analysis_tools/benchmark.py recognition   # TSN vs TSN + OFF (BN-Inception)
-    python tools/analysis_tools/benchmark.py unit          # OFFUnit vs its memory floor
-    python tools/analysis_tools/benchmark.py detection     # R-FCN vs R-FCN + OFF SS / MS
-    python tools/analysis_tools/benchmark.py restoration   # DnCNN vs DnCNN_OFF(2) / (3)
-    python tools/analysis_tools/benchmark.py import        # off_plugin.<task> vs its host
-    python tools/analysis_tools/benchmark.py all --device cuda
+    cd tools/analysis_tools
+    python benchmark.py recognition   # TSN vs TSN + OFF (BN-Inception)
+    python benchmark.py unit          # OFFUnit vs its memory floor
+    python benchmark.py detection     # R-FCN vs R-FCN + OFF SS / MS
+    python benchmark.py restoration   # DnCNN vs DnCNN_OFF(2) / (3)
+    python benchmark.py all --device cuda   # the four above
+    python benchmark.py import        # off_plugin.<task> vs its host
 
 Every subcommand builds its models with random weights and times them in
 one run, taking turns call by call so that all see the same machine load:
