@@ -1,7 +1,8 @@
 # Copyright (c) off_plugin authors. All rights reserved.
-"""Tiny training runs of the three tasks through the real command, ``mim
+"""Tiny training runs: of the three tasks through the real command, ``mim
 train``, for the tests that start whole processes (several ranks, kills and
-resumes): the data and a config for each task, and the command.
+resumes): the data and a config for each task, and the command; and a toy
+mmengine runner on OFF features, in this process (:func:`make_runner`).
 
 Each ``*_config(tmp_path, settings)`` writes a small data set under
 ``tmp_path`` and ``tmp_path/<name>.py``, a config that inherits the task's
@@ -14,13 +15,17 @@ import textwrap
 from pathlib import Path
 
 import torch
+import torch.nn as nn
 from mmengine.config import Config
+from mmengine.model import BaseModel
 from mmengine.registry import DefaultScope
+from mmengine.runner import Runner
 from motion_videos import make_motion_videos
 from moving_objects import make_moving_objects
 from restoration_clips import make_restoration_clips
 
 import off_plugin  # noqa: F401
+from off_plugin.core import OFFUnit
 from off_plugin.restoration.vimeo90k import compress_septuplets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +46,15 @@ def custom_hooks_with_policies(*hooks: str) -> str:
                                'off_policies.py').custom_hooks
     return 'custom_hooks = [{}]\n'.format(', '.join(
         [repr(dict(hook)) for hook in policies] + list(hooks)))
+
+
+def run_script(code: str) -> str:
+    """The output of ``code`` run in a fresh interpreter (a clean import
+    state)."""
+    proc = subprocess.run([sys.executable, '-c', textwrap.dedent(code)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
 
 
 def write_config(path: Path, text: str) -> Path:
@@ -145,3 +159,55 @@ def errors_of(log: Path) -> str:
     errors = [line for line in (out + err).splitlines()
               if 'Error' in line or 'error' in line or 'Traceback' in line]
     return '\n'.join(errors[-40:]) + err[-4000:]
+
+
+class ToyOFFModel(BaseModel):
+    """A tiny classifier on the OFF of random segment features."""
+
+    def __init__(self):
+        super().__init__()
+        self.off = OFFUnit(in_channels=3, reduce_channels=4)
+        self.fc = nn.Linear(self.off.out_channels, 2)
+
+    def forward(self, inputs, labels, mode='loss'):
+        logits = self.fc(self.off(inputs).mean(dim=(1, 3, 4)))
+        if mode == 'loss':
+            return dict(loss=nn.functional.cross_entropy(logits, labels))
+        return logits
+
+
+class ToyDataset(torch.utils.data.Dataset):
+
+    def __init__(self):
+        generator = torch.Generator().manual_seed(0)
+        self.inputs = torch.randn(16, 3, 3, 6, 6, generator=generator)
+        self.labels = torch.randint(0, 2, (16, ), generator=generator)
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, i):
+        return dict(inputs=self.inputs[i], labels=self.labels[i])
+
+
+def make_runner(work_dir: Path, name: str, max_epochs: int, **kwargs):
+    torch.manual_seed(0)
+    return Runner(
+        model=ToyOFFModel(),
+        work_dir=str(work_dir),
+        experiment_name=name,
+        train_dataloader=dict(
+            dataset=ToyDataset(),
+            sampler=dict(type='DefaultSampler', shuffle=True, seed=0),
+            collate_fn=dict(type='default_collate'),
+            batch_size=4,
+            num_workers=0),
+        optim_wrapper=dict(
+            optimizer=dict(type='SGD', lr=0.05, momentum=0.9)),
+        param_scheduler=dict(type='MultiStepLR', milestones=[3], gamma=0.1),
+        train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
+        default_hooks=dict(
+            checkpoint=dict(type='CheckpointHook', interval=1),
+            logger=dict(type='LoggerHook', interval=100)),
+        randomness=dict(seed=0),
+        **kwargs)

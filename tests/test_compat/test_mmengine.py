@@ -1,0 +1,97 @@
+# Copyright (c) off_plugin authors. All rights reserved.
+"""The fixes of off_plugin.compat.mmengine through mmengine's runner: resume
+and load_from on torch >= 2.6 (open-mmlab/mmengine#1655), and a checkpoint
+holding any other pickled object refused without running it."""
+import pickle
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.hooks import Hook
+from tiny_runs import ToyOFFModel, make_runner
+
+
+class Interrupted(Exception):
+    pass
+
+
+class InterruptAfter(Hook):
+    """Kills training after ``epochs`` epochs, once their checkpoint is
+    saved (a crash, a preempted job)."""
+    priority = 'LOWEST'
+
+    def __init__(self, epochs):
+        self.epochs = epochs
+
+    def after_train_epoch(self, runner):
+        if runner.epoch + 1 == self.epochs:
+            raise Interrupted
+
+
+class EpochRecorder(Hook):
+
+    def __init__(self):
+        self.started = []
+
+    def before_train_epoch(self, runner):
+        self.started.append(runner.epoch)
+
+
+def test_resume_continues_where_training_stopped(tmp_path):
+    straight = make_runner(tmp_path / 'straight', 'straight', 4)
+    straight.train()
+
+    first = make_runner(tmp_path / 'resumed', 'interrupted', 4,
+                        custom_hooks=[InterruptAfter(2)])
+    with pytest.raises(Interrupted):
+        first.train()
+    assert (tmp_path / 'resumed' / 'epoch_2.pth').is_file()
+    assert not (tmp_path / 'resumed' / 'epoch_3.pth').exists()
+
+    epochs = EpochRecorder()
+    second = make_runner(tmp_path / 'resumed', 'resumed', 4, resume=True,
+                         custom_hooks=[epochs])
+    second.train()
+    assert epochs.started == [2, 3]  # epochs 0 and 1 are not run again
+    assert second.epoch == 4 and second.iter == 16
+    # Model, momentum, lr schedule and data order all came back: the resumed
+    # run ends exactly where the uninterrupted one does.
+    for (name, a), b in zip(straight.model.state_dict().items(),
+                            second.model.state_dict().values()):
+        assert torch.allclose(a, b, atol=1e-6), name
+    assert second.optim_wrapper.get_lr()['lr'] == pytest.approx([0.005])
+
+
+def test_load_from_restores_the_weights(tmp_path):
+    trained = make_runner(tmp_path / 'a', 'trained', 1)
+    trained.train()
+    fresh = make_runner(tmp_path / 'b', 'fresh', 1,
+                        load_from=str(tmp_path / 'a' / 'epoch_1.pth'))
+    fresh.load_or_resume()
+    for a, b in zip(trained.model.state_dict().values(),
+                    fresh.model.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+class Payload:
+    """Unpickling it creates a file: proof that code ran."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return Path.touch, (self.marker, )
+
+
+def test_checkpoint_with_arbitrary_object_is_refused(tmp_path):
+    marker = tmp_path / 'code_ran'
+    checkpoint = tmp_path / 'evil.pth'
+    torch.save(dict(state_dict=ToyOFFModel().state_dict(),
+                    meta=dict(note=Payload(marker))), checkpoint)
+    runner = make_runner(tmp_path / 'w', 'victim', 1,
+                         load_from=str(checkpoint))
+    with pytest.raises(pickle.UnpicklingError) as info:
+        runner.load_or_resume()
+    assert str(checkpoint) in str(info.value)
+    assert 'add_safe_globals' in str(info.value)
+    assert not marker.exists()
