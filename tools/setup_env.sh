@@ -155,10 +155,10 @@ step "install the OpenMMLab packages ($PACKAGES) without their declared dependen
   "check access to the package index (pip's own message is above)."
 pip_c --no-deps -r <(mminstall)
 
-step "install what off_plugin and the OpenMMLab packages import, pytest, and mim's dependencies" \
+step "install what off_plugin and the OpenMMLab packages import, ONNX export and ONNX Runtime, pytest, and mim's dependencies" \
   "a package could not be resolved within requirements/constraints.txt: pip's message above names it."
-pip_c -r "$REQ/runtime.txt" "${TASK_REQS[@]}" -r "$REQ/mim.txt" \
-  -r "$REQ/tests.txt"
+pip_c -r "$REQ/runtime.txt" "${TASK_REQS[@]}" -r "$REQ/deploy.txt" \
+  -r "$REQ/mim.txt" -r "$REQ/tests.txt"
 
 # mmengine, mmcv and albumentations ship cv2 through other opencv
 # distributions; the contrib build (needed for TV-L1 optical flow) must own the
