@@ -187,7 +187,10 @@ import importlib
 import sys
 
 import cv2
+import mim.cli  # noqa: F401  (`mim train` / `mim test`)
 import numpy
+import onnxruntime  # noqa: F401  (the deploy extra)
+import onnxscript  # noqa: F401
 import torch
 
 import off_plugin
