@@ -10,7 +10,10 @@ recognizer and print the top-k classes.
 MMAction2's own ``init_recognizer`` / ``inference_recognizer`` with the
 config's ``test_pipeline`` (interval-consistent sampling, crops) and
 ``test_cfg`` (TSN + OFF score weights, crop aggregation), as ``mim test``.
-Writes nothing: it prints ``<class>: <score>`` lines on stdout.
+With ``--backend onnxruntime`` the checkpoint is a file of
+``tools/deployment/export_onnx.py`` and ONNX Runtime scores the clips of
+the same pipeline. Writes nothing: it prints ``<class>: <score>`` lines on
+stdout.
 """
 import argparse
 import os.path as osp
@@ -37,18 +40,27 @@ def recognize(config: Union[str, Config],
               video: str,
               labels: Optional[List[str]] = None,
               topk: int = 5,
-              device: str = 'cpu') -> List[Tuple[str, float]]:
-    """The ``topk`` (class, score) pairs of ``video``, best first."""
+              device: str = 'cpu',
+              backend: str = 'pytorch') -> List[Tuple[str, float]]:
+    """The ``topk`` (class, score) pairs of ``video``, best first;
+    ``backend='onnxruntime'``: ``checkpoint`` is an exported .onnx file."""
     if '://' not in checkpoint and not osp.isfile(checkpoint):
-        raise ToolError(f'{checkpoint}: no such checkpoint file; pass the '
-                        '.pth of a run of this config (or its URL).')
+        raise ToolError(
+            f'{checkpoint}: no such checkpoint file; pass the .pth of a run '
+            'of this config (or its URL), or with --backend onnxruntime the '
+            '.onnx file of tools/deployment/export_onnx.py.')
     if not osp.isfile(video):
         raise ToolError(f'{video}: no such video file; pass the path of a '
                         'video file (e.g. .mp4).')
     if not isinstance(config, Config):
         config = load_config(config)
-    model = init_recognizer(config, checkpoint, device=device)
-    scores = inference_recognizer(model, video).pred_score.cpu()
+    if backend == 'onnxruntime':
+        from off_plugin.deployment.recognition import ORTRecognizer
+        result = ORTRecognizer(config, checkpoint, device)(video)
+    else:
+        result = inference_recognizer(
+            init_recognizer(config, checkpoint, device=device), video)
+    scores = result.pred_score.cpu()
     if labels is not None and len(labels) != len(scores):
         raise ToolError(
             f'--label-file has {len(labels)} names but the model of '
@@ -62,17 +74,20 @@ def recognize(config: Union[str, Config],
 def main(argv: Optional[Sequence[str]] = None) -> List[Tuple[str, float]]:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('config', help='recognizer config file')
-    parser.add_argument('checkpoint', help='its checkpoint (.pth)')
+    parser.add_argument('checkpoint', help='its checkpoint (.pth), or '
+                        'with --backend onnxruntime its exported .onnx')
     parser.add_argument('video', help='a video file')
     parser.add_argument('--label-file', help='class names, one a line')
     parser.add_argument('--topk', type=int, default=5)
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--backend', choices=('pytorch', 'onnxruntime'),
+                        default='pytorch')
     add_cfg_options(parser)
     args = parser.parse_args(argv)
     labels = read_labels(args.label_file) if args.label_file else None
     results = recognize(load_config(args.config, args.cfg_options),
                         args.checkpoint, args.video, labels, args.topk,
-                        args.device)
+                        args.device, args.backend)
     for name, score in results:
         print(f'{name}: {score:.4f}')
     return results

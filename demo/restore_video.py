@@ -13,7 +13,11 @@ generator's ``num_frames`` frames slides over the video (the ends repeat
 the first / last frame); DnCNN_OFF's per-frame features are computed once
 per frame and reused across windows. The output keeps the input's frame
 rate; ``.mp4`` is written with OpenCV's MPEG-4 codec, an output path ending
-in ``/`` gets lossless PNG frames ``00001.png ...`` instead.
+in ``/`` gets lossless PNG frames ``00001.png ...`` instead. With
+``--backend onnxruntime`` the checkpoint is the ``OUT.onnx`` of
+``tools/deployment/export_onnx.py`` (with ``OUT.frame.onnx`` /
+``OUT.fusion.onnx`` beside it for DnCNN_OFF, streaming as above) and ONNX
+Runtime restores the frames.
 
 What it writes: only ``out`` (a file replaced if it exists; in a folder,
 the frames of those names replaced, nothing else touched), through a
@@ -86,10 +90,13 @@ def write_frames(frames, out, fps):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
-    parser.add_argument('checkpoint')
+    parser.add_argument('checkpoint', help='its checkpoint (.pth), or with '
+                        '--backend onnxruntime its exported .onnx')
     parser.add_argument('video', help='a video file or a folder of frames')
     parser.add_argument('out', help='output .mp4, or a directory ending /')
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--backend', choices=('pytorch', 'onnxruntime'),
+                        default='pytorch')
     add_cfg_options(parser)
     args = parser.parse_args(argv)
 
@@ -99,8 +106,12 @@ def main(argv=None):
         raise ToolError(
             f'{args.out}: the output would overwrite the input {args.video}; '
             'pass an out path outside the input.')
-    model = init_restorer(args.config, args.checkpoint, args.device,
-                          args.cfg_options)
+    if args.backend == 'onnxruntime':
+        from off_plugin.deployment.restoration import ORTRestorer
+        model = ORTRestorer(args.checkpoint, args.device)
+    else:
+        model = init_restorer(args.config, args.checkpoint, args.device,
+                              args.cfg_options)
     frames = iter_restored_frames(model, args.video)
     fps = video_fps(args.video)
     count = write_frames(frames, args.out, fps)

@@ -9,6 +9,7 @@ import off_plugin  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 for folder in ('demo', 'tools/data', 'tools/dataset_converters',
-               'tools/model_converters', 'tools/analysis_tools'):
+               'tools/model_converters', 'tools/analysis_tools',
+               'tools/deployment'):
     if str(ROOT / folder) not in sys.path:
         sys.path.append(str(ROOT / folder))

@@ -196,6 +196,16 @@ class OFFRecognizer(Recognizer2D):
 
     def predict(self, inputs: torch.Tensor, data_samples: SampleList,
                 **kwargs) -> SampleList:
+        return self.off_head.predict_by_feat(
+            self.fused_scores(inputs, data_samples), data_samples)
+
+    def fused_scores(self,
+                     inputs: torch.Tensor,
+                     data_samples: Optional[SampleList] = None
+                     ) -> torch.Tensor:
+        """The test protocol's scores before the head's ``average_clips``:
+        (N * crops, num_classes), or (N, num_classes) with
+        ``crop_agg='max'``."""
         maps, kwargs = self.extract_feat(
             inputs, data_samples=data_samples, test_mode=True)
         if self.test_cfg.get('crop_agg', 'mean') == 'max':
@@ -204,8 +214,7 @@ class OFFRecognizer(Recognizer2D):
         else:
             tsn = self.cls_head(maps[-1], **kwargs)
             levels = self.off_head(maps, **kwargs)
-        return self.off_head.predict_by_feat(
-            self.fuse(tsn, levels), data_samples)
+        return self.fuse(tsn, levels)
 
     def max_over_crops(self, maps: tuple, views: int,
                        num_segs: int) -> Tuple[torch.Tensor, list]:

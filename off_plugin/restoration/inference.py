@@ -48,11 +48,52 @@ def init_restorer(config: Union[str, Path, Config],
     return model.to(device).eval()
 
 
+class TorchSteps:
+    """The two steps of streaming restoration with a PyTorch restorer:
+    :meth:`entry`, what a frame contributes to every window that holds it
+    (computed once per frame), and :meth:`restore`, a window's restored
+    target frame. :class:`off_plugin.deployment.restoration.ORTRestorer`
+    has the same two steps on ONNX Runtime."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        self.generator = model.generator
+        self.num_frames = getattr(self.generator, 'num_frames', 1)
+        self.preprocessor = model.data_preprocessor
+        self.device = next(model.parameters()).device
+        self.cached = hasattr(self.generator, 'frame_features')
+
+    def entry(self, frame: np.ndarray) -> tuple:
+        """(H, W, 3) uint8 RGB -> the normalized frame (1, 3, H, W) and,
+        for a generator with ``frame_features`` (DnCNN_OFF), its features
+        (1, 1, mid, H, W)."""
+        x = torch.from_numpy(np.ascontiguousarray(frame)).permute(2, 0, 1)
+        x = (x.to(self.device).float() - self.preprocessor.mean) / \
+            self.preprocessor.std
+        x = x[None]
+        return x, (self.generator.frame_features(x[:, None])
+                   if self.cached else None)
+
+    def restore(self, window: List[tuple]) -> np.ndarray:
+        """The entries of ``num_frames`` frames -> the restored target frame
+        (H, W, 3) uint8 RGB."""
+        inputs = torch.stack([x for x, _ in window], dim=1)
+        if self.cached:
+            feats = torch.cat([f for _, f in window], dim=1)
+            x = self.generator.restore(inputs[:, self.num_frames // 2],
+                                       feats)
+        else:
+            x = self.generator(inputs[:, 0] if self.num_frames ==
+                               1 else inputs)
+        x = x[0] * self.preprocessor.std + self.preprocessor.mean
+        return x.clamp(0, 255).round().byte().permute(1, 2, 0).cpu().numpy()
+
+
 @torch.no_grad()
-def restore_frames(model: torch.nn.Module,
-                   frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
-    """Restore every frame of a video with ``model`` (an ``OFFRestorer`` or
-    ``BaseEditModel`` whose generator has ``num_frames``).
+def restore_frames(model, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+    """Restore every frame of a video with ``model``: a model of
+    :func:`init_restorer` (an ``OFFRestorer`` or ``BaseEditModel`` whose
+    generator has ``num_frames``) or an ``ORTRestorer`` (an exported one on
+    ONNX Runtime).
 
     (H, W, 3) uint8 RGB frames in, the restored frames out, one for one, in
     order. Every output frame is the target of a window of ``num_frames``
@@ -62,53 +103,26 @@ def restore_frames(model: torch.nn.Module,
     window that holds the frame. Frames are read lazily: memory holds one
     window.
     """
-    generator = model.generator
-    num = getattr(generator, 'num_frames', 1)
-    target = num // 2
-    preprocessor = model.data_preprocessor
-    device = next(model.parameters()).device
-    cached = hasattr(generator, 'frame_features')
-
-    def to_input(frame):
-        x = torch.from_numpy(np.ascontiguousarray(frame)).permute(2, 0, 1)
-        x = (x.to(device).float() - preprocessor.mean) / preprocessor.std
-        return x[None]
-
-    def to_frame(x):
-        x = x[0] * preprocessor.std + preprocessor.mean
-        return x.clamp(0, 255).round().byte().permute(1, 2, 0).cpu().numpy()
-
-    def run(window):
-        inputs = torch.stack([x for x, _ in window], dim=1)
-        if cached:
-            feats = torch.cat([f for _, f in window], dim=1)
-            return generator.restore(inputs[:, target], feats)
-        return generator(inputs[:, 0] if num == 1 else inputs)
-
-    def entry(frame):
-        x = to_input(frame)
-        feats = generator.frame_features(x[:, None]) if cached else None
-        return x, feats
-
+    steps = model if hasattr(model, 'entry') else TorchSteps(model)
+    num = steps.num_frames
     window = deque(maxlen=num)
     pending = 0  # frames read whose output is not yet written
     for frame in frames:
-        item = entry(frame)
+        item = steps.entry(frame)
         if not window:  # the first frame stands in for frames before it
-            window.extend([item] * target)
+            window.extend([item] * (num // 2))
         window.append(item)
         pending += 1
         if len(window) == num:
-            yield to_frame(run(window))
+            yield steps.restore(list(window))
             pending -= 1
     while pending > 0:  # the last frame stands in for frames after it
         window.append(window[-1])
-        yield to_frame(run(window))
+        yield steps.restore(list(window))
         pending -= 1
 
 
-def iter_restored_frames(model: torch.nn.Module,
-                         video: str) -> Iterator[np.ndarray]:
+def iter_restored_frames(model, video: str) -> Iterator[np.ndarray]:
     """The restored (H, W, 3) uint8 RGB frames of a video file or a folder
     of frames (:func:`off_plugin.utils.video_io.read_video`), one for
     one, as they are done (:func:`restore_frames`)."""
@@ -116,9 +130,8 @@ def iter_restored_frames(model: torch.nn.Module,
     return restore_frames(model, (frame[..., ::-1] for frame in frames))
 
 
-def inference_restorer(model: torch.nn.Module,
-                       video: str) -> List[np.ndarray]:
+def inference_restorer(model, video: str) -> List[np.ndarray]:
     """Restore a video file or a folder of frames with a model of
-    :func:`init_restorer`: its (H, W, 3) uint8 RGB frames, in order. Each
+    :func:`init_restorer` (or an ``ORTRestorer``): its (H, W, 3) uint8 RGB frames, in order. Each
     frame's features are computed once (DnCNN_OFF)."""
     return list(iter_restored_frames(model, video))

@@ -1,0 +1,219 @@
+# Copyright (c) off_plugin authors. All rights reserved.
+"""ONNX export, checking and ONNX Runtime inference, shared by the tasks.
+
+Export uses torch's ``torch.export``-based ONNX exporter
+(``torch.onnx.export(..., dynamo=True)``, onnxscript behind it): the default
+since torch 2.9 and the one that gets fixes. The TorchScript-based exporter
+that MMDeploy patches is deprecated and warns on every call.
+"""
+import json
+import os
+import os.path as osp
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+
+#: opset of the exported files: 18 is what the exporter writes natively
+#: (older opsets are converted afterwards, op by op); ONNX Runtime >= 1.14
+#: runs it
+DEFAULT_OPSET = 18
+
+#: (PyTorch's outputs, ONNX Runtime's) -> (difference, tolerance)
+Comparison = Callable[[List[np.ndarray], List[np.ndarray]], Tuple[float,
+                                                                    float]]
+
+
+class Graph(NamedTuple):
+    """One file of an export: the module and what the exporter needs.
+
+    ``suffix`` names the file: ``''`` for the file the user names
+    (``OUT.onnx``), else ``OUT.<suffix>.onnx`` beside it. ``inputs`` are
+    example inputs (random, at the export's sizes); ``compare`` judges
+    parity (default: :func:`compare_outputs`).
+    """
+    suffix: str
+    module: torch.nn.Module
+    inputs: Tuple[torch.Tensor, ...]
+    input_names: Sequence[str]
+    output_names: Sequence[str]
+    dynamic_shapes: Optional[dict] = None
+    metadata: Dict[str, object] = {}
+    compare: Optional[Comparison] = None
+
+    def path(self, out: str) -> str:
+        """This graph's file, for ``out`` the file the user named."""
+        if not self.suffix:
+            return out
+        stem = out[:-len('.onnx')] if out.endswith('.onnx') else out
+        return f'{stem}.{self.suffix}.onnx'
+
+    def export(self, out: str, opset: int = DEFAULT_OPSET) -> str:
+        """Export to :meth:`path` (``out``); returns the path."""
+        return export_onnx(self.module, self.inputs, self.path(out),
+                           self.input_names, self.output_names,
+                           self.dynamic_shapes, opset, self.metadata)
+
+    def verify(self,
+               out: str,
+               inputs: Optional[Sequence[torch.Tensor]] = None,
+               device: str = 'cpu') -> Tuple[float, float]:
+        """(difference, tolerance) between the module on PyTorch and its
+        file on ONNX Runtime, on ``inputs`` (default: the example
+        inputs)."""
+        inputs = tuple(self.inputs if inputs is None else inputs)
+        with torch.no_grad():
+            expected = self.module.eval()(*inputs)
+        expected = [
+            t.cpu().numpy() for t in (expected if isinstance(
+                expected, (tuple, list)) else (expected, ))
+        ]
+        actual = ORTModel(self.path(out), device)(
+            *[t.cpu().numpy() for t in inputs])
+        return (self.compare or compare_outputs)(expected, actual)
+
+
+def export_onnx(graph: torch.nn.Module,
+                args: tuple,
+                path: str,
+                input_names: Sequence[str],
+                output_names: Sequence[str],
+                dynamic_shapes: Optional[dict] = None,
+                opset: int = DEFAULT_OPSET,
+                metadata: Optional[Dict[str, object]] = None) -> str:
+    """Export ``graph(*args)`` (eval mode, no gradients) to ``path``.
+
+    ``dynamic_shapes`` maps input names to ``{axis: torch.export.Dim}``;
+    the other axes keep the sizes of ``args``. ``metadata`` (JSON-able
+    values) goes into the file's ``metadata_props``, where
+    :class:`ORTModel` reads it back. The file is written whole or not at
+    all, with the weights inside it, and must pass ``onnx.checker``.
+    """
+    graph = graph.eval()
+    with torch.no_grad():
+        program = torch.onnx.export(
+            graph,
+            args,
+            dynamo=True,
+            input_names=list(input_names),
+            output_names=list(output_names),
+            dynamic_shapes=dynamic_shapes,
+            opset_version=opset,
+            optimize=True,
+            verbose=False)
+    model = program.model_proto
+    for key, value in (metadata or {}).items():
+        model.metadata_props.add(key=key, value=json.dumps(value))
+    partial = f'{path}.part'
+    onnx.save(model, partial)
+    try:
+        onnx.checker.check_model(partial, full_check=True)
+    except Exception:
+        os.remove(partial)
+        raise
+    os.replace(partial, path)
+    return path
+
+
+class ORTModel:
+    """An exported file on ONNX Runtime: ``model(*arrays)`` runs it on
+    numpy arrays (in the order of its inputs) and returns its outputs.
+
+    Args:
+        path (str): The ``.onnx`` file.
+        device (str): ``'cpu'``, or ``'cuda'`` / ``'cuda:N'`` for ONNX
+            Runtime's CUDA provider (``onnxruntime-gpu``).
+        threads (int, optional): Threads of an operator (intra-op); None:
+            ONNX Runtime's default (one per core).
+    """
+
+    def __init__(self,
+                 path: str,
+                 device: str = 'cpu',
+                 threads: Optional[int] = None) -> None:
+        if not osp.isfile(path):
+            raise FileNotFoundError(
+                f'{path}: no such ONNX file; export one with '
+                'tools/deployment/export_onnx.py CONFIG OUT.onnx.')
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        self.path = path
+        self.session = ort.InferenceSession(
+            path, options, providers=providers(device))
+        self.input_names = [i.name for i in self.session.get_inputs()]
+        self.output_names = [o.name for o in self.session.get_outputs()]
+        self.metadata = {
+            key: json.loads(value) for key, value in
+            self.session.get_modelmeta().custom_metadata_map.items()
+        }
+
+    def __call__(self, *inputs: np.ndarray) -> List[np.ndarray]:
+        if len(inputs) != len(self.input_names):
+            raise ValueError(
+                f'{self.path} takes {len(self.input_names)} inputs '
+                f'({", ".join(self.input_names)}), got {len(inputs)}.')
+        return self.session.run(None, dict(zip(self.input_names, inputs)))
+
+    def expect(self, task: str, graph: str) -> 'ORTModel':
+        """Refuse a file that is not the ``graph`` graph of ``task``, in
+        one line naming it (``metadata`` written by the export tool)."""
+        found = (self.metadata.get('task'), self.metadata.get('graph'))
+        if found != (task, graph):
+            what = ('no off_plugin metadata' if found == (None, None) else
+                    f'the {found[1]} graph of {found[0]}')
+            raise ValueError(
+                f'{self.path}: {what}, not the {graph} graph of {task}; '
+                'pass a file that tools/deployment/export_onnx.py wrote for '
+                f'a {task} config.')
+        return self
+
+
+def providers(device: str) -> list:
+    """ONNX Runtime's execution providers for ``device``."""
+    if device == 'cpu':
+        return ['CPUExecutionProvider']
+    if device.split(':')[0] == 'cuda':
+        if 'CUDAExecutionProvider' not in ort.get_available_providers():
+            raise ValueError(
+                f'--device {device}: this onnxruntime has no CUDA provider '
+                f'(it has {", ".join(ort.get_available_providers())}); '
+                'install onnxruntime-gpu in place of onnxruntime, or use '
+                '--device cpu.')
+        index = int(device.split(':')[1]) if ':' in device else 0
+        return [('CUDAExecutionProvider', dict(device_id=index)),
+                'CPUExecutionProvider']
+    raise ValueError(f'--device {device}: use cpu, cuda or cuda:N.')
+
+
+def max_abs_difference(expected: Sequence[np.ndarray],
+                       actual: Sequence[np.ndarray]) -> float:
+    """The largest absolute difference between two lists of arrays of the
+    same shapes."""
+    if [np.shape(e) for e in expected] != [np.shape(a) for a in actual]:
+        raise ValueError(
+            'outputs of different shapes: '
+            f'{[np.shape(e) for e in expected]} (PyTorch) against '
+            f'{[np.shape(a) for a in actual]} (ONNX Runtime).')
+    return max(
+        float(np.abs(np.asarray(e, np.float64) - a).max(initial=0))
+        for e, a in zip(expected, actual))
+
+
+def compare_outputs(expected: List[np.ndarray], actual: List[np.ndarray],
+                    relative: float = 1e-4) -> Tuple[float, float]:
+    """The largest absolute difference and, as the tolerance, ``relative``
+    times the scale of PyTorch's outputs (their largest absolute value,
+    at least 1)."""
+    scale = max(float(np.abs(o).max(initial=0)) for o in expected)
+    return max_abs_difference(expected, actual), relative * max(scale, 1.)
+
+
+def parity_line(difference: float, tolerance: float) -> str:
+    """The verdict of ``export_onnx.py --verify``."""
+    verdict = 'pass' if difference <= tolerance else 'fail'
+    return (f'max abs difference: {difference:.3g} ({verdict} at '
+            f'{tolerance:.3g})')

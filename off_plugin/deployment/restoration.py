@@ -1,0 +1,172 @@
+# Copyright (c) off_plugin authors. All rights reserved.
+"""Export of restorers (DnCNN, DnCNN_OFF) and their streaming inference on
+ONNX Runtime, as :func:`off_plugin.restoration.inference.restore_frames`."""
+import os.path as osp
+import warnings
+from typing import List, Optional, Tuple
+
+import numpy as np
+import torch
+import torch.nn as nn
+from mmengine.config import Config
+
+from ..restoration.inference import init_restorer
+from .backend import Graph, ORTModel
+
+TASK = 'restoration'
+
+
+class Normalized(nn.Module):
+    """Pixel values (0-255, RGB) in and out around the generator's
+    normalized space, with the data preprocessor's mean and std."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.generator = model.generator
+        self.register_buffer('mean', model.data_preprocessor.mean.clone())
+        self.register_buffer('std', model.data_preprocessor.std.clone())
+
+    def normalize(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+    def denormalize(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.std + self.mean
+
+
+class WindowGraph(Normalized):
+    """A window of frames -> its restored target frame.
+
+    Shapes: (N, T, 3, H, W) -> (N, 3, H, W), ``T = generator.num_frames``,
+    the frame ``T // 2`` restored; pixel values 0-255 (not clamped)."""
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        x = self.normalize(frames)
+        x = x[:, 0] if self.generator.num_frames == 1 else x
+        return self.denormalize(self.generator(x))
+
+
+class FrameGraph(Normalized):
+    """Streaming, once per frame: the frame's features.
+
+    Shapes: (N, 3, H, W) pixel values -> (N, mid, H, W)."""
+
+    def forward(self, frame: torch.Tensor) -> torch.Tensor:
+        x = self.normalize(frame)[:, None]
+        return self.generator.frame_features(x)[:, 0]
+
+
+class FusionGraph(Normalized):
+    """Streaming, once per window: the target frame restored from the
+    features of the window's frames (:class:`FrameGraph`).
+
+    Shapes: target (N, 3, H, W) pixel values, features (N, T, mid, H, W)
+    -> (N, 3, H, W) pixel values (not clamped)."""
+
+    def forward(self, target: torch.Tensor,
+                feats: torch.Tensor) -> torch.Tensor:
+        return self.denormalize(
+            self.generator.restore(self.normalize(target), feats))
+
+
+def init_model(config: Config,
+               checkpoint: Optional[str],
+               device: str = 'cpu') -> nn.Module:
+    """:func:`init_restorer`; without a checkpoint, random weights (with a
+    warning)."""
+    if checkpoint is None:
+        warnings.warn('no --checkpoint: exporting random weights.')
+    return init_restorer(config, checkpoint, device=device)
+
+
+def graphs(model: nn.Module,
+           shape: Optional[Tuple[int, int]] = None,
+           num_segments: Optional[int] = None,
+           batch_size: int = 1,
+           dynamic: bool = True) -> List[Graph]:
+    """The restorer's window graph (``OUT.onnx``) and, for a generator with
+    per-frame features (DnCNN_OFF), the streaming pair
+    (``OUT.frame.onnx``, ``OUT.fusion.onnx``). Example inputs of ``shape``
+    (H, W) (default 64 x 64); ``dynamic``: any batch size, height and
+    width."""
+    if num_segments:
+        raise ValueError(
+            '--segments: a restorer takes generator.num_frames frames '
+            f'({model.generator.num_frames}); set it in the config.')
+    generator = model.generator
+    num = generator.num_frames
+    height, width = shape or (64, 64)
+    frames = torch.rand(batch_size, num, 3, height, width) * 255
+    batch = torch.export.Dim('batch', min=1, max=64)
+    size = (torch.export.Dim('height', min=8, max=8192),
+            torch.export.Dim('width', min=8, max=8192))
+
+    def dynamic_shapes(*ranks):
+        """Batch, height and width of each input free."""
+        return tuple({0: batch, r - 2: size[0], r - 1: size[1]}
+                     for r in ranks) if dynamic else None
+
+    metadata = dict(task=TASK, num_frames=num)
+    out = [
+        Graph('', WindowGraph(model), (frames, ), ['frames'], ['restored'],
+              dynamic_shapes(5), dict(metadata, graph='window'))
+    ]
+    if hasattr(generator, 'frame_features'):
+        frame = FrameGraph(model)
+        with torch.no_grad():
+            feats = torch.stack([frame(frames[:, i]) for i in range(num)], 1)
+        out += [
+            Graph('frame', frame, (frames[:, 0], ), ['frame'], ['features'],
+                  dynamic_shapes(4), dict(metadata, graph='frame')),
+            Graph('fusion', FusionGraph(model),
+                  (frames[:, generator.target], feats),
+                  ['target', 'features'], ['restored'],
+                  dynamic_shapes(4, 5), dict(metadata, graph='fusion'))
+        ]
+    return out
+
+
+class ORTRestorer:
+    """An exported restorer on ONNX Runtime, streaming as
+    :func:`~off_plugin.restoration.inference.restore_frames` does with
+    PyTorch (pass it in place of the model): each frame's features once
+    (``OUT.frame.onnx``), then one fusion per window (``OUT.fusion.onnx``);
+    without them (DnCNN) the window graph (``OUT.onnx``).
+
+    Args:
+        onnx_file (str): The window graph ``OUT.onnx`` of
+            ``tools/deployment/export_onnx.py``.
+        device (str): ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
+        threads (int, optional): ONNX Runtime's intra-op threads.
+    """
+
+    def __init__(self,
+                 onnx_file: str,
+                 device: str = 'cpu',
+                 threads: Optional[int] = None) -> None:
+        self.window = ORTModel(onnx_file, device,
+                               threads).expect(TASK, 'window')
+        self.num_frames = int(self.window.metadata['num_frames'])
+        stem = onnx_file[:-len('.onnx')]
+        parts = [f'{stem}.{part}.onnx' for part in ('frame', 'fusion')]
+        self.streaming = all(osp.isfile(part) for part in parts)
+        if self.streaming:
+            self.frame, self.fusion = (
+                ORTModel(path, device, threads).expect(TASK, graph)
+                for path, graph in zip(parts, ('frame', 'fusion')))
+
+    def entry(self, frame: np.ndarray) -> tuple:
+        """(H, W, 3) uint8 RGB -> the frame (1, 3, H, W) float32 and its
+        features (1, 1, mid, H, W) when streaming."""
+        x = np.ascontiguousarray(frame.transpose(2, 0, 1)[None], np.float32)
+        return x, self.frame(x)[0][:, None] if self.streaming else None
+
+    def restore(self, window: List[tuple]) -> np.ndarray:
+        """The entries of ``num_frames`` frames -> the restored target
+        frame (H, W, 3) uint8 RGB."""
+        if self.streaming:
+            x, = self.fusion(window[self.num_frames // 2][0],
+                             np.concatenate([f for _, f in window], axis=1))
+        else:
+            x, = self.window(np.stack([x for x, _ in window], axis=1))
+        return np.clip(x[0], 0, 255).round().astype(np.uint8).transpose(
+            1, 2, 0)

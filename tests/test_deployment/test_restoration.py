@@ -1,0 +1,133 @@
+# Copyright (c) off_plugin authors. All rights reserved.
+"""Restorers exported to ONNX restore as on PyTorch: the window graph at
+any size, and DnCNN_OFF's streaming pair (each frame's features once) in
+restore_frames and demo/restore_video.py."""
+import runpy
+from unittest import mock
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from data_safety import assert_unchanged, checksums
+from mmengine.config import Config
+from tiny_runs import ROOT
+
+from off_plugin.deployment import restoration
+from off_plugin.deployment.backend import Graph
+from off_plugin.restoration import restore_frames
+
+CONFIGS = ROOT / 'configs' / 'restoration' / 'off'
+DEMO = {
+    'DnCNN': 'dncnn-c32l10_1xb8-800iter_restoration-demo-q40.py',
+    'DnCNN_OFF(3)': 'dncnn-off3-c32_1xb8-800iter_restoration-demo-q40.py',
+}
+TOOL = str(ROOT / 'demo' / 'restore_video.py')
+
+
+def restorer(name, **generator):
+    """A demo restorer with random weights everywhere (its init would make
+    the untrained network the identity)."""
+    cfg = Config.fromfile(CONFIGS / DEMO[name])
+    cfg.model.generator.update(generator)
+    model = restoration.init_model(cfg, None)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for param in model.parameters():
+            param.normal_(0, 0.05)
+    return model
+
+
+def video(num, height=20, width=28):
+    rng = np.random.default_rng(0)
+    return [rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+            for _ in range(num)]
+
+
+@pytest.mark.parametrize('name, generator, graphs', [
+    ('DnCNN', {}, ['']),
+    ('DnCNN_OFF(3)', {}, ['', 'frame', 'fusion']),
+    ('DnCNN_OFF(3)', dict(num_frames=2), ['', 'frame', 'fusion']),
+])
+def test_graphs_match_pytorch_at_any_size(name, generator, graphs, tmp_path):
+    model = restorer(name, **generator)
+    exported = restoration.graphs(model, shape=(32, 32))
+    assert [g.suffix for g in exported] == graphs
+    out = str(tmp_path / 'model.onnx')
+    for graph in exported:
+        graph.export(out)
+        for batch, height, width in ((1, 32, 32), (2, 24, 40)):
+            inputs = [
+                torch.rand(batch, *x.shape[1:-2], height, width) * 255
+                for x in graph.inputs
+            ]
+            difference, tolerance = graph.verify(out, inputs)
+            assert difference < tolerance, (graph.suffix, height, width)
+    restored, = exported[0].module(exported[0].inputs[0])[None]
+    assert (restored - exported[0].inputs[0][:, model.generator.num_frames //
+                                             2]).abs().mean() > 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        f'model{"." + s if s else ""}.onnx' for s in graphs)
+
+
+@pytest.mark.parametrize('name', ['DnCNN', 'DnCNN_OFF(3)'])
+def test_streaming_on_onnxruntime_equals_pytorch(name, tmp_path):
+    model = restorer(name)
+    for graph in restoration.graphs(model):
+        graph.export(str(tmp_path / 'model.onnx'))
+    ort = restoration.ORTRestorer(str(tmp_path / 'model.onnx'))
+    assert ort.streaming == (name != 'DnCNN')
+    frames = video(5)
+    expected = list(restore_frames(model, iter(frames)))
+    with mock.patch.object(ort, 'entry', wraps=ort.entry) as entry:
+        restored = list(restore_frames(ort, iter(frames)))
+    assert entry.call_count == 5  # each frame's features once
+    assert len(restored) == 5
+    for got, want in zip(restored, expected):
+        # float rounding can move a pixel across .5: at most one level
+        assert np.abs(got.astype(int) - want).max() <= 1
+        assert (got != want).mean() < 1e-3
+    assert not np.array_equal(restored[2], frames[2])
+
+
+def test_restore_video_tool_on_onnxruntime_as_on_pytorch(tmp_path):
+    model = restorer('DnCNN_OFF(3)')
+    weights = tmp_path / 'weights'
+    weights.mkdir()
+    torch.save(dict(state_dict=model.state_dict()), weights / 'off3.pth')
+    for graph in restoration.graphs(model):
+        graph.export(str(weights / 'off3.onnx'))
+    frames = tmp_path / 'frames'
+    frames.mkdir()
+    for i, frame in enumerate(video(4)):
+        cv2.imwrite(str(frames / f'{i:05d}.png'), frame)
+    before = checksums(tmp_path)
+    tool = runpy.run_path(TOOL)
+    config = str(CONFIGS / DEMO['DnCNN_OFF(3)'])
+    tool['main'](
+        [config, str(weights / 'off3.pth'),
+         str(frames), str(tmp_path / 'torch') + '/'])
+    tool['main']([
+        config, str(weights / 'off3.onnx'),
+        str(frames), str(tmp_path / 'ort') + '/', '--backend', 'onnxruntime'
+    ])
+    assert_unchanged(before, tmp_path, documented=('torch', 'ort'))
+    names = sorted(p.name for p in (tmp_path / 'torch').iterdir())
+    assert names == sorted(p.name for p in (tmp_path / 'ort').iterdir())
+    assert len(names) == 4
+    for name in names:
+        got = cv2.imread(str(tmp_path / 'ort' / name)).astype(int)
+        want = cv2.imread(str(tmp_path / 'torch' / name))
+        assert np.abs(got - want).max() <= 1
+
+
+def test_a_missing_or_other_file_is_refused(tmp_path):
+    with pytest.raises(FileNotFoundError, match='no such ONNX file'):
+        restoration.ORTRestorer(str(tmp_path / 'missing.onnx'))
+    Graph('', torch.nn.Identity(), (torch.zeros(1, 8, 3, 8, 8), ), ['clips'],
+          ['scores'], metadata=dict(task='recognition', graph='recognizer')
+          ).export(str(tmp_path / 'recognizer.onnx'))
+    with pytest.raises(ValueError, match='recognizer.onnx: the recognizer '
+                       'graph of recognition, not the window graph of '
+                       'restoration'):
+        restoration.ORTRestorer(str(tmp_path / 'recognizer.onnx'))
