@@ -141,3 +141,22 @@ def test_import_timer_runs_a_fresh_interpreter_and_names_a_failure():
     with pytest.raises(RuntimeError, match=r'(?s)import no_such_module_here '
                        'failed.*ModuleNotFoundError'):
         tool['time_import']('no_such_module_here')
+
+
+def test_deploy_benchmark_times_onnxruntime_against_eager_pytorch(capsys):
+    tool = runpy.run_path(TOOL)
+    tool['main'](['deploy', '--segments', '2', '--restore-size', '24', '32',
+                  '--video-frames', '3', '--frame-size', '96', '96',
+                  '--repeats', '1', '--warmup', '0', '--threads', '1'])
+    out = capsys.readouterr().out
+    for family in ('recognizer', 'DnCNN_OFF(3) streaming', 'detector'):
+        block = re.search(rf'^deploy, {re.escape(family)}: cpu, 1 threads'
+                          r'.*\n +PyTorch \(eager\): .*\n +ONNX Runtime: '
+                          r'+[\d.]+ ms, .* x([\d.]+) of PyTorch', out, re.M)
+        assert block and float(block[1]) > 0, family
+    rows = re.findall(r'^\| deploy (recognizer|DnCNN_OFF\(3\) streaming): '
+                      r'ONNX Runtime / PyTorch throughput \| x([\d.]+) \| '
+                      r'>= x1\.50 \| (PASS|FAIL) \|$', out, re.M)
+    assert [r[0] for r in rows] == ['recognizer', 'DnCNN_OFF(3) streaming']
+    assert re.search(r"^detector: ONNX Runtime gives x[\d.]+ of eager "
+                     r"PyTorch's throughput \(no target\)$", out, re.M)

@@ -8,6 +8,7 @@
     python benchmark.py restoration   # DnCNN vs DnCNN_OFF(2) / (3)
     python benchmark.py all --device cuda   # the four above
     python benchmark.py import        # off_plugin.<task> vs its host
+    python benchmark.py deploy        # ONNX Runtime vs eager PyTorch
 
 Every subcommand builds its models with random weights and times them in
 one run, taking turns call by call so that all see the same machine load:
@@ -36,8 +37,14 @@ import off_plugin  # noqa: F401
 from off_plugin.core import OFFUnit
 from off_plugin.utils import run_tool
 
-RECOGNITION = 'configs/recognition/off/ucf101/'
-DETECTION = 'configs/detection/off/{}rfcn_r101-dc5_4xb1-220k_imagenet-vid.py'
+#: the configs, wherever the benchmark is run from
+CONFIGS = osp.join(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))), 'configs')
+RECOGNITION = osp.join(CONFIGS, 'recognition/off/ucf101/')
+DETECTION = osp.join(CONFIGS,
+                     'detection/off/{}rfcn_r101-dc5_4xb1-220k_imagenet-vid.py')
+RESTORATION = osp.join(CONFIGS, 'restoration/off/{}_4xb7-50e_vimeo90k-'
+                       'jpeg2000-q40.py')
 # The OFF units of the paper's RGB network at 224 px, 25 segments: the
 # concatenated inception maps of each level and the lower level's output.
 UNIT_LEVELS = {
@@ -446,7 +453,7 @@ def restoration(args) -> List[Verdict]:
     from mmagic.registry import MODELS
 
     from off_plugin.restoration import restore_frames
-    path = 'configs/restoration/off/{}_4xb7-50e_vimeo90k-jpeg2000-q40.py'
+    path = RESTORATION
     size, num_frames = tuple(args.restore_size), args.video_frames
     torch.manual_seed(0)
     models = {}
@@ -495,6 +502,105 @@ def restoration(args) -> List[Verdict]:
                'no timing)', streaming['DnCNN_OFF(3)']['seconds'] /
                streaming['DnCNN']['seconds'], 1.25, at_most=True)
     ]
+
+
+def deploy(args) -> List[Verdict]:
+    """ONNX Runtime against eager PyTorch, both with ``--threads`` threads,
+    on the graphs of ``tools/deployment/export_onnx.py`` (random weights):
+    the UCF-101 OFF recognizer (BN-Inception RGB, ``--segments`` segments
+    at ``--size`` px, one crop; the graph on one video), DnCNN_OFF(3)
+    streaming (``restore_frames`` over ``--video-frames`` frames at
+    ``--restore-size``, per frame) and, where the detection task is
+    installed, the OFF video detector (R-FCN + OFF MS, one frame of
+    ``--frame-size`` with the previous frame's features)."""
+    import tempfile
+
+    from off_plugin.deployment.backend import Graph, ORTModel
+    torch.set_num_threads(args.threads)
+    verdicts = []
+    where = f'{args.device}, {args.threads} threads'
+
+    def onnx_against_eager(graph, folder):
+        """Eager PyTorch and ONNX Runtime on the graph's example inputs."""
+        path = graph.export(osp.join(folder, 'model.onnx'))
+        ort = ORTModel(path, args.device, args.threads)
+        inputs = [x.to(args.device) for x in graph.inputs]
+        arrays = [x.cpu().numpy() for x in graph.inputs]
+        module = graph.module.to(args.device)
+        return side_by_side(
+            {
+                'PyTorch (eager)': lambda i: module(*inputs),
+                'ONNX Runtime': lambda i: ort(*arrays)
+            }, args.device, args.warmup, args.repeats)
+
+    def verdict(label, results):
+        return target(label, results['PyTorch (eager)']['seconds'] /
+                      results['ONNX Runtime']['seconds'], 1.5, at_most=False)
+
+    from off_plugin.deployment import recognition as rec
+    cfg = Config.fromfile(
+        RECOGNITION + 'off_bninception_4xb32-7of25seg-20kiter_ucf101-split1'
+        '-rgb.py')
+    model = rec.init_model(cfg, None).eval()
+    model.test_cfg['num_segments'] = args.segments
+    clips = torch.rand(1, args.segments, 3, args.size, args.size) * 255
+    graph = Graph('', rec.RecognizerGraph(model), (clips, ), ['clips'],
+                  ['scores'])
+    with tempfile.TemporaryDirectory() as folder:
+        results = onnx_against_eager(graph, folder)
+    report(f'deploy, recognizer: {where}, OFF BN-Inception, '
+           f'{args.segments} segments at {args.size} px, median of '
+           f'{args.repeats}', results, 'PyTorch (eager)', 'videos', 1)
+    verdicts.append(verdict('deploy recognizer: ONNX Runtime / PyTorch '
+                            'throughput', results))
+
+    from off_plugin.deployment import restoration as res
+    from off_plugin.restoration import restore_frames
+    cfg = Config.fromfile(RESTORATION.format('dncnn-off3'))
+    model = res.init_model(cfg, None, args.device)
+    size = tuple(args.restore_size)
+    rng = np.random.default_rng(0)
+    video = [rng.integers(0, 256, (*size, 3), dtype=np.uint8)
+             for _ in range(args.video_frames)]
+    with tempfile.TemporaryDirectory() as folder:
+        for graph in res.graphs(model, shape=size):
+            graph.export(osp.join(folder, 'model.onnx'))
+        ort = res.ORTRestorer(osp.join(folder, 'model.onnx'), args.device,
+                              args.threads)
+        results = side_by_side(
+            {
+                name: lambda i, m=m: sum(1 for _ in restore_frames(m, video))
+                for name, m in (('PyTorch (eager)', model),
+                                ('ONNX Runtime', ort))
+            }, args.device, args.warmup, args.repeats)
+    for result in results.values():
+        result['seconds'] /= args.video_frames
+    report(f'deploy, DnCNN_OFF(3) streaming: {where}, {size[0]}x{size[1]} '
+           f'frames, restore_frames over {args.video_frames} frames, per '
+           f'frame, median of {args.repeats} videos', results,
+           'PyTorch (eager)', 'frames', 1)
+    verdicts.append(verdict('deploy DnCNN_OFF(3) streaming: ONNX Runtime / '
+                            'PyTorch throughput', results))
+
+    try:
+        from off_plugin.deployment import detection as det
+    except ImportError as err:  # the detection task is not installed
+        print(f'\ndeploy, detector: skipped ({err})')
+        return verdicts
+    cfg = Config.fromfile(DETECTION.format('off-ms_'))
+    model = det.init_model(cfg, None, args.device)
+    graph, = det.graphs(model, shape=tuple(args.frame_size))
+    with tempfile.TemporaryDirectory() as folder:
+        results = onnx_against_eager(graph, folder)
+    size = args.frame_size
+    report(f'deploy, detector: {where}, R-FCN + OFF (MS), online, '
+           f'{size[0]}x{size[1]} frames, median of {args.repeats}', results,
+           'PyTorch (eager)', 'frames', 1)
+    print('detector: ONNX Runtime gives x{:.2f} of eager PyTorch\'s '
+          'throughput (no target)'.format(
+              results['PyTorch (eager)']['seconds'] /
+              results['ONNX Runtime']['seconds']))
+    return verdicts
 
 
 #: task -> (the host's models package, what it needs first): for
@@ -570,8 +676,9 @@ TASKS = dict(recognition=recognition, unit=unit, detection=detection,
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('task', choices=[*TASKS, 'all', 'import'],
-                        help='all: the model subcommands (not import)')
+    parser.add_argument('task', choices=[*TASKS, 'all', 'import', 'deploy'],
+                        help='all: the model subcommands (not import, '
+                        'deploy)')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument('--repeats', type=int, default=5)
@@ -597,11 +704,15 @@ def main(argv=None) -> int:
                         help='restoration: frame size (the paper\'s '
                         'Vimeo-90K: 256 448; 1/16 of its area by default, '
                         'to finish in about 2 minutes on 2 CPU cores)')
+    parser.add_argument('--threads', type=int, default=2,
+                        help='deploy: threads of PyTorch and ONNX Runtime')
     parser.add_argument('--video-frames', type=int, default=64,
                         help='restoration: frames of the streamed video')
     args = parser.parse_args(argv)
     if args.task == 'import':
         verdicts = imports(args)
+    elif args.task == 'deploy':
+        verdicts = deploy(args)
     else:
         tasks = list(TASKS) if args.task == 'all' else [args.task]
         verdicts = [v for task in tasks for v in TASKS[task](args)]
