@@ -17,19 +17,28 @@ on a non-finite loss, ...) is not here: those are policies, components a
 config selects (:mod:`off_plugin.engine`, ``configs/_base_/off_policies.py``).
 """
 import functools
+import importlib
 import importlib.metadata
 import warnings
 from typing import Callable, Optional, Sequence
 
 import wrapt
 
+from ..utils.hosts import require_host
 from .upstream_warnings import (UPSTREAM_WARNINGS, pythonwarnings,
                                 silence_upstream_warnings)
 
 __all__ = [
-    'UPSTREAM_WARNINGS', 'apply_fixes', 'pythonwarnings',
+    'UPSTREAM_WARNINGS', 'apply_fixes', 'apply_task_fixes', 'pythonwarnings',
     'silence_upstream_warnings', 'upstream_fix'
 ]
+
+#: task -> the modules of this package whose ``FIXES`` it applies (MMagic
+#: 1.2.0 needs none of its own)
+TASK_FIXES = dict(
+    recognition=('mmengine', 'mmaction'),
+    detection=('mmengine', 'mmdet'),
+    restoration=('mmengine', ))
 
 
 def upstream_fix(dist: str,
@@ -87,3 +96,12 @@ def apply_fixes(fixes: Sequence[Callable[[], bool]]) -> None:
         else:
             wrapt.register_post_import_hook(lambda _, fix=fix: fix(),
                                             fix.patches)
+
+
+def apply_task_fixes(task: str) -> None:
+    """What a task's entry point does first: check that its host is
+    installed (else an ImportError naming the package and the extra), then
+    apply the fixes of the packages it uses (:data:`TASK_FIXES`)."""
+    require_host(task)
+    for name in TASK_FIXES[task]:
+        apply_fixes(importlib.import_module(f'{__name__}.{name}').FIXES)

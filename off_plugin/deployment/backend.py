@@ -22,8 +22,8 @@ import torch
 DEFAULT_OPSET = 18
 
 #: (PyTorch's outputs, ONNX Runtime's) -> (difference, tolerance)
-Comparison = Callable[[List[np.ndarray], List[np.ndarray]], Tuple[float,
-                                                                    float]]
+Comparison = Callable[[List[np.ndarray], List[np.ndarray]],
+                      Tuple[float, float]]
 
 
 class Graph(NamedTuple):

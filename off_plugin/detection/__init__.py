@@ -6,13 +6,9 @@ applies the fixes mmengine 0.10.7 and MMDetection 3.3.0 need on this stack
 (:mod:`off_plugin.compat`) and registers the modules below in MMDetection's
 registries; nothing of MMAction2 or MMagic is imported.
 """
-from ..utils.hosts import require_host
+from ..compat import apply_task_fixes
 
-require_host('detection')
-
-from ..compat import apply_fixes, mmdet, mmengine
-
-apply_fixes(mmengine.FIXES + mmdet.FIXES)
+apply_task_fixes('detection')
 
 from .. import core, engine  # noqa: F401
 from .imagenet_vid import ImagenetVIDDataset

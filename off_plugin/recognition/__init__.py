@@ -6,13 +6,9 @@ applies the fixes mmengine 0.10.7 and MMAction2 1.2.0 need on this stack
 (:mod:`off_plugin.compat`) and registers the modules below in MMAction2's
 registries; nothing of MMDetection or MMagic is imported.
 """
-from ..utils.hosts import require_host
+from ..compat import apply_task_fixes
 
-require_host('recognition')
-
-from ..compat import apply_fixes, mmaction, mmengine
-
-apply_fixes(mmengine.FIXES + mmaction.FIXES)
+apply_task_fixes('recognition')
 
 from .. import core, engine  # noqa: F401
 from .bninception import BNInception

@@ -11,15 +11,12 @@ costs a second that a task only restoring frames does not pay.
 """
 import importlib
 
-from ..utils.hosts import import_with, require_host
+from ..compat import apply_task_fixes
 
-require_host('restoration')
-
-from ..compat import apply_fixes, mmengine
-
-apply_fixes(mmengine.FIXES)  # MMagic 1.2.0 needs none of its own
+apply_task_fixes('restoration')
 
 from .. import core, engine  # noqa: F401
+from ..utils.hosts import import_with
 from .checks import CheckFrames
 from .dncnn import DnCNN, DnCNNOFF
 from .inference import (inference_restorer, init_restorer,

@@ -89,7 +89,8 @@ class TorchSteps:
 
 
 @torch.no_grad()
-def restore_frames(model, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+def restore_frames(model,
+                   frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
     """Restore every frame of a video with ``model``: a model of
     :func:`init_restorer` (an ``OFFRestorer`` or ``BaseEditModel`` whose
     generator has ``num_frames``) or an ``ORTRestorer`` (an exported one on
@@ -132,6 +133,7 @@ def iter_restored_frames(model, video: str) -> Iterator[np.ndarray]:
 
 def inference_restorer(model, video: str) -> List[np.ndarray]:
     """Restore a video file or a folder of frames with a model of
-    :func:`init_restorer` (or an ``ORTRestorer``): its (H, W, 3) uint8 RGB frames, in order. Each
-    frame's features are computed once (DnCNN_OFF)."""
+    :func:`init_restorer` (or an ``ORTRestorer``): its (H, W, 3) uint8 RGB
+    frames, in order. Each frame's features are computed once
+    (DnCNN_OFF)."""
     return list(iter_restored_frames(model, video))

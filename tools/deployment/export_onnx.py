@@ -37,8 +37,7 @@ import sys
 from typing import Optional, Sequence
 
 from off_plugin.deployment.backend import parity_line
-from off_plugin.utils import (ToolError, add_cfg_options, load_config,
-                              run_tool)
+from off_plugin.utils import ToolError, add_cfg_options, load_config, run_tool
 
 #: the config's default_scope -> the task whose deployment module exports it
 TASKS = dict(mmaction='recognition', mmdet='detection', mmagic='restoration')
