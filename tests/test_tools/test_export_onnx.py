@@ -5,6 +5,7 @@ status and what it writes."""
 import runpy
 
 import onnx
+import pytest
 import torch
 from data_safety import (assert_one_line_error, assert_unchanged, checksums,
                          run_tool, tool_path)
@@ -13,6 +14,7 @@ from tiny_runs import ROOT, STAGE2
 
 from off_plugin.deployment import recognition
 from off_plugin.deployment.backend import ORTModel
+from off_plugin.utils import ToolError
 
 DNCNN_OFF3 = (ROOT / 'configs' / 'restoration' / 'off' /
               'dncnn-off3-c32_1xb8-800iter_restoration-demo-q40.py')
@@ -76,16 +78,21 @@ def test_streaming_restorer_writes_its_three_files(tmp_path, capsys):
 
 
 def test_bad_input_ends_in_one_line_and_writes_nothing(tmp_path):
+    """The first in a fresh interpreter (one line, exit status 1), the
+    others through ``main``."""
     before = checksums(tmp_path)
     assert_one_line_error(
         run_tool('export_onnx.py', DNCNN_OFF3, tmp_path / 'out.txt'),
         'out.txt', 'must end with .onnx')
-    assert_one_line_error(
-        run_tool('export_onnx.py', DNCNN_OFF3, tmp_path / 'out.onnx',
-                 '--checkpoint', tmp_path / 'none.pth'),
-        'none.pth: no such checkpoint file (--checkpoint)')
-    assert_one_line_error(
-        run_tool('export_onnx.py', DNCNN_OFF3, tmp_path / 'out.onnx',
-                 '--segments', '4'),
-        '--segments', 'num_frames')
+    tool = runpy.run_path(str(tool_path('export_onnx.py')))
+    with pytest.raises(ToolError, match='none.pth: no such checkpoint file '
+                       r'\(--checkpoint\)'):
+        tool['main']([str(DNCNN_OFF3), str(tmp_path / 'out.onnx'),
+                      '--checkpoint', str(tmp_path / 'none.pth')])
+    with pytest.raises(ValueError, match='--segments: a restorer takes '
+                       'generator.num_frames frames'):
+        tool['main']([str(DNCNN_OFF3), str(tmp_path / 'out.onnx'),
+                      '--segments', '4'])
+    with pytest.raises(ToolError, match='no folder .*missing; make it'):
+        tool['main']([str(DNCNN_OFF3), str(tmp_path / 'missing' / 'o.onnx')])
     assert_unchanged(before, tmp_path)
