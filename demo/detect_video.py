@@ -11,6 +11,11 @@ The input is a video file or a folder of frames (name order). Detection is
 online: each frame is paired with the one before it and its features are
 computed once. ``--cfg-options`` overrides settings of the config.
 
+``--backend onnxruntime`` runs the file of ``tools/deployment/export_onnx.py``
+(given in place of the checkpoint) on ONNX Runtime, frames resized as the
+config's test pipeline does to the size it was exported at; the detections,
+drawing and outputs are the same as with PyTorch.
+
 Writes only ``OUT`` (the 4th argument, or ``--out``; MPEG-4, the input's
 frame rate or ``--fps``) and ``OUT`` with ``.json``: per frame, the boxes
 (x1, y1, x2, y2, pixels), scores, labels and class names above
@@ -46,7 +51,9 @@ from off_plugin.utils.video_io import read_video, video_fps
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
-    parser.add_argument('checkpoint')
+    parser.add_argument('checkpoint',
+                        help='checkpoint (.pth); with --backend onnxruntime '
+                        'the exported .onnx file')
     parser.add_argument('video', help='video file or folder of frames')
     parser.add_argument('out', nargs='?', help='output video (.mp4)')
     parser.add_argument('--out', dest='out_option', metavar='OUT',
@@ -58,6 +65,10 @@ def parse_args(argv=None):
                         '25 for a folder of frames)')
     parser.add_argument('--device', default='cpu',
                         help='device used for inference')
+    parser.add_argument('--backend', choices=('pytorch', 'onnxruntime'),
+                        default='pytorch',
+                        help='run the checkpoint on PyTorch, or the exported '
+                        '.onnx file given as checkpoint on ONNX Runtime')
     add_cfg_options(parser)
     args = parser.parse_args(argv)
     if (args.out is None) == (args.out_option is None):
@@ -136,9 +147,13 @@ def main(argv=None):
     tmp_json = f'{json_path}.{os.getpid()}.tmp'
     try:
         num_frames, frames = read_video(args.video)
-        model = init_video_detector(
-            load_config(args.config, args.cfg_options), args.checkpoint,
-            args.device)
+        cfg = load_config(args.config, args.cfg_options)
+        if args.backend == 'onnxruntime':
+            # imports onnxruntime: only for this backend
+            from off_plugin.deployment.detection import ORTVideoDetector
+            model = ORTVideoDetector(cfg, args.checkpoint, args.device)
+        else:
+            model = init_video_detector(cfg, args.checkpoint, args.device)
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         write_detections(model, frames, num_frames, args, tmp_video,
                          tmp_json)

@@ -1,0 +1,172 @@
+# Copyright (c) off_plugin authors. All rights reserved.
+"""Video detectors exported to ONNX give PyTorch's online detections on ONNX
+Runtime: R-FCN (tiny, with and without OFF) and Faster R-CNN (ResNet-50
+DC5 at 128x128) over a demo stream, each frame's maps fed to the next
+frame, and through demo/detect_video.py; position-sensitive RoI align
+from RoiAlign."""
+import json
+import runpy
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import torch
+import torchvision
+from mmengine.config import Config
+from moving_objects import make_moving_objects
+from tiny_runs import ROOT
+
+from off_plugin.deployment import detection
+from off_plugin.detection.inference import iter_video_detections
+
+CONFIGS = ROOT / 'configs' / 'detection' / 'off'
+RFCN = CONFIGS / 'rfcn_r18-tiny_1xb8-5e_moving-objects.py'
+RFCN_OFF = CONFIGS / 'off-ms_rfcn_r18-tiny_1xb8-5e_moving-objects.py'
+FASTER_RCNN = CONFIGS / 'faster-rcnn_r50-dc5_4xb1-220k_imagenet-vid.py'
+TOOL = str(ROOT / 'demo' / 'detect_video.py')
+
+
+@pytest.fixture(scope='module')
+def frames(tmp_path_factory):
+    """3 frames (128x128) of a demo video, its folder."""
+    root = tmp_path_factory.mktemp('deploy_detection')
+    make_moving_objects(str(root), dict(val=1), num_frames=3)
+    folder = root / 'Data' / 'val' / '0000'
+    return [cv2.imread(str(folder / f'{t:06d}.jpg')) for t in range(3)], folder
+
+
+def detector(config, **test_cfg):
+    """The config's detector (random weights, seed 0), frames resized to
+    128x128 by its test pipeline; ``test_cfg`` overrides ``rcnn``'s."""
+    cfg = Config.fromfile(config)
+    cfg.test_dataloader.dataset.pipeline[0].transforms[1].scale = (128, 128)
+    cfg.model.detector.test_cfg.rcnn.update(test_cfg)
+    torch.manual_seed(0)
+    with pytest.warns(UserWarning, match='random weights'):
+        return detection.init_model(cfg, None)
+
+
+def detections(results):
+    """``pred_instances`` -> [dets (K, 5), labels (K,)], the outputs
+    :func:`compare_detections` takes."""
+    return [
+        np.concatenate([
+            np.asarray(results.bboxes, np.float32).reshape(-1, 4),
+            np.asarray(results.scores, np.float32)[:, None]
+        ], 1),
+        np.asarray(results.labels)
+    ]
+
+
+def assert_same_detections(expected, actual):
+    """Same number of boxes and labels, IoU > 0.99, scores within 1e-3;
+    returns the largest 1 - IoU and score difference of the pairs."""
+    expected, actual = (detections(r) for r in (expected, actual))
+    difference, tolerance = detection.compare_detections(expected, actual)
+    assert difference <= tolerance
+    shortfall = score = 0.
+    for det, label in zip(*expected):
+        ious = np.where(actual[1] == label,
+                        detection.box_iou(det[:4], actual[0][:, :4]), -1)
+        shortfall = max(shortfall, 1 - ious.max())
+        score = max(score, abs(det[4] - actual[0][ious.argmax(), 4]))
+    return shortfall, score
+
+
+@pytest.mark.parametrize('psroi, sampling_ratio', [((7, 7), 2), ((7, 7), 0),
+                                                   ((3, 4), 2)])
+def test_ps_roi_align_equals_torchvision(psroi, sampling_ratio):
+    torch.manual_seed(0)
+    x = torch.randn(2, 35 * psroi[0] * psroi[1], 20, 24)
+    corner = torch.rand(60, 2) * 300
+    rois = torch.cat((torch.randint(0, 2, (60, 1)).float(), corner,
+                      corner + torch.rand(60, 2) * 200 + 1), dim=1)
+    expected = torchvision.ops.ps_roi_align(x, rois, psroi, 1 / 16,
+                                            sampling_ratio)
+    actual = detection.ps_roi_align(x, rois, psroi, 1 / 16, sampling_ratio)
+    assert actual.shape == expected.shape == (60, 35, *psroi)
+    assert (actual - expected).abs().max() < 1e-5
+
+
+def test_ps_roi_pool_is_refused():
+    cfg = Config.fromfile(RFCN)
+    cfg.model.detector.roi_head.bbox_roi_extractor.roi_layer = dict(
+        type='PSRoIPool', output_size=7)
+    with pytest.warns(UserWarning, match='random weights'):
+        model = detection.init_model(cfg, None)
+    with pytest.raises(ValueError, match=r'^model\.detector\.roi_head\.'
+                       r"bbox_roi_extractor\.roi_layer\.type='PSRoIPool'"
+                       '.*set it to PSRoIAlign'):
+        detection.graphs(model)
+
+
+@pytest.mark.parametrize('config, test_cfg, num_prev', [
+    (RFCN, {}, 0),
+    (RFCN_OFF, {}, 2),
+    (FASTER_RCNN, dict(score_thr=0.01), 0),
+])
+def test_online_detections_equal_pytorch(frames, tmp_path, config, test_cfg,
+                                         num_prev):
+    """Export, then ONNX Runtime over a 3-frame stream (each frame's maps
+    fed to the next) against PyTorch's online predict."""
+    frames, _ = frames
+    model = detector(config, **test_cfg)
+    graph, = detection.graphs(model)
+    assert graph.metadata['input_size'] == [128, 128]
+    assert graph.metadata['num_prev'] == num_prev
+    assert graph.input_names == ['img'] + [
+        f'prev_{k}' for k in range(num_prev)
+    ] + ['is_first'] * bool(num_prev)
+    assert graph.output_names == ['dets', 'labels'] + [
+        f'feat_{k}' for k in range(num_prev)
+    ]
+    onnx_file = graph.export(str(tmp_path / 'detector.onnx'))
+    difference, tolerance = graph.verify(onnx_file)
+    assert difference <= tolerance
+
+    expected = [s.pred_instances for _, s in
+                iter_video_detections(model, iter(frames))]
+    ort_detector = detection.ORTVideoDetector(model.cfg, onnx_file)
+    actual = [s.pred_instances for _, s in
+              iter_video_detections(ort_detector, iter(frames))]
+    worst = [assert_same_detections(e, a) for e, a in zip(expected, actual)]
+    assert all(len(e) > 0 for e in expected)
+    assert max(score for _, score in worst) < 1e-3
+    print(f'{config.name}: 1 - IoU <= {max(i for i, _ in worst):.2g}, '
+          f'score difference <= {max(s for _, s in worst):.2g}')
+
+    # frames the pipeline resizes to another size than the export's
+    with pytest.raises(ValueError, match='export again with --shape 96 128'):
+        next(iter_video_detections(ort_detector,
+                                   iter([cv2.resize(frames[0], (128, 96))])))
+
+
+def test_detect_video_onnxruntime_equals_pytorch(frames, tmp_path,
+                                                 monkeypatch):
+    _, folder = frames
+    model = detector(RFCN_OFF)
+    checkpoint = str(tmp_path / 'off.pth')
+    torch.save(dict(state_dict=model.state_dict()), checkpoint)
+    graph, = detection.graphs(model)
+    onnx_file = graph.export(str(tmp_path / 'off.onnx'))
+    results = {}
+    for backend, weights in (('pytorch', checkpoint),
+                             ('onnxruntime', onnx_file)):
+        out = str(tmp_path / backend / 'video.mp4')
+        monkeypatch.setattr(sys, 'argv', [
+            'detect_video.py', str(RFCN_OFF), weights, str(folder), out,
+            '--score-thr', '0', '--backend', backend
+        ])
+        runpy.run_path(TOOL, run_name='__main__')
+        assert cv2.VideoCapture(out).get(cv2.CAP_PROP_FRAME_COUNT) == 3
+        with open(str(tmp_path / backend / 'video.json')) as f:
+            results[backend] = json.load(f)['frames']
+    for expected, actual in zip(results['pytorch'], results['onnxruntime']):
+        assert len(expected['bboxes']) > 0
+        difference, tolerance = detection.compare_detections(*[[
+            np.concatenate([np.reshape(r['bboxes'], (-1, 4)),
+                            np.reshape(r['scores'], (-1, 1))], 1),
+            np.asarray(r['labels'])
+        ] for r in (expected, actual)])
+        assert difference <= tolerance
