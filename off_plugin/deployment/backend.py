@@ -16,6 +16,8 @@ import onnx
 import onnxruntime as ort
 import torch
 
+from ..utils.cli import one_line
+
 #: opset of the exported files: 18 is what the exporter writes natively
 #: (older opsets are converted afterwards, op by op); ONNX Runtime >= 1.14
 #: runs it
@@ -142,8 +144,16 @@ class ORTModel:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
         self.path = path
-        self.session = ort.InferenceSession(
-            path, options, providers=providers(device))
+        try:
+            self.session = ort.InferenceSession(
+                path, options, providers=providers(device))
+        except (ort.capi.onnxruntime_pybind11_state.Fail,
+                ort.capi.onnxruntime_pybind11_state.InvalidProtobuf,
+                ort.capi.onnxruntime_pybind11_state.InvalidGraph) as err:
+            raise ValueError(
+                f'{path}: ONNX Runtime cannot load it ({one_line(err)}); '
+                'pass an .onnx file of tools/deployment/export_onnx.py.'
+            ) from err
         self.input_names = [i.name for i in self.session.get_inputs()]
         self.output_names = [o.name for o in self.session.get_outputs()]
         self.metadata = {

@@ -65,3 +65,11 @@ def test_wrong_file_and_device_are_refused(tmp_path):
         providers('cuda:0')  # the CPU build has no CUDA provider
     with pytest.raises(ValueError, match='use cpu, cuda or cuda:N'):
         providers('tpu')
+
+
+def test_a_file_that_is_not_onnx_is_refused_in_one_line(tmp_path):
+    (tmp_path / 'weights.pth').write_bytes(b'PK\x03\x04 not a model')
+    with pytest.raises(ValueError, match=r'weights.pth: ONNX Runtime cannot '
+                       r'load it \(.*\); pass an .onnx file of '
+                       'tools/deployment/export_onnx.py'):
+        ORTModel(str(tmp_path / 'weights.pth'))

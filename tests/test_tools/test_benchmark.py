@@ -145,7 +145,8 @@ def test_import_timer_runs_a_fresh_interpreter_and_names_a_failure():
 
 def test_deploy_benchmark_times_onnxruntime_against_eager_pytorch(capsys):
     tool = runpy.run_path(TOOL)
-    tool['main'](['deploy', '--segments', '2', '--restore-size', '24', '32',
+    tool['main'](['deploy', '--segments', '2', '--size', '64',
+                  '--restore-size', '24', '32',
                   '--video-frames', '3', '--frame-size', '96', '96',
                   '--repeats', '1', '--warmup', '0', '--threads', '1'])
     out = capsys.readouterr().out

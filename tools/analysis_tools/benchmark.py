@@ -25,7 +25,7 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Callable, Dict, List, NamedTuple, Optional
+from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -394,11 +394,21 @@ def unit(args) -> List[Verdict]:
     return verdicts
 
 
+def video_frame(i: int, size: Tuple[int, int]) -> list:
+    """The data samples of the i-th frame of one video, as the test loop
+    gives them to ``OFFVideoDetector.predict``."""
+    from mmdet.structures import DetDataSample, TrackDataSample
+    track = TrackDataSample()
+    track.video_data_samples = [DetDataSample(metainfo=dict(
+        img_shape=size, ori_shape=size, scale_factor=(1., 1.),
+        batch_input_shape=size, pad_shape=size, video_id=0, frame_id=i))]
+    return [track]
+
+
 def detection(args) -> List[Verdict]:
     """Per frame, online with feature reuse (as ``mim test`` runs a video):
     R-FCN R101 vs R-FCN + OFF SS / MS (the paper: 1.59x and 1.71x)."""
     from mmdet.registry import MODELS
-    from mmdet.structures import DetDataSample, TrackDataSample
     from mmdet.utils import register_all_modules
     register_all_modules(init_default_scope=False)
     size = tuple(args.frame_size)
@@ -414,13 +424,7 @@ def detection(args) -> List[Verdict]:
                          device=args.device)
 
     def samples(i):
-        """The i-th frame of one video, as the test loop gives it."""
-        track = TrackDataSample()
-        track.video_data_samples = [DetDataSample(metainfo=dict(
-            img_shape=size, ori_shape=size, scale_factor=(1., 1.),
-            batch_input_shape=size, pad_shape=size, video_id=0,
-            frame_id=i))]
-        return [track]
+        return video_frame(i, size)
 
     results = side_by_side(
         {name: (lambda i, m=model: m.predict(frames[i], samples(i)))
@@ -589,10 +593,21 @@ def deploy(args) -> List[Verdict]:
         return verdicts
     cfg = Config.fromfile(DETECTION.format('off-ms_'))
     model = det.init_model(cfg, None, args.device)
-    graph, = det.graphs(model, shape=tuple(args.frame_size))
+    size = tuple(args.frame_size)
+    graph, = det.graphs(model, shape=size)
+    frame = graph.module.preprocess(graph.inputs[0])
     with tempfile.TemporaryDirectory() as folder:
-        results = onnx_against_eager(graph, folder)
-    size = args.frame_size
+        ort = ORTModel(graph.export(osp.join(folder, 'model.onnx')),
+                       args.device, args.threads)
+        arrays = [x.cpu().numpy() for x in graph.inputs]
+        # PyTorch: the model's own online predict (the export graph
+        # re-writes its post-processing with static shapes)
+        results = side_by_side(
+            {
+                'PyTorch (eager)':
+                lambda i: model.predict(frame[None], video_frame(i, size)),
+                'ONNX Runtime': lambda i: ort(*arrays)
+            }, args.device, args.warmup, args.repeats)
     report(f'deploy, detector: {where}, R-FCN + OFF (MS), online, '
            f'{size[0]}x{size[1]} frames, median of {args.repeats}', results,
            'PyTorch (eager)', 'frames', 1)
