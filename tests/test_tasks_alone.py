@@ -1,9 +1,11 @@
 # Copyright (c) off_plugin authors. All rights reserved.
 """Each task on its own, as after ``pip install "off_plugin[<task>]"``: in
 a fresh interpreter where the other hosts (and the libraries only they
-need) cannot be imported, ``off_plugin.<task>`` builds its demo model from
-its config and trains and tests it a step; a task whose host is missing is
-skipped by ``import off_plugin`` and, imported, names what to install.
+need) and the deploy extra (onnx, onnxruntime: only the deployment code
+imports them) cannot be imported, ``off_plugin.<task>`` builds its demo
+model from its config and trains and tests it a step; a task whose host is
+missing is skipped by ``import off_plugin`` and, imported, names what to
+install.
 
 One environment holds every host, so the children hide some: every finder
 of ``sys.meta_path`` is wrapped so that it does not find the blocked
@@ -38,11 +40,13 @@ DETECTION = osp.join(CONFIGS, 'detection', 'off',
 RESTORATION = osp.join(CONFIGS, 'restoration', 'off',
                        'dncnn-off3-c32_1xb8-800iter_restoration-demo-q40.py')
 
+#: the deploy extra: only off_plugin.deployment imports it
+DEPLOY = ('onnx', 'onnxruntime', 'onnxscript')
 #: task -> the import names its process must do without
 WITHOUT = {
-    'recognition': ('mmdet', 'mmagic', 'diffusers', 'transformers'),
-    'detection': ('mmaction', 'mmagic', 'diffusers'),
-    'restoration': ('mmaction', 'mmdet'),
+    'recognition': ('mmdet', 'mmagic', 'diffusers', 'transformers', *DEPLOY),
+    'detection': ('mmaction', 'mmagic', 'diffusers', *DEPLOY),
+    'restoration': ('mmaction', 'mmdet', *DEPLOY),
 }
 #: import name -> distribution, where they differ
 DISTRIBUTIONS = {'mmaction': 'mmaction2'}
