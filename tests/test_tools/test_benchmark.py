@@ -10,6 +10,7 @@ from collections import Counter
 import numpy as np
 import pytest
 import torch
+from tiny_runs import DETECTION, STAGE2
 
 TOOL = osp.join(osp.dirname(osp.dirname(osp.dirname(__file__))), 'tools',
                 'analysis_tools', 'benchmark.py')
@@ -145,7 +146,10 @@ def test_import_timer_runs_a_fresh_interpreter_and_names_a_failure():
 
 def test_deploy_benchmark_times_onnxruntime_against_eager_pytorch(capsys):
     tool = runpy.run_path(TOOL)
-    tool['main'](['deploy', '--segments', '2', '--size', '64',
+    # the demo recognizer and detector: the paper-scale ones export in the
+    # deployment tests
+    tool['main'](['deploy', '--recognizer', str(STAGE2), '--detector',
+                  str(DETECTION), '--segments', '8', '--size', '64',
                   '--restore-size', '24', '32',
                   '--video-frames', '3', '--frame-size', '96', '96',
                   '--repeats', '1', '--warmup', '0', '--threads', '1'])

@@ -85,6 +85,11 @@ def side_by_side(calls: Dict[str, Callable[[int], None]], device: str,
     }
 
 
+def name(config: str) -> str:
+    """A config's file name without ``.py``: what the report calls it."""
+    return osp.splitext(osp.basename(config))[0]
+
+
 def report(title: str,
            results: Dict[str, dict],
            reference: str,
@@ -511,12 +516,13 @@ def restoration(args) -> List[Verdict]:
 def deploy(args) -> List[Verdict]:
     """ONNX Runtime against eager PyTorch, both with ``--threads`` threads,
     on the graphs of ``tools/deployment/export_onnx.py`` (random weights):
-    the UCF-101 OFF recognizer (BN-Inception RGB, ``--segments`` segments
-    at ``--size`` px, one crop; the graph on one video), DnCNN_OFF(3)
-    streaming (``restore_frames`` over ``--video-frames`` frames at
-    ``--restore-size``, per frame) and, where the detection task is
-    installed, the OFF video detector (R-FCN + OFF MS, one frame of
-    ``--frame-size`` with the previous frame's features)."""
+    the ``--recognizer`` config (by default the UCF-101 OFF BN-Inception
+    RGB; ``--segments`` segments at ``--size`` px, one crop; the graph on
+    one video), DnCNN_OFF(3) streaming (``restore_frames`` over
+    ``--video-frames`` frames at ``--restore-size``, per frame) and, where
+    the detection task is installed, the ``--detector`` config (by default
+    R-FCN R101 + OFF MS; online, one frame of ``--frame-size`` with the
+    previous frame's features)."""
     import tempfile
 
     from off_plugin.deployment.backend import Graph, ORTModel
@@ -542,17 +548,14 @@ def deploy(args) -> List[Verdict]:
                       results['ONNX Runtime']['seconds'], 1.5, at_most=False)
 
     from off_plugin.deployment import recognition as rec
-    cfg = Config.fromfile(
-        RECOGNITION + 'off_bninception_4xb32-7of25seg-20kiter_ucf101-split1'
-        '-rgb.py')
-    model = rec.init_model(cfg, None).eval()
+    model = rec.init_model(Config.fromfile(args.recognizer), None).eval()
     model.test_cfg['num_segments'] = args.segments
     clips = torch.rand(1, args.segments, 3, args.size, args.size) * 255
     graph = Graph('', rec.RecognizerGraph(model), (clips, ), ['clips'],
                   ['scores'])
     with tempfile.TemporaryDirectory() as folder:
         results = onnx_against_eager(graph, folder)
-    report(f'deploy, recognizer: {where}, OFF BN-Inception, '
+    report(f'deploy, recognizer: {where}, {name(args.recognizer)}, '
            f'{args.segments} segments at {args.size} px, median of '
            f'{args.repeats}', results, 'PyTorch (eager)', 'videos', 1)
     verdicts.append(verdict('deploy recognizer: ONNX Runtime / PyTorch '
@@ -591,8 +594,7 @@ def deploy(args) -> List[Verdict]:
     except ImportError as err:  # the detection task is not installed
         print(f'\ndeploy, detector: skipped ({err})')
         return verdicts
-    cfg = Config.fromfile(DETECTION.format('off-ms_'))
-    model = det.init_model(cfg, None, args.device)
+    model = det.init_model(Config.fromfile(args.detector), None, args.device)
     size = tuple(args.frame_size)
     graph, = det.graphs(model, shape=size)
     frame = graph.module.preprocess(graph.inputs[0])
@@ -608,7 +610,7 @@ def deploy(args) -> List[Verdict]:
                 lambda i: model.predict(frame[None], video_frame(i, size)),
                 'ONNX Runtime': lambda i: ort(*arrays)
             }, args.device, args.warmup, args.repeats)
-    report(f'deploy, detector: {where}, R-FCN + OFF (MS), online, '
+    report(f'deploy, detector: {where}, {name(args.detector)}, online, '
            f'{size[0]}x{size[1]} frames, median of {args.repeats}', results,
            'PyTorch (eager)', 'frames', 1)
     print('detector: ONNX Runtime gives x{:.2f} of eager PyTorch\'s '
@@ -723,6 +725,14 @@ def main(argv=None) -> int:
                         help='deploy: threads of PyTorch and ONNX Runtime')
     parser.add_argument('--video-frames', type=int, default=64,
                         help='restoration: frames of the streamed video')
+    parser.add_argument('--recognizer',
+                        default=RECOGNITION + 'off_bninception_4xb32-7of25seg'
+                        '-20kiter_ucf101-split1-rgb.py',
+                        help='deploy: the recognizer\'s config (default: '
+                        'the UCF-101 OFF BN-Inception RGB)')
+    parser.add_argument('--detector', default=DETECTION.format('off-ms_'),
+                        help='deploy: the video detector\'s config '
+                        '(default: R-FCN R101 + OFF MS)')
     args = parser.parse_args(argv)
     if args.task == 'import':
         verdicts = imports(args)
