@@ -5,9 +5,17 @@ import torch
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from mmengine.config import ConfigDict
+from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
 
 import off_plugin  # noqa: F401
+
+
+@pytest.fixture(autouse=True)
+def mmdet_scope():
+    """Build in mmdet's scope, whatever scope an earlier test left."""
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        yield
 
 
 def rfcn_head(num_classes=3, in_channels=16, k=3, sampler='OHEMSampler'):

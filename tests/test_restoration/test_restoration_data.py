@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from mmagic.evaluation.metrics.psnr import psnr
 from mmengine.config import Config
+from mmengine.registry import DefaultScope
 from restoration_clips import (SOURCES, TEST_SOURCE, load_source,
                                make_restoration_clips)
 
@@ -182,12 +183,14 @@ def dihedral(img):
 def test_augmentation_moves_every_frame_of_a_sample_alike(tiny_vimeo):
     from mmagic.registry import TRANSFORMS
     from mmengine.dataset import Compose
-    pipeline = Compose([
-        TRANSFORMS.build(t) for t in (
-            dict(type='LoadImageFromFile', key='img', channel_order='rgb'),
-            dict(type='LoadImageFromFile', key='gt', channel_order='rgb'),
-            *demo_augmentation())
-    ])
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        pipeline = Compose([
+            TRANSFORMS.build(t) for t in (
+                dict(type='LoadImageFromFile', key='img',
+                     channel_order='rgb'),
+                dict(type='LoadImageFromFile', key='gt', channel_order='rgb'),
+                *demo_augmentation())
+        ])
     data = Vimeo90KSeptupletDataset(
         ann_file='sep_trainlist.txt', data_root=str(tiny_vimeo), quality=40,
         num_input_frames=3, all_targets=True, pipeline=[])
