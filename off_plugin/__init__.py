@@ -4,39 +4,33 @@
 One entry point per task: ``custom_imports=dict(imports=[
 'off_plugin.recognition'], allow_failed_imports=False)`` in a config (or
 ``off_plugin.detection``, ``off_plugin.restoration``) applies the fixes its
-hosts need and registers its modules, importing no other host. ``import
-off_plugin`` imports every task whose host is installed and skips the
-others; importing a skipped task names the package it needs.
+hosts need and registers its modules, importing no other host.
+``off_plugin.all_tasks`` imports every task whose host is installed.
+
+``import off_plugin`` itself imports no task: Python imports a package
+before any of its submodules, so the package cannot import tasks without
+every single-task entry point paying for all of them. A task is imported
+when it is named (``import off_plugin.recognition``, ``from off_plugin
+import recognition``) or first used as an attribute (``off_plugin.
+detection``, through the module ``__getattr__`` of PEP 562).
+
+``off_plugin.startup`` runs at interpreter start in an environment made
+by ``tools/setup_env.sh``: the fixes that must precede a host's own import.
 
 The plugin's reliability policies (exact resume, atomic checkpoints, stop on
 a non-finite loss) are hooks a config selects:
 ``configs/_base_/off_policies.py``.
 """
 import importlib
-import sys
 
-from .utils.hosts import TASKS, host_installed
 from .version import __version__, version_info
 
 __all__ = ['__version__', 'version_info']
 
 
-def _importing_a_submodule() -> bool:
-    """Whether this package is being imported on the way to one of its
-    submodules (``import off_plugin.recognition``, which Python begins by
-    importing ``off_plugin``): then only that submodule is wanted. Reads
-    the names importlib is loading from its frames; where it cannot tell,
-    the answer is no, and every task is imported (slower, not wrong)."""
-    frame = sys._getframe(1)
-    while frame is not None:
-        if frame.f_code.co_name == '_find_and_load' and str(
-                frame.f_locals.get('name', '')).startswith(__name__ + '.'):
-            return True
-        frame = frame.f_back
-    return False
-
-
-if not _importing_a_submodule():
-    for _task in TASKS:
-        if host_installed(_task):
-            importlib.import_module(f'{__name__}.{_task}')
+def __getattr__(name: str):
+    """``off_plugin.<task>``: import the task on first use."""
+    from .utils.hosts import TASKS
+    if name in TASKS:
+        return importlib.import_module(f'{__name__}.{name}')
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -5,7 +5,7 @@ lives: demo/ and the sub-folders of tools/, as their scripts do."""
 import sys
 from pathlib import Path
 
-import off_plugin  # noqa: F401
+import off_plugin.all_tasks  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 for folder in ('demo', 'tools/data', 'tools/dataset_converters',

@@ -25,7 +25,7 @@ def test_host_config_with_custom_imports_builds_off_unit(scope, tmp_path):
     config = tmp_path / f'{scope}_off.py'
     config.write_text(
         f"_base_ = '{HOST_BASES[scope]}'\n"
-        "custom_imports = dict(imports=['off_plugin'], "
+        "custom_imports = dict(imports=['off_plugin.all_tasks'], "
         "allow_failed_imports=False)\n"
         "off = dict(type='OFFUnit', in_channels=8, reduce_channels=4, "
         "kernel='combined')\n")

@@ -283,9 +283,9 @@ def run_restoration(out_dir: str) -> dict:
 
 
 def run_without_host(task: str) -> dict:
-    """``import off_plugin`` with ``task``'s host missing, then ``import
-    off_plugin.<task>``."""
-    import off_plugin
+    """``import off_plugin.all_tasks`` with ``task``'s host missing, then
+    ``import off_plugin.<task>``."""
+    import off_plugin.all_tasks  # noqa: F401
     result = dict(tasks={t: f'off_plugin.{t}' in sys.modules for t in HOSTS},
                   version=off_plugin.__version__)
     try:

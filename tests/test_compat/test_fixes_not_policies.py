@@ -67,7 +67,7 @@ def plain_runs():
             [sys.executable, '-c',
              textwrap.dedent(PLAIN_CONFIG).format(plugin=plugin)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for plugin in ('off_plugin', 'off_plugin.recognition')
+        for plugin in ('off_plugin.all_tasks', 'off_plugin.recognition')
     }
     outputs = {}
     for plugin, proc in procs.items():
@@ -80,7 +80,8 @@ def plain_runs():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('plugin', ['off_plugin', 'off_plugin.recognition'])
+@pytest.mark.parametrize('plugin',
+                         ['off_plugin.all_tasks', 'off_plugin.recognition'])
 def test_a_plain_config_gets_the_fixes_and_none_of_the_policies(
         plain_runs, plugin):
     out = plain_runs[plugin]

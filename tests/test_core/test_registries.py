@@ -5,11 +5,11 @@ import pytest
 import torch
 from tiny_runs import run_script
 
-import off_plugin  # noqa: F401
+import off_plugin.all_tasks  # noqa: F401
 from off_plugin.core import OFFUnit
 
 ALL_HOSTS = """
-    import off_plugin
+    import off_plugin.all_tasks
     from mmengine.registry import DefaultScope
     from mmaction.utils import register_all_modules as mmaction_all
     from mmdet.utils import register_all_modules as mmdet_all

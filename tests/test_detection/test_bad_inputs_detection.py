@@ -27,7 +27,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from moving_objects import CLASSES, make_moving_objects
 
-import off_plugin  # noqa: F401
+import off_plugin.detection  # noqa: F401
 from off_plugin.utils.cli import BAD_INPUT
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -11,7 +11,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from moving_objects import CLASSES, make_moving_objects
 
-import off_plugin  # noqa: F401
+import off_plugin.detection  # noqa: F401
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(__file__)))
 CONFIGS = osp.join(ROOT, 'configs', 'detection', 'off')

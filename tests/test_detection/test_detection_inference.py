@@ -15,7 +15,7 @@ from mmdet.utils import register_all_modules
 from mmengine.config import Config
 from moving_objects import CLASSES, make_moving_objects
 
-import off_plugin  # noqa: F401
+import off_plugin.detection  # noqa: F401
 from off_plugin.detection.inference import (build_test_pipeline,
                                             inference_video_detector,
                                             init_video_detector)

@@ -10,7 +10,7 @@ import pytest
 from mmdet.registry import DATASETS, TRANSFORMS
 from mmdet.utils import register_all_modules
 
-import off_plugin  # noqa: F401
+import off_plugin.detection  # noqa: F401
 
 CLASSES = ('static', 'moving_left', 'moving_right')
 

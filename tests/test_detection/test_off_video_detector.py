@@ -11,7 +11,7 @@ from mmdet.utils import register_all_modules
 from mmengine.config import Config
 from mmengine.structures import InstanceData
 
-import off_plugin  # noqa: F401
+import off_plugin.detection  # noqa: F401
 from off_plugin.core.off_sub_network import Bottleneck
 
 CONFIGS = osp.join(

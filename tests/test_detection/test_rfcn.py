@@ -8,7 +8,7 @@ from mmengine.config import ConfigDict
 from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
 
-import off_plugin  # noqa: F401
+import off_plugin.detection  # noqa: F401
 
 
 @pytest.fixture(autouse=True)

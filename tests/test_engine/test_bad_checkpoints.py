@@ -12,7 +12,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from tiny_runs import detector_config, recognizer_config, restorer_config
 
-import off_plugin  # noqa: F401
+import off_plugin.all_tasks  # noqa: F401
 
 TASKS = {'mmaction': recognizer_config, 'mmagic': restorer_config,
          'mmdet': detector_config}

@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from tiny_runs import custom_hooks_with_policies, recognizer_config
 
-import off_plugin  # noqa: F401
+import off_plugin.recognition  # noqa: F401
 
 SETTINGS = '''
 train_cfg = dict(max_epochs=2, val_interval=100)

@@ -9,7 +9,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from tiny_runs import restorer_config
 
-import off_plugin  # noqa: F401
+import off_plugin.restoration  # noqa: F401
 from off_plugin.engine import FiniteLossHook
 
 

@@ -134,7 +134,7 @@ def logged(work: Path, run: int) -> list:
 
 
 COMMON = '''
-custom_imports = dict(imports=['off_plugin', 'kill_hook'],
+custom_imports = dict(imports=['off_plugin.all_tasks', 'kill_hook'],
                       allow_failed_imports=False)
 randomness = dict(seed=0)
 '''

@@ -18,7 +18,7 @@ from mmengine.registry import DefaultScope
 from motion_videos import render_clip, write_video
 from tiny_runs import RECOGNITION, STAGE1, STAGE2
 
-import off_plugin  # noqa: F401
+import off_plugin.recognition  # noqa: F401
 
 FLOW = (RECOGNITION / 'ucf101' /
         'off_bninception_4xb32-7of25seg-20kiter_ucf101-split1-flow.py')

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-import off_plugin  # noqa: F401
+import off_plugin.recognition  # noqa: F401
 from off_plugin.recognition import BNInception
 
 ALL_BLOCKS = ('3a', '3b', '3c', '4a', '4b', '4c', '4d', '4e', '5a', '5b')

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from mmaction.datasets.transforms import RawFrameDecode
 
-import off_plugin  # noqa: F401
+import off_plugin.recognition  # noqa: F401
 from off_plugin.recognition import FormatRGBDiff
 
 

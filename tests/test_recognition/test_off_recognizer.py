@@ -9,7 +9,7 @@ from mmaction.structures import ActionDataSample
 from mmaction.utils import register_all_modules
 from mmengine.registry import DefaultScope
 
-import off_plugin  # noqa: F401
+import off_plugin.recognition  # noqa: F401
 
 register_all_modules(init_default_scope=False)
 

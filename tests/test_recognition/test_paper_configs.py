@@ -18,7 +18,7 @@ from mmengine.registry import DefaultScope
 from motion_videos import render_clip, write_video
 from optical_flow import extract_video_flow
 
-import off_plugin  # noqa: F401
+import off_plugin.recognition  # noqa: F401
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # the paper's BN-Inception configs (not the Caffe ports or the R50 ones)

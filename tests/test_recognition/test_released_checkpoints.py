@@ -25,7 +25,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from motion_videos import make_motion_videos
 
-import off_plugin  # noqa: F401
+import off_plugin.recognition  # noqa: F401
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(__file__)))
 CONFIGS = osp.join(ROOT, 'configs', 'recognition', 'off')

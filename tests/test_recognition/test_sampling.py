@@ -4,7 +4,7 @@ import pytest
 from mmaction.registry import TRANSFORMS
 from mmengine.registry import DefaultScope
 
-import off_plugin  # noqa: F401
+import off_plugin.recognition  # noqa: F401
 from off_plugin.recognition import IntervalConsistentSampleFrames
 
 

@@ -25,7 +25,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from restoration_clips import make_restoration_clips
 
-import off_plugin  # noqa: F401
+import off_plugin.restoration  # noqa: F401
 from off_plugin.restoration.vimeo90k import compress_septuplets
 from off_plugin.utils import ToolError
 

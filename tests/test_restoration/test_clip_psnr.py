@@ -9,7 +9,7 @@ from mmagic.evaluation.metrics import PSNR
 from mmagic.registry import METRICS
 from mmengine.registry import DefaultScope
 
-import off_plugin  # noqa: F401
+import off_plugin.restoration  # noqa: F401
 
 
 def sample(name, gt, pred):

@@ -5,7 +5,7 @@ from mmagic.registry import MODELS
 from mmagic.structures import DataSample
 from mmengine.registry import DefaultScope
 
-import off_plugin  # noqa: F401
+import off_plugin.restoration  # noqa: F401
 from off_plugin.restoration import DnCNN, DnCNNOFF
 
 

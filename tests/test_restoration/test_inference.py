@@ -9,7 +9,7 @@ import torch
 from mmagic.registry import MODELS
 from mmengine.registry import DefaultScope
 
-import off_plugin  # noqa: F401
+import off_plugin.restoration  # noqa: F401
 from off_plugin.restoration import (inference_restorer, init_restorer,
                                     restore_frames)
 

@@ -14,7 +14,7 @@ from mmengine.hooks import Hook
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
-import off_plugin  # noqa: F401
+import off_plugin.restoration  # noqa: F401
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(__file__)))
 CONFIGS = osp.join(ROOT, 'configs', 'restoration', 'off')

@@ -12,7 +12,7 @@ from mmengine.registry import DefaultScope
 from restoration_clips import (SOURCES, TEST_SOURCE, load_source,
                                make_restoration_clips)
 
-import off_plugin  # noqa: F401
+import off_plugin.restoration  # noqa: F401
 from off_plugin.restoration import CheckFrames, Vimeo90KSeptupletDataset
 from off_plugin.restoration.jpeg2000 import jpeg2000_roundtrip
 from off_plugin.restoration.vimeo90k import compress_clip

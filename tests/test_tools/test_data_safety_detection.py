@@ -20,7 +20,7 @@ from mmdet.utils import register_all_modules
 from mmengine.config import Config
 from moving_objects import CLASSES, make_moving_objects
 
-import off_plugin  # noqa: F401
+import off_plugin.detection  # noqa: F401
 from off_plugin.utils.cli import run_tool
 
 pytestmark = pytest.mark.slow  # every test runs a tool as a process

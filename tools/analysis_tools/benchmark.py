@@ -33,7 +33,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-import off_plugin  # noqa: F401
+import off_plugin.all_tasks  # noqa: F401
 from off_plugin.core import OFFUnit
 from off_plugin.utils import run_tool
 
