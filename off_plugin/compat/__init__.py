@@ -33,12 +33,11 @@ __all__ = [
     'silence_upstream_warnings', 'upstream_fix'
 ]
 
-#: task -> the modules of this package whose ``FIXES`` it applies (MMagic
-#: 1.2.0 needs none of its own)
+#: task -> the modules of this package whose ``FIXES`` it applies
 TASK_FIXES = dict(
     recognition=('mmengine', 'mmaction'),
     detection=('mmengine', 'mmdet'),
-    restoration=('mmengine', ))
+    restoration=('mmengine', 'mmagic'))
 
 
 def upstream_fix(dist: str,

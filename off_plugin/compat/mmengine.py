@@ -38,14 +38,20 @@ def mmengine_checkpoint_types() -> list:
     methods inside), numpy scalars in the runtime information and the
     ``Counter`` of ``MultiStepLR``'s milestones."""
     from mmengine.logging import HistoryBuffer
-    multiarray = np.core.multiarray
     numeric = '?' + np.typecodes['AllInteger'] + np.typecodes['AllFloat']
     dtype_classes = [type(np.dtype(code)) for code in numeric]
+    # numpy 2 (Python 3.13) moved numpy.core to numpy._core: a checkpoint
+    # names the module of the numpy that wrote it; both read with either.
+    # (the functions an array and a scalar pickle with)
+    reconstruct = np.zeros(0).__reduce__()[0]
+    scalar = np.float64(0).__reduce__()[0]
+    numpy_names = [(function, f'{module}.multiarray.{function.__name__}')
+                   for function in (reconstruct, scalar)
+                   for module in ('numpy.core', 'numpy._core')]
     return [
         HistoryBuffer, (history_buffer_method, '__builtin__.getattr'),
         (history_buffer_method, 'builtins.getattr'), collections.Counter,
-        np.ndarray, np.dtype, multiarray._reconstruct, multiarray.scalar,
-        *dict.fromkeys(dtype_classes)
+        np.ndarray, np.dtype, *numpy_names, *dict.fromkeys(dtype_classes)
     ]
 
 

@@ -95,3 +95,37 @@ def test_checkpoint_with_arbitrary_object_is_refused(tmp_path):
     assert str(checkpoint) in str(info.value)
     assert 'add_safe_globals' in str(info.value)
     assert not marker.exists()
+
+
+def with_other_numpy_module_names(checkpoint: Path, out: Path) -> Path:
+    """``checkpoint`` as the other numpy major writes it: numpy 2 pickles
+    arrays and scalars through ``numpy._core.multiarray``, numpy 1 through
+    ``numpy.core.multiarray`` (both import on either)."""
+    import zipfile
+
+    import numpy as np
+    ours, theirs = b'numpy.core.multiarray', b'numpy._core.multiarray'
+    if np.lib.NumpyVersion(np.__version__) >= '2.0.0':
+        ours, theirs = theirs, ours
+    with zipfile.ZipFile(checkpoint) as src, zipfile.ZipFile(out, 'w') as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.endswith('data.pkl'):
+                assert ours in data and theirs not in data
+                data = data.replace(ours, theirs)
+            dst.writestr(item, data)
+    return out
+
+
+def test_resume_from_a_checkpoint_of_the_other_numpy(tmp_path):
+    first = make_runner(tmp_path / 'a', 'numpy_a', 2,
+                        custom_hooks=[InterruptAfter(1)])
+    with pytest.raises(Interrupted):
+        first.train()
+    other = with_other_numpy_module_names(tmp_path / 'a' / 'epoch_1.pth',
+                                          tmp_path / 'other.pth')
+    epochs = EpochRecorder()
+    second = make_runner(tmp_path / 'b', 'numpy_b', 2, resume=True,
+                         load_from=str(other), custom_hooks=[epochs])
+    second.train()
+    assert epochs.started == [1]
