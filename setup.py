@@ -9,11 +9,12 @@ and some of them must be installed without their declared dependencies
 
 Extras, one per task: ``off_plugin[recognition]`` (MMAction2),
 ``[detection]`` (MMDetection), ``[restoration]`` (MMagic), ``[all]`` (the
-three, ``mim`` and the tests). Each holds mmcv, mmengine, the task's host
-and what they import (requirements/<task>.txt). mmcv's ops are compiled
-against the installed torch: install torch first, then ``pip install
---no-build-isolation mmcv`` (an isolated build has no torch and silently
-leaves the ops out), then the extra.
+three, ``mim`` and the tests). Each holds mmcv-lite, mmengine, the task's
+host and what they import (requirements/<task>.txt). mmcv-lite has no
+compiled ops: detection and restoration also need ``pip install --no-deps
+./mmcv_ext`` (mmcv._ext on torchvision's kernels), or a compiled mmcv
+(``pip install --no-build-isolation mmcv==2.1.0`` after torch) in place of
+mmcv-lite.
 """
 import os.path as osp
 import re
@@ -47,8 +48,9 @@ def parse_requirements(fname: str, tag: str = '') -> list:
 
 
 def task_requirements(task: str) -> list:
-    """mmcv, mmengine, the task's host and what they import."""
-    return (parse_requirements('mminstall.txt') +
+    """mmcv-lite, mmengine, the task's host and what they import."""
+    return (parse_requirements('mminstall.txt', tag='mmcv-lite') +
+            parse_requirements('mminstall.txt') +
             parse_requirements('mminstall.txt', tag=task) +
             parse_requirements(f'{task}.txt'))
 
@@ -92,15 +94,15 @@ setup(
             '.mim/tools/**/*.py', '.mim/tools/**/*.sh', '.mim/demo/*.py'
         ]
     },
-    python_requires='>=3.9',
+    python_requires='>=3.10',
     classifiers=[
         'Development Status :: 3 - Alpha',
         'Operating System :: OS Independent',
         'Programming Language :: Python :: 3',
-        'Programming Language :: Python :: 3.9',
         'Programming Language :: Python :: 3.10',
         'Programming Language :: Python :: 3.11',
         'Programming Language :: Python :: 3.12',
+        'Programming Language :: Python :: 3.13',
     ],
     license='Apache-2.0',
     install_requires=parse_requirements('runtime.txt'),

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Creates the project's virtual environment with the known-good OpenMMLab stack
 # (see requirements/constraints.txt) and installs off_plugin in editable mode.
+# Nothing is compiled: prebuilt wheels only.
 #
 #   bash tools/setup_env.sh          # both README commands call this first
 #   bash tools/setup_env.sh --task recognition   # one task only
+#   bash tools/setup_env.sh --mmcv-full          # compile mmcv's own ops
 #
 # Tasks: recognition (MMAction2), detection (MMDetection), restoration
 # (MMagic), all (the default). A task installs its host and what it imports
@@ -12,15 +14,23 @@
 # keep it; a later --task adds its task, --task all every task. Nothing is
 # uninstalled: to narrow the choice, delete the venv.
 #
-# The first run takes 15-20 minutes, most of it compiling mmcv 2.1.0 from its
-# sdist (pip caches the built wheel, so a re-created venv takes ~2 minutes). A
-# second run with unchanged requirements returns in about a second: the venv
-# records a fingerprint of the requirement files, setup.py, this script and
-# the tasks.
+# mmcv: mmcv-lite 2.1.0 (mmcv's Python files, no compiled extension) and
+# off-mmcv-ext (mmcv_ext/: the mmcv._ext ops the project's configs call, nms,
+# roi_align and roi_pool, on torchvision's prebuilt CPU and CUDA kernels).
+# --mmcv-full compiles mmcv 2.1.0 from its sdist instead (about 10 minutes on
+# 2 cores; needs a C++ compiler and the Python headers; FORCE_CUDA=1 and nvcc
+# for its CUDA kernels), for configs that use mmcv's other ops (deformable
+# convolution, rotated boxes, ...). Recorded in $VENV/.off_plugin_mmcv like
+# the tasks; --mmcv-lite switches back.
 #
-# Environment: OFF_VENV (default: <repo>/.venv), PYTHON (default: python3),
-# MAX_JOBS (parallel compile jobs for mmcv, default: number of cores),
-# FORCE_CUDA=1 to build mmcv's CUDA ops on a machine with nvcc and a GPU.
+# The first run takes about 2 minutes where torch's wheels are local (most
+# of it downloads and unpacking). A second run with unchanged requirements
+# returns in about a second: the venv records a fingerprint of the
+# requirement files, setup.py, mmcv_ext/, this script, the tasks and the mmcv
+# build.
+#
+# Environment: OFF_VENV (default: <repo>/.venv), PYTHON (default: python3;
+# CPython 3.10-3.13), MAX_JOBS and FORCE_CUDA=1 for --mmcv-full.
 set -Eeuo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,13 +39,15 @@ PYTHON=${PYTHON:-python3}
 REQ=$ROOT/requirements
 STAMP=$VENV/.off_plugin_setup
 TASKS_FILE=$VENV/.off_plugin_tasks
+MMCV_FILE=$VENV/.off_plugin_mmcv
 # requirements/mminstall.txt tags each task's host with the task's name
 ALL_TASKS="recognition detection restoration"
 
 usage() {
-  echo "usage: bash tools/setup_env.sh [--task recognition|detection|restoration|all]"
+  echo "usage: bash tools/setup_env.sh [--task recognition|detection|restoration|all] [--mmcv-full|--mmcv-lite]"
 }
 ASKED=""
+MMCV=""
 while (($#)); do
   case $1 in
     --task=*) ASKED+=" ${1#--task=}" ;;
@@ -43,6 +55,8 @@ while (($#)); do
       if (($# < 2)); then usage >&2; exit 2; fi
       ASKED+=" $2"
       shift ;;
+    --mmcv-full) MMCV=full ;;
+    --mmcv-lite) MMCV=lite ;;
     -h | --help) usage; exit 0 ;;
     *) echo "setup_env: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -70,13 +84,23 @@ for task in $ALL_TASKS; do
   done
 done
 
+# The mmcv build: as asked, else as recorded, else mmcv-lite.
+if [[ -z $MMCV ]]; then
+  MMCV=lite
+  [[ -f $MMCV_FILE ]] && MMCV=$(cat "$MMCV_FILE")
+fi
+
 fingerprint() {
-  { cat "$REQ"/*.txt "$ROOT/setup.py" "${BASH_SOURCE[0]}"; echo "$TASKS"; } |
-    sha256sum | cut -d' ' -f1
+  {
+    cat "$REQ"/*.txt "$ROOT/setup.py" "${BASH_SOURCE[0]}"
+    find "$ROOT/mmcv_ext" -type f \( -name '*.py' -o -name '*.toml' \
+      -o -name '*.pth' \) -print0 | sort -z | xargs -0 cat
+    echo "$TASKS $MMCV"
+  } | sha256sum | cut -d' ' -f1
 }
 
 if [[ -f $STAMP && $(cat "$STAMP") == "$(fingerprint)" ]]; then
-  echo "setup_env: $VENV is up to date (tasks: $TASKS)."
+  echo "setup_env: $VENV is up to date (tasks: $TASKS; mmcv-$MMCV)."
   exit 0
 fi
 
@@ -113,21 +137,24 @@ mminstall() {
       tag=${line#*#}
       tag=${tag//[[:space:]]/}
     fi
-    if [[ -z $tag || $tag == mim || " $TASKS " == *" $tag "* ]]; then
+    if [[ -z $tag || $tag == mim || $tag == "mmcv-$MMCV" ||
+      " $TASKS " == *" $tag "* ]]; then
       echo "${line%%#*}"
     fi
   done <"$REQ/mminstall.txt"
 }
 TASK_REQS=()
 for task in $TASKS; do TASK_REQS+=(-r "$REQ/$task.txt"); done
-echo "setup_env: tasks: $TASKS (bash tools/setup_env.sh --task TASK adds one)"
+echo "setup_env: tasks: $TASKS (bash tools/setup_env.sh --task TASK adds one); mmcv-$MMCV"
 
 step "check the Python interpreter ($PYTHON)" \
-  "install CPython 3.9-3.12 with venv and headers (Debian: apt-get install python3-venv python3-dev), or point PYTHON at one."
+  "install CPython 3.10-3.13 with venv (Debian: apt-get install python3-venv), or point PYTHON at one (PYTHON=python3.12 bash tools/setup_env.sh)."
 "$PYTHON" - <<'EOF'
 import sys
-if not ((3, 9) <= sys.version_info[:2] <= (3, 12)):
-    sys.exit(f'Python {sys.version.split()[0]} found; the stack needs 3.9-3.12.')
+if not ((3, 10) <= sys.version_info[:2] <= (3, 13)):
+    sys.exit(f'Python {sys.version.split()[0]} found; the stack needs 3.10-3.13 '
+             '(torch 2.14 has no wheels for older ones; mmcv-lite 2.1.0 and '
+             'the 2023 OpenMMLab releases are untested on newer ones).')
 EOF
 
 step "create the virtual environment $VENV" \
@@ -136,21 +163,36 @@ step "create the virtual environment $VENV" \
 rm -f "$STAMP"
 # recorded now, so that a re-run after a failure keeps the choice
 echo "$TASKS" >"$TASKS_FILE"
+echo "$MMCV" >"$MMCV_FILE"
 
-step "install build tools (pip, setuptools < 81, wheel, ninja)" \
+step "install pip and setuptools < 81" \
   "check access to the package index (pip's own message is above)."
-pip_c --upgrade pip setuptools wheel ninja
+pip_c --upgrade pip setuptools wheel
 
-step "install torch 2.13.0 and torchvision 0.28.0" \
-  "check access to the package index and ~6 GB of free disk; a '+cpu' torch from a local wheel directory has no matching torchvision and is excluded on purpose."
+step "install torch and torchvision (requirements/constraints.txt)" \
+  "check access to the package index and ~6 GB of free disk."
 pip_c torch torchvision
 
-step "compile mmcv 2.1.0 from its sdist (about 10 minutes on 2 cores, once)" \
-  "mmcv needs a C++ compiler and the Python headers (Debian: apt-get install build-essential python3-dev); the compiler's message is above. Set MAX_JOBS=1 if the machine runs out of memory."
-MAX_JOBS=${MAX_JOBS:-$(nproc)} pip_c --no-build-isolation --no-deps mmcv
+# mmcv-lite and mmcv own the same package folder (mmcv/): one at a time.
+if [[ $MMCV == full ]]; then
+  "$VENV/bin/python" -m pip uninstall --yes --quiet off-mmcv-ext mmcv-lite \
+    2>/dev/null || true
+  step "compile mmcv 2.1.0 from its sdist (about 10 minutes on 2 cores, once)" \
+    "mmcv needs a C++ compiler and the Python headers (Debian: apt-get install build-essential python3-dev); the compiler's message is above. Set MAX_JOBS=1 if the machine runs out of memory; FORCE_CUDA=1 builds the CUDA kernels (needs nvcc)."
+  pip_c --upgrade pip setuptools wheel ninja
+  MAX_JOBS=${MAX_JOBS:-$(nproc)} pip_c --no-build-isolation --no-deps mmcv
+else
+  if "$VENV/bin/python" -m pip show --quiet mmcv 2>/dev/null; then
+    "$VENV/bin/python" -m pip uninstall --yes --quiet mmcv
+  fi
+  step "install mmcv-lite and off-mmcv-ext (mmcv._ext on torchvision's kernels)" \
+    "check access to the package index (pip's own message is above); off-mmcv-ext is built from $ROOT/mmcv_ext with hatchling."
+  pip_c --no-deps mmcv-lite
+  pip_c --no-deps "$ROOT/mmcv_ext"
+fi
 
-PACKAGES=$(mminstall | sed 's/[<>=!~; ].*//' | grep -vx mmcv | paste -sd, - |
-  sed 's/,/, /g')
+PACKAGES=$(mminstall | sed 's/[<>=!~; ].*//' | grep -vx 'mmcv\(-lite\)\?' |
+  paste -sd, - | sed 's/,/, /g')
 step "install the OpenMMLab packages ($PACKAGES) without their declared dependencies" \
   "check access to the package index (pip's own message is above)."
 pip_c --no-deps -r <(mminstall)
@@ -177,7 +219,11 @@ step "install off_plugin in editable mode" \
 "$VENV/bin/python" -m pip uninstall --yes --quiet off_plugin 2>/dev/null || true
 (cd "$ROOT" && "$VENV/bin/python" setup.py --quiet egg_info)
 SITE=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-echo "$ROOT" >"$SITE/off_plugin.pth"
+# The second line: fixes that must precede a host's own import, in every
+# process (off_plugin/startup.py).
+printf '%s\n' "$ROOT" \
+  'import off_plugin.startup; off_plugin.startup.install()' \
+  >"$SITE/off_plugin.pth"
 
 step "check that the stack imports" \
   "the traceback above names the module that failed; compare the installed versions ('$VENV/bin/pip list') with requirements/constraints.txt."
@@ -188,6 +234,8 @@ import sys
 
 import cv2
 import mim.cli  # noqa: F401  (`mim train` / `mim test`)
+import mmcv._ext
+import mmcv.ops  # noqa: F401  (mmdet and mmagic import it at module level)
 import numpy
 import onnxruntime  # noqa: F401  (the deploy extra)
 import onnxscript  # noqa: F401
@@ -202,13 +250,14 @@ for task in tasks:  # each applies the upstream fixes of its hosts
 for task in tasks:
     importlib.import_module(f'{hosts[task]}.utils').register_all_modules(
         init_default_scope=False)
-assert numpy.__version__.startswith('1.'), numpy.__version__
 assert hasattr(cv2, 'optflow'), 'cv2 is not the opencv-contrib build'
+ops = ('compiled' if mmcv._ext.__file__.endswith('.so') else
+       "off-mmcv-ext on torchvision's kernels")
 print(f'torch {torch.__version__}, numpy {numpy.__version__}, '
-      f'opencv {cv2.__version__}, off_plugin {off_plugin.__version__} '
-      f'({", ".join(tasks)}): OK')
+      f'opencv {cv2.__version__}, mmcv {mmcv.__version__} ops {ops}, '
+      f'off_plugin {off_plugin.__version__} ({", ".join(tasks)}): OK')
 EOF
 
 fingerprint >"$STAMP"
 echo
-echo "setup_env: done (tasks: $TASKS). Environment: $VENV"
+echo "setup_env: done (tasks: $TASKS; mmcv-$MMCV). Environment: $VENV"
