@@ -7,7 +7,7 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 export OFF_VENV := $(abspath $(VENV))
 
-.PHONY: setup demo test demo-restoration demo-detection
+.PHONY: setup demo test test-gpu matrix demo-restoration demo-detection
 
 setup:
 	@bash tools/setup_env.sh
@@ -33,3 +33,21 @@ demo-restoration:
 demo-detection:
 	@bash tools/setup_env.sh --task detection
 	$(PYTHON) demo/detection_demo.py
+
+# The whole GPU path in one call, on a machine with CUDA: the tests marked
+# gpu (mmcv ops on CUDA against the CPU, one training iteration of each demo
+# config, two processes on NCCL where two GPUs exist), then the three demos,
+# which train and test on the GPU. Skipped tests print their reason.
+test-gpu:
+	@bash tools/setup_env.sh --task all
+	@$(PYTHON) -c "import sys, torch; sys.exit(None if torch.cuda.is_available() else 'make test-gpu: no CUDA GPU visible to torch')"
+	$(PYTHON) -m pytest tests -m gpu -rs
+	$(PYTHON) demo/motion_demo.py
+	$(PYTHON) demo/detection_demo.py
+	$(PYTHON) demo/restoration_demo.py
+
+# The set-up and the fast tests on Python 3.10-3.13, one venv each (long:
+# each downloads its own torch). PYTHONS="3.12 3.13" for some of them.
+PYTHONS ?= 3.10 3.11 3.12 3.13
+matrix:
+	bash tools/python_matrix.sh $(PYTHONS)

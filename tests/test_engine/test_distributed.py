@@ -2,8 +2,10 @@
 """Training with 2 processes on CPU (gloo) through the standard launcher,
 ``mim train <host> <config> --gpus 2 --launcher pytorch``: OFF stage 2 on
 MMAction2, DnCNN_OFF(3) on MMagic and the OFF video detector on MMDetection
-end with the same weights on both ranks."""
+end with the same weights on both ranks. Where two GPUs exist the same runs
+go on NCCL, one GPU a rank (``-m gpu``)."""
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -17,10 +19,12 @@ from tiny_runs import (detector_config, errors_of, mim_train,
 pytestmark = pytest.mark.slow  # mim train runs: whole processes
 
 # Saves every rank's weights before and after training (only rank 0 writes
-# checkpoints).
+# checkpoints), and where it trained.
 RANK_HOOK = '''
+import json
 import os.path as osp
 import torch
+import torch.distributed as dist
 from mmengine.dist import get_rank
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
@@ -41,6 +45,11 @@ class SaveRankWeightsHook(Hook):
 
     def after_train(self, runner):
         self.save(runner, 'end')
+        model = runner.model.module
+        with open(osp.join(runner.work_dir, f'rank{get_rank()}.json'),
+                  'w') as f:
+            json.dump(dict(backend=dist.get_backend(),
+                           device=str(next(model.parameters()).device)), f)
 '''
 
 
@@ -61,7 +70,7 @@ SETTINGS = {
         ''',
 }
 RANKS = '''
-custom_imports = dict(imports=['off_plugin', 'rank_hook'],
+custom_imports = dict(imports=['off_plugin.all_tasks', 'rank_hook'],
                       allow_failed_imports=False)
 custom_hooks = [dict(type='SaveRankWeightsHook')]
 '''
@@ -151,3 +160,24 @@ def test_off_video_detector_two_cpu_processes_end_with_the_same_weights(
         assert torch.equal(value, saved[key]), key
     # 16 key frames, 2 a rank and step: 4 steps moved the OFF refiner
     assert_same_and_trained(start, end, 'off.')
+
+
+def where_ranks_trained(work):
+    return [json.loads((work / f'rank{r}.json').read_text()) for r in (0, 1)]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='trains on the GPUs')
+def test_cpu_processes_train_on_gloo(train_two_processes):
+    work, _, _ = train_two_processes('mmaction')
+    assert where_ranks_trained(work) == [dict(backend='gloo', device='cpu')
+                                         ] * 2
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(torch.cuda.device_count() < 2,
+                    reason='needs two CUDA GPUs')
+@pytest.mark.parametrize('host', list(RUNS))
+def test_two_gpus_train_on_nccl(train_two_processes, host):
+    work, _, _ = train_two_processes(host)
+    assert where_ranks_trained(work) == [
+        dict(backend='nccl', device=f'cuda:{rank}') for rank in (0, 1)]
