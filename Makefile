@@ -51,3 +51,18 @@ test-gpu:
 PYTHONS ?= 3.10 3.11 3.12 3.13
 matrix:
 	bash tools/python_matrix.sh $(PYTHONS)
+
+# The documentation (docs/, Sphinx + MyST) into docs/_build/html, from a
+# small venv of its own, $(DOCS_VENV), made on the first run (pins in
+# requirements/constraints.txt). Warnings are errors. Then every relative
+# link of README.md and docs/ must name an existing file (docs/check_links.py).
+DOCS_VENV ?= .venv-docs
+DOCS_PYTHON ?= python3
+.PHONY: docs
+docs:
+	@test -x $(DOCS_VENV)/bin/sphinx-build || { \
+	  $(DOCS_PYTHON) -m venv $(DOCS_VENV) && \
+	  $(DOCS_VENV)/bin/python -m pip install -q \
+	    -c requirements/constraints.txt -r requirements/docs.txt; }
+	$(DOCS_VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
+	$(DOCS_VENV)/bin/python docs/check_links.py
