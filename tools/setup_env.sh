@@ -17,7 +17,7 @@
 # mmcv: mmcv-lite 2.1.0 (mmcv's Python files, no compiled extension) and
 # off-mmcv-ext (mmcv_ext/: the mmcv._ext ops the project's configs call, nms,
 # roi_align and roi_pool, on torchvision's prebuilt CPU and CUDA kernels).
-# --mmcv-full compiles mmcv 2.1.0 from its sdist instead (about 10 minutes on
+# --mmcv-full compiles mmcv 2.1.0 from its sdist instead (about 15 minutes on
 # 2 cores; needs a C++ compiler and the Python headers; FORCE_CUDA=1 and nvcc
 # for its CUDA kernels), for configs that use mmcv's other ops (deformable
 # convolution, rotated boxes, ...). Recorded in $VENV/.off_plugin_mmcv like
@@ -177,10 +177,28 @@ pip_c torch torchvision
 if [[ $MMCV == full ]]; then
   "$VENV/bin/python" -m pip uninstall --yes --quiet off-mmcv-ext mmcv-lite \
     2>/dev/null || true
-  step "compile mmcv 2.1.0 from its sdist (about 10 minutes on 2 cores, once)" \
+  step "compile mmcv 2.1.0 from its sdist (about 15 minutes on 2 cores)" \
     "mmcv needs a C++ compiler and the Python headers (Debian: apt-get install build-essential python3-dev); the compiler's message is above. Set MAX_JOBS=1 if the machine runs out of memory; FORCE_CUDA=1 builds the CUDA kernels (needs nvcc)."
-  pip_c --upgrade pip setuptools wheel ninja
-  MAX_JOBS=${MAX_JOBS:-$(nproc)} pip_c --no-build-isolation --no-deps mmcv
+  # (found, not imported: mmcv imports mmengine, not installed yet)
+  if "$VENV/bin/python" -c 'import glob, importlib.util, os.path as osp, sys
+spec = importlib.util.find_spec("mmcv")
+sys.exit(not (spec and glob.glob(osp.join(osp.dirname(spec.origin), "_ext*.so"))))' \
+    2>/dev/null; then
+    echo "setup_env: mmcv's compiled ops are installed; kept."
+  else
+    pip_c --upgrade pip setuptools wheel ninja
+    # mmcv 2.1.0's setup.py asks for -std=c++17, but torch >= 2.14's headers
+    # need C++20 ('#error C++20 or later compatible compiler is required'):
+    # build a copy of the sdist that asks for C++20.
+    SRC=$(mktemp -d)
+    trap 'rm -rf "$SRC"' EXIT
+    "$VENV/bin/python" -m pip download --constraint "$REQ/constraints.txt" \
+      --no-build-isolation --no-deps --no-binary mmcv --dest "$SRC" mmcv
+    tar -xzf "$SRC"/mmcv-*.tar.gz -C "$SRC"
+    sed -i "s/-std=c++17/-std=c++20/g" "$SRC"/mmcv-*/setup.py
+    MAX_JOBS=${MAX_JOBS:-$(nproc)} pip_c --no-build-isolation --no-deps \
+      "$(echo "$SRC"/mmcv-*/)"
+  fi
 else
   if "$VENV/bin/python" -m pip show --quiet mmcv 2>/dev/null; then
     "$VENV/bin/python" -m pip uninstall --yes --quiet mmcv
