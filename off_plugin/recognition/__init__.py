@@ -12,6 +12,9 @@ apply_task_fixes('recognition')
 
 from .. import core, engine  # noqa: F401
 from .bninception import BNInception
+from .checks import (CheckedDecordDecode, CheckedDecordInit,
+                     CheckedRawFrameDecode, CheckedRawframeDataset,
+                     CheckedVideoDataset)
 from .formatting import FormatRGBDiff
 from .off_head import OFFHead
 from .off_recognizer import OFFRecognizer
@@ -20,7 +23,9 @@ from .score_fusion import (check_same_videos, fuse_scores, load_dumped_scores,
                            search_weights, top_k_accuracy)
 
 __all__ = [
-    'BNInception', 'FormatRGBDiff', 'IntervalConsistentSampleFrames',
+    'BNInception', 'CheckedDecordDecode', 'CheckedDecordInit',
+    'CheckedRawFrameDecode', 'CheckedRawframeDataset', 'CheckedVideoDataset',
+    'FormatRGBDiff', 'IntervalConsistentSampleFrames',
     'OFFHead', 'OFFRecognizer', 'check_same_videos', 'fuse_scores',
     'load_dumped_scores', 'search_weights', 'top_k_accuracy'
 ]

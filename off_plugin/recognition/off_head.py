@@ -100,6 +100,7 @@ class OFFHead(BaseHead):
              num_segs: int, **kwargs) -> Dict:
         """One loss per level, ``loss_off{level}``, plus the top-k accuracy
         of the last level."""
+        self.check_labels(data_samples)
         losses = dict()
         scores = self(feats, num_segs)
         for i, (score, weight) in enumerate(
@@ -109,6 +110,24 @@ class OFFHead(BaseHead):
             if i == len(scores) - 1:
                 losses.update({f'off_{k}': v for k, v in level.items()})
         return losses
+
+    def check_labels(self, data_samples: SampleList) -> None:
+        """Refuse a hard label outside ``0..num_classes - 1`` in one line
+        (upstream the loss fails with ``IndexError: Target 9 is out of
+        bounds`` on CPUs and a device-side assert on GPUs, naming neither).
+        Soft labels (mixup, one-hot) pass."""
+        for sample in data_samples:
+            label = sample.get('gt_label')
+            if label is None or torch.is_floating_point(label):
+                continue
+            bad = label[(label < 0) | (label >= self.num_classes)]
+            if len(bad):
+                raise ValueError(
+                    f'{type(self).__name__}: a training sample has label '
+                    f'{int(bad[0])}, outside 0..{self.num_classes - 1} '
+                    f'(num_classes={self.num_classes}); fix the label in '
+                    "the annotation file or set the model's num_classes "
+                    '(a Checked*Dataset given num_classes names the line).')
 
     def predict(self, feats: Sequence[torch.Tensor], data_samples: SampleList,
                 num_segs: int, **kwargs) -> SampleList:

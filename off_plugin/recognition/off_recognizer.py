@@ -6,9 +6,9 @@ from mmaction.models.heads import TSNHead
 from mmaction.models.recognizers import Recognizer2D
 from mmaction.registry import MODELS
 from mmaction.utils import SampleList
-from mmengine.runner.checkpoint import _load_checkpoint
 
-from ..engine.checkpoint import check_checkpoint_weights, checkpoint_weights
+from ..engine.checkpoint import (check_checkpoint_weights, checkpoint_weights,
+                                 read_checkpoint)
 
 
 @MODELS.register_module()
@@ -40,7 +40,8 @@ class OFFRecognizer(Recognizer2D):
     crop-major (as MMAction2's ``ThreeCrop``/``TenCrop`` lay them out): the
     OFF pairs segments within one crop of one video only.
     ``num_segments`` must be the sampler's: the data samples' ``num_clips``
-    (:func:`off_plugin.compat.mmaction.pack_num_clips`) differing from it,
+    (where ``PackActionInputs`` keeps it: ``meta_keys=(..., 'num_clips')``,
+    as the project's configs do) differing from it,
     or ``V`` not a multiple of it, raises a ``ValueError`` naming the
     config field.
 
@@ -117,8 +118,7 @@ class OFFRecognizer(Recognizer2D):
         parts = ('backbone.', 'neck.', 'cls_head.')
         state = {
             k: v
-            for k, v in checkpoint_weights(
-                _load_checkpoint(filename, map_location='cpu')).items()
+            for k, v in checkpoint_weights(read_checkpoint(filename)).items()
             if k.startswith(parts)
         }
         own = {k: v for k, v in self.state_dict().items()

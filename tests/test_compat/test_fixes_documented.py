@@ -1,24 +1,28 @@
 # Copyright (c) off_plugin authors. All rights reserved.
 """The upstream fixes page lists exactly the fixes in off_plugin.compat's
 tables (each module's ``FIXES``), each with the release it was written for
-and its upstream reference as the fix declares them."""
+and its upstream reference as the fix declares them, and its reproduction:
+a test of tests/test_compat/ that runs without the fix and with it."""
 import importlib
 import re
 from pathlib import Path
 
 from off_plugin.compat import TASK_FIXES
 
-PAGE = (Path(__file__).resolve().parents[2] / 'docs' / 'advanced_guides' /
-        'upstream_fixes.md')
+HERE = Path(__file__).resolve().parent
+PAGE = HERE.parents[1] / 'docs' / 'advanced_guides' / 'upstream_fixes.md'
+
 
 
 def documented_rows() -> dict:
-    """fix name -> (host release, upstream reference) of the page's table"""
+    """fix name -> (host release, reproduction, upstream reference) of the
+    page's table"""
     rows = {}
     for line in PAGE.read_text().splitlines():
-        cells = [cell.strip() for cell in line.strip('|').split('|')]
-        if len(cells) == 5 and re.fullmatch(r'`\w+\.\w+`', cells[1]):
-            rows[cells[1].strip('`')] = (cells[0], cells[3].replace('`', ''))
+        cells = [cell.strip().replace('`', '')
+                 for cell in line.strip('|').split('|')]
+        if len(cells) == 6 and re.fullmatch(r'\w+\.\w+', cells[1]):
+            rows[cells[1]] = (cells[0], cells[3], cells[4])
     return rows
 
 
@@ -32,7 +36,11 @@ def test_every_fix_is_on_the_page_and_nothing_else():
     rows = documented_rows()
     assert sorted(rows) == sorted(fixes)
     for name, fix in fixes.items():
-        release, upstream = rows[name]
+        release, reproduction, upstream = rows[name]
         assert release == f'{fix.dist} {fix.version}', name
         if fix.upstream:
             assert fix.upstream in upstream, name
+        # the reproduction is a test of the fix's host's test file
+        filename, _, test = reproduction.partition('::')
+        assert filename == f'test_{name.split(".")[0]}.py', reproduction
+        assert f'def {test}(' in (HERE / filename).read_text(), reproduction

@@ -1,7 +1,9 @@
 # Copyright (c) off_plugin authors. All rights reserved.
 """The fix of MMAction2's missing DRN package (open-mmlab/mmaction2#2714),
-in a fresh interpreter. The other MMAction2 fixes are tried on bad inputs in
-tests/test_recognition/test_bad_inputs_recognition.py."""
+in fresh interpreters: the bug without the plugin, the fix with it."""
+import subprocess
+import sys
+
 import pytest
 from tiny_runs import run_script
 
@@ -28,3 +30,12 @@ def test_mmaction_models_import_and_drn_fails_clearly():
     lines = run_script(MMACTION_MODELS).strip().splitlines()
     assert lines[0] == 'Recognizer2D'
     assert 'mmaction2#2714' in lines[1] and 'DRN is not available' in lines[1]
+
+
+@pytest.mark.slow
+def test_reproduce_mmaction_models_does_not_import():
+    proc = subprocess.run([sys.executable, '-c', 'import mmaction.models'],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 1
+    assert ("ModuleNotFoundError: No module named "
+            "'mmaction.models.localizers.drn'") in proc.stderr

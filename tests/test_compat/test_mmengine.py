@@ -2,7 +2,9 @@
 """The fixes of off_plugin.compat.mmengine through mmengine's runner: resume
 and load_from on torch >= 2.6 (open-mmlab/mmengine#1655), and a checkpoint
 holding any other pickled object refused without running it."""
+import os
 import pickle
+import socket
 from pathlib import Path
 
 import pytest
@@ -129,3 +131,106 @@ def test_resume_from_a_checkpoint_of_the_other_numpy(tmp_path):
                          load_from=str(other), custom_hooks=[epochs])
     second.train()
     assert epochs.started == [1]
+
+
+# Each fix without and with it, in fresh interpreters (tests/test_compat/
+# conftest.py): mmengine 0.10.7 as released, then fixed.
+
+MMENGINE_CHECKPOINT = '''
+    import torch
+    from mmengine.logging import MessageHub
+    from mmengine.runner import CheckpointLoader
+    hub = MessageHub.get_instance('run')
+    hub.update_scalar('train/loss', 0.5)
+    hub.update_info('iter', 3)
+    torch.save(dict(message_hub=hub.state_dict(), state_dict={}), 'ckpt.pth')
+    try:
+        checkpoint = CheckpointLoader.load_checkpoint('ckpt.pth', 'cpu')
+        print('loaded', sorted(checkpoint['message_hub']['log_scalars']))
+    except Exception as err:
+        print(type(err).__name__, str(err).splitlines()[0])
+'''
+
+
+@pytest.mark.parametrize('fixed', [False, True], ids=['bug', 'fix'])
+def test_reproduce_mmengine_cannot_read_its_own_checkpoints(
+        reproduce, fixed):
+    """open-mmlab/mmengine#1655: torch >= 2.6 loads with weights_only."""
+    from off_plugin.compat.mmengine import allow_mmengine_checkpoints
+    out = reproduce(allow_mmengine_checkpoints if fixed else None,
+                    MMENGINE_CHECKPOINT)
+    if fixed:
+        assert out == "loaded ['train/loss']"
+    else:
+        assert out.startswith('UnpicklingError Weights only load failed')
+
+
+URL_CHECKPOINT = '''
+    import os, os.path as osp, pickle, torch
+
+    class Payload:
+        def __reduce__(self):
+            return (open, ('code_ran', 'w'))
+
+    cache = osp.join(os.environ['TORCH_HOME'], 'hub', 'checkpoints')
+    os.makedirs(cache)
+    torch.save(dict(state_dict={}, meta=Payload()),
+               osp.join(cache, 'evil.pth'))  # as if downloaded earlier
+    from mmengine.runner import CheckpointLoader
+    try:
+        CheckpointLoader.load_checkpoint('https://example.invalid/evil.pth',
+                                         'cpu')
+    except pickle.UnpicklingError as err:
+        print('refused' if 'evil.pth' in str(err) else err)
+    print(osp.exists('code_ran'))
+'''
+
+
+@pytest.mark.parametrize('fixed', [False, True], ids=['bug', 'fix'])
+def test_reproduce_url_checkpoints_run_pickled_code(reproduce, tmp_path,
+                                                    fixed):
+    """mmengine 0.10.7 loads URL checkpoints with weights_only=False: a
+    pickled object in one runs its code while it is loaded."""
+    from off_plugin.compat.mmengine import load_url_checkpoints_weights_only
+    env = dict(os.environ, TORCH_HOME=str(tmp_path / 'torch'))
+    out = reproduce(load_url_checkpoints_weights_only if fixed else None,
+                    URL_CHECKPOINT, env)
+    assert out == ('False' if fixed else 'True')  # the payload ran
+    assert (tmp_path / 'code_ran').exists() is not fixed
+
+
+CPU_LAUNCH = '''
+    import torch
+    from mmengine.dist import get_backend, init_dist
+    from mmengine.model import MMDistributedDataParallel
+    assert not torch.cuda.is_available()
+    try:
+        init_dist('pytorch')  # what `--launcher pytorch` does first
+        ddp = MMDistributedDataParallel(module=torch.nn.Linear(2, 2),
+                                        device_ids=[0])  # as the Runner
+        print(get_backend(), type(ddp).__name__)
+    except RuntimeError as err:
+        print(str(err).splitlines()[0])
+'''
+
+
+@pytest.mark.parametrize('fixed', [False, True], ids=['bug', 'fix'])
+def test_reproduce_launcher_pytorch_crashes_without_cuda(reproduce, fixed):
+    """``--launcher pytorch`` (and the Runner's DDP) on a machine without
+    CUDA: mmengine 0.10.7 calls torch.cuda.set_device unconditionally."""
+    from off_plugin.compat.mmengine import run_distributed_on_cpu
+    env = dict(os.environ, RANK='0', LOCAL_RANK='0', WORLD_SIZE='1',
+               MASTER_ADDR='127.0.0.1', MASTER_PORT=str(free_port()),
+               CUDA_VISIBLE_DEVICES='')
+    out = reproduce(run_distributed_on_cpu if fixed else None, CPU_LAUNCH,
+                    env)
+    if fixed:
+        assert out == 'gloo MMDistributedDataParallel'
+    else:
+        assert out.startswith('Found no NVIDIA driver')
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]

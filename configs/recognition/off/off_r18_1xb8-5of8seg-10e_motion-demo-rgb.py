@@ -41,19 +41,25 @@ model = dict(
 
 sampler = dict(type='IntervalConsistentSampleFrames',
                num_clips=num_train_segments, num_segments=num_segments)
+# num_clips in the data samples: OFFRecognizer checks it against its
+# num_segments
+pack_inputs = dict(
+    type='PackActionInputs',
+    meta_keys=('img_shape', 'img_key', 'video_id', 'timestamp',
+               'num_clips'))
 train_pipeline = [
-    dict(type='DecordInit'), sampler,
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordInit'), sampler,
+    dict(type='CheckedDecordDecode'),
     dict(type='RandomCrop', size=56),
     dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
+    pack_inputs
 ]
 test_pipeline = [
-    dict(type='DecordInit'), dict(sampler, test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordInit'), dict(sampler, test_mode=True),
+    dict(type='CheckedDecordDecode'),
     dict(type='CenterCrop', crop_size=56),
     dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
+    pack_inputs
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))

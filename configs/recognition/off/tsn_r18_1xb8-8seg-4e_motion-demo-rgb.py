@@ -16,25 +16,25 @@ model = dict(
     cls_head=dict(num_classes=4, in_channels=512, dropout_ratio=0.5),
     data_preprocessor=dict(mean=[128., 128., 128.], std=[64., 64., 64.]))
 
-dataset_type = 'VideoDataset'
+dataset_type = 'CheckedVideoDataset'
 data_root = 'data/motion_demo'
 num_segments = 8
 
 train_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='CheckedDecordInit'),
     dict(type='SampleFrames', clip_len=1, frame_interval=1,
          num_clips=num_segments),
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordDecode'),
     dict(type='RandomCrop', size=56),
     # No flip: it would turn "move left" into "move right".
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')
 ]
 test_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='CheckedDecordInit'),
     dict(type='SampleFrames', clip_len=1, frame_interval=1,
          num_clips=num_segments, test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordDecode'),
     dict(type='CenterCrop', crop_size=56),
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')
@@ -78,8 +78,9 @@ optim_wrapper = dict(
 param_scheduler = [dict(type='CosineAnnealingLR', T_max=4, by_epoch=True)]
 
 default_hooks = dict(
-    checkpoint=dict(interval=4, max_keep_ckpts=1),
+    checkpoint=dict(_base_.off_checkpoint_hook, interval=4, max_keep_ckpts=1),
     logger=dict(interval=10))
+custom_hooks = _base_.off_custom_hooks
 # One CPU process is the default; `--launcher pytorch` on CPUs needs gloo.
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
 randomness = dict(seed=0, deterministic=False)

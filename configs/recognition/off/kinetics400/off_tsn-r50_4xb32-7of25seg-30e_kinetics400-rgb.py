@@ -24,7 +24,7 @@ model = dict(
     train_cfg=dict(num_segments=num_train_segments),
     test_cfg=dict(num_segments=num_segments))
 
-dataset_type = 'VideoDataset'
+dataset_type = 'CheckedVideoDataset'
 data_root = 'data/kinetics400/videos_train'
 data_root_val = 'data/kinetics400/videos_val'
 ann_file_train = 'data/kinetics400/kinetics400_train_list_videos.txt'
@@ -32,9 +32,15 @@ ann_file_val = 'data/kinetics400/kinetics400_val_list_videos.txt'
 
 sampler = dict(type='IntervalConsistentSampleFrames',
                num_clips=num_train_segments, num_segments=num_segments)
+# num_clips in the data samples: OFFRecognizer checks it against its
+# num_segments
+pack_inputs = dict(
+    type='PackActionInputs',
+    meta_keys=('img_shape', 'img_key', 'video_id', 'timestamp',
+               'num_clips'))
 train_pipeline = [
-    dict(type='DecordInit'), sampler,
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordInit'), sampler,
+    dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='MultiScaleCrop', input_size=224,
          scales=(1, 0.875, 0.75, 0.66), random_crop=False,
@@ -42,23 +48,23 @@ train_pipeline = [
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
     dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
+    pack_inputs
 ]
 val_pipeline = [
-    dict(type='DecordInit'), dict(sampler, test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordInit'), dict(sampler, test_mode=True),
+    dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
+    pack_inputs
 ]
 test_pipeline = [
-    dict(type='DecordInit'), dict(sampler, test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordInit'), dict(sampler, test_mode=True),
+    dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='TenCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
+    pack_inputs
 ]
 
 train_dataloader = dict(
@@ -97,4 +103,6 @@ test_dataloader = dict(
 val_evaluator = dict(type='AccMetric')
 test_evaluator = val_evaluator
 
-default_hooks = dict(checkpoint=dict(interval=3, max_keep_ckpts=3))
+default_hooks = dict(checkpoint=dict(
+    _base_.off_checkpoint_hook, interval=3, max_keep_ckpts=3))
+custom_hooks = _base_.off_custom_hooks

@@ -28,7 +28,7 @@ model = dict(
     train_cfg=dict(num_segments=num_segments),
     test_cfg=dict(num_segments=num_segments))
 
-dataset_type = 'VideoDataset'
+dataset_type = 'CheckedVideoDataset'
 data_root = 'data/sthv2/videos'
 ann_file_train = 'data/sthv2/sthv2_train_list_videos.txt'
 ann_file_val = 'data/sthv2/sthv2_val_list_videos.txt'
@@ -36,9 +36,15 @@ ann_file_val = 'data/sthv2/sthv2_val_list_videos.txt'
 sthv2_flip_label_map = {86: 87, 87: 86, 93: 94, 94: 93, 166: 167, 167: 166}
 sampler = dict(type='IntervalConsistentSampleFrames',
                num_clips=num_segments, num_segments=num_segments)
+# num_clips in the data samples: OFFRecognizer checks it against its
+# num_segments
+pack_inputs = dict(
+    type='PackActionInputs',
+    meta_keys=('img_shape', 'img_key', 'video_id', 'timestamp',
+               'num_clips'))
 train_pipeline = [
-    dict(type='DecordInit'), sampler,
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordInit'), sampler,
+    dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='MultiScaleCrop', input_size=224,
          scales=(1, 0.875, 0.75, 0.66), random_crop=False,
@@ -46,23 +52,23 @@ train_pipeline = [
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5, flip_label_map=sthv2_flip_label_map),
     dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
+    pack_inputs
 ]
 val_pipeline = [
-    dict(type='DecordInit'), dict(sampler, test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordInit'), dict(sampler, test_mode=True),
+    dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
+    pack_inputs
 ]
 test_pipeline = [
-    dict(type='DecordInit'), dict(sampler, test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordInit'), dict(sampler, test_mode=True),
+    dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='ThreeCrop', crop_size=256),
     dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
+    pack_inputs
 ]
 
 train_dataloader = dict(
@@ -101,4 +107,6 @@ test_dataloader = dict(
 val_evaluator = dict(type='AccMetric')
 test_evaluator = val_evaluator
 
-default_hooks = dict(checkpoint=dict(interval=3, max_keep_ckpts=3))
+default_hooks = dict(checkpoint=dict(
+    _base_.off_checkpoint_hook, interval=3, max_keep_ckpts=3))
+custom_hooks = _base_.off_custom_hooks

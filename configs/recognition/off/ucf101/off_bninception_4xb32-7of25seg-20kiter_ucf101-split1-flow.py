@@ -21,38 +21,44 @@ split = 1
 # frames and lists as tools/data/extract_tvl1_flow.py writes them
 frames = f'{data_root}/rawframes'
 flow_data = dict(
-    type='RawframeDataset',
+    type='CheckedRawframeDataset',
     data_prefix=dict(_delete_=True, img=frames),
     filename_tmpl='{}_{:05d}.jpg',
     modality='Flow')
 sampler = dict(type='IntervalConsistentSampleFrames', num_clips=7,
                num_segments=25, clip_len=clip_len)
+# num_clips in the data samples: OFFRecognizer checks it against its
+# num_segments
+pack_inputs = dict(
+    type='PackActionInputs',
+    meta_keys=('img_shape', 'img_key', 'video_id', 'timestamp',
+               'num_clips'))
 train_pipeline = [
     sampler,
-    dict(type='RawFrameDecode'),
+    dict(type='CheckedRawFrameDecode'),
     dict(type='Resize', scale=(340, 256), keep_ratio=False),
     dict(type='MultiScaleCrop', input_size=224,
          scales=(1, .875, .75, .66), max_wh_scale_gap=1),
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
     dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
+    pack_inputs
 ]
 val_pipeline = [
     dict(sampler, test_mode=True),
-    dict(type='RawFrameDecode'),
+    dict(type='CheckedRawFrameDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
+    pack_inputs
 ]
 test_pipeline = [
     dict(sampler, test_mode=True),
-    dict(type='RawFrameDecode'),
+    dict(type='CheckedRawFrameDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='TenCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
+    pack_inputs
 ]
 train_dataloader = dict(dataset=dict(
     flow_data,

@@ -26,35 +26,41 @@ model = dict(
     train_cfg=dict(num_segments=num_train_segments),
     test_cfg=dict(num_segments=num_segments))
 
-dataset_type = 'VideoDataset'
+dataset_type = 'CheckedVideoDataset'
 sampler = dict(type='IntervalConsistentSampleFrames',
                num_clips=num_train_segments, num_segments=num_segments)
+# num_clips in the data samples: OFFRecognizer checks it against its
+# num_segments
+pack_inputs = dict(
+    type='PackActionInputs',
+    meta_keys=('img_shape', 'img_key', 'video_id', 'timestamp',
+               'num_clips'))
 train_pipeline = [
-    dict(type='DecordInit'), sampler,
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordInit'), sampler,
+    dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(340, 256), keep_ratio=False),
     dict(type='MultiScaleCrop', input_size=224,
          scales=(1, .875, .75, .66), max_wh_scale_gap=1),
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
     dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
+    pack_inputs
 ]
 val_pipeline = [
-    dict(type='DecordInit'), dict(sampler, test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordInit'), dict(sampler, test_mode=True),
+    dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
+    pack_inputs
 ]
 test_pipeline = [
-    dict(type='DecordInit'), dict(sampler, test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordInit'), dict(sampler, test_mode=True),
+    dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='TenCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
+    pack_inputs
 ]
 
 train_dataloader = dict(
@@ -106,7 +112,9 @@ param_scheduler = [
          milestones=[10000, 15000, 18000], gamma=0.1)
 ]
 default_hooks = dict(
-    checkpoint=dict(by_epoch=False, interval=2000, max_keep_ckpts=3))
+    checkpoint=dict(_base_.off_checkpoint_hook, by_epoch=False,
+                    interval=2000, max_keep_ckpts=3))
+custom_hooks = _base_.off_custom_hooks
 log_processor = dict(by_epoch=False)
 # `base_batch_size` = (4 GPUs) x (32 videos per GPU).
 auto_scale_lr = dict(enable=False, base_batch_size=128)

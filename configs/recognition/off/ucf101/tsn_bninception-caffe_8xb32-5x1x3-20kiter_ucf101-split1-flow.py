@@ -20,7 +20,7 @@ test_sampler = dict(type='IntervalConsistentSampleFrames', num_clips=25,
                     test_mode=True)
 val_pipeline = [
     test_sampler,
-    dict(type='RawFrameDecode'),
+    dict(type='CheckedRawFrameDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCHW'),
@@ -28,7 +28,7 @@ val_pipeline = [
 ]
 test_pipeline = [
     test_sampler,
-    dict(type='RawFrameDecode'),
+    dict(type='CheckedRawFrameDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='TenCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCHW'),

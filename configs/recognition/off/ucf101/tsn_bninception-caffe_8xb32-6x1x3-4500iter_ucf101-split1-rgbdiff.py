@@ -18,16 +18,16 @@ test_sampler = dict(type='IntervalConsistentSampleFrames', num_clips=25,
                     num_segments=25, clip_len=6, mode='positions',
                     test_mode=True)
 val_pipeline = [
-    dict(type='DecordInit'), test_sampler,
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordInit'), test_sampler,
+    dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
     dict(type='FormatRGBDiff'),
     dict(type='PackActionInputs')
 ]
 test_pipeline = [
-    dict(type='DecordInit'), test_sampler,
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordInit'), test_sampler,
+    dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='TenCrop', crop_size=224),
     dict(type='FormatRGBDiff'),

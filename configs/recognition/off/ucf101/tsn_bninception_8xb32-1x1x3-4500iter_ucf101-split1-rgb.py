@@ -40,11 +40,11 @@ model = dict(
         std=[1., 1., 1.],
         format_shape='NCHW'))
 
-dataset_type = 'VideoDataset'
+dataset_type = 'CheckedVideoDataset'
 train_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='CheckedDecordInit'),
     dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=3),
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(340, 256), keep_ratio=False),
     dict(type='MultiScaleCrop', input_size=224,
          scales=(1, .875, .75, .66), max_wh_scale_gap=1),
@@ -54,20 +54,20 @@ train_pipeline = [
     dict(type='PackActionInputs')
 ]
 val_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='CheckedDecordInit'),
     dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=25,
          test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')
 ]
 test_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='CheckedDecordInit'),
     dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=25,
          test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='TenCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCHW'),
@@ -124,7 +124,9 @@ param_scheduler = [
 ]
 
 default_hooks = dict(
-    checkpoint=dict(by_epoch=False, interval=500, max_keep_ckpts=2))
+    checkpoint=dict(_base_.off_checkpoint_hook, by_epoch=False,
+                    interval=500, max_keep_ckpts=2))
+custom_hooks = _base_.off_custom_hooks
 log_processor = dict(by_epoch=False)
 # `base_batch_size` = (8 GPUs) x (32 videos per GPU).
 auto_scale_lr = dict(enable=False, base_batch_size=256)

@@ -12,7 +12,7 @@ model = dict(
     data_preprocessor=dict(
         to_rgb=False, mean=[128.] * 2 * clip_len, std=[1.] * 2 * clip_len))
 
-dataset_type = 'RawframeDataset'
+dataset_type = 'CheckedRawframeDataset'
 data_root = 'data/ucf101'
 split = 1
 # frames and lists as tools/data/extract_tvl1_flow.py writes them
@@ -26,7 +26,7 @@ flow_data = dict(
 train_pipeline = [
     dict(type='SampleFrames', clip_len=clip_len, frame_interval=1,
          num_clips=3),
-    dict(type='RawFrameDecode'),
+    dict(type='CheckedRawFrameDecode'),
     dict(type='Resize', scale=(340, 256), keep_ratio=False),
     dict(type='MultiScaleCrop', input_size=224,
          scales=(1, .875, .75, .66), max_wh_scale_gap=1),
@@ -38,7 +38,7 @@ train_pipeline = [
 val_pipeline = [
     dict(type='SampleFrames', clip_len=clip_len, frame_interval=1,
          num_clips=25, test_mode=True),
-    dict(type='RawFrameDecode'),
+    dict(type='CheckedRawFrameDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCHW'),
@@ -47,7 +47,7 @@ val_pipeline = [
 test_pipeline = [
     dict(type='SampleFrames', clip_len=clip_len, frame_interval=1,
          num_clips=25, test_mode=True),
-    dict(type='RawFrameDecode'),
+    dict(type='CheckedRawFrameDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='TenCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCHW'),
