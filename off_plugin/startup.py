@@ -22,6 +22,8 @@ import sys
 #: host module -> the fixes (``module:function``) to apply before it runs
 BEFORE_IMPORT = {
     'mmagic.utils.trans_utils': ('off_plugin.compat.mmagic:numpy_2_bool8', ),
+    # `mim download` imports no part of the plugin
+    'mim': ('off_plugin.compat.openmim:download_entries_without_weights', ),
 }
 
 

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from off_plugin.compat import TASK_FIXES
+from off_plugin.startup import BEFORE_IMPORT
 
 HERE = Path(__file__).resolve().parent
 PAGE = HERE.parents[1] / 'docs' / 'advanced_guides' / 'upstream_fixes.md'
@@ -27,10 +28,15 @@ def documented_rows() -> dict:
 
 
 def test_every_fix_is_on_the_page_and_nothing_else():
-    modules = sorted({m for ms in TASK_FIXES.values() for m in ms})
+    modules = {m for ms in TASK_FIXES.values() for m in ms}
+    # and those off_plugin.startup applies in every process (openmim)
+    modules |= {
+        fix.partition(':')[0].rpartition('.')[2]
+        for fixes in BEFORE_IMPORT.values() for fix in fixes
+    }
     fixes = {
         f'{m}.{fix.__name__}': fix
-        for m in modules
+        for m in sorted(modules)
         for fix in importlib.import_module(f'off_plugin.compat.{m}').FIXES
     }
     rows = documented_rows()
