@@ -11,6 +11,7 @@ import yaml
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
+import off_plugin.all_tasks  # noqa: F401
 from off_plugin.core import OFFUnit
 
 HOST_BASES = {
@@ -57,3 +58,53 @@ def test_metafile_lists_every_config(task):
     with open(osp.join(ROOT, 'model-index.yml')) as f:
         assert f'configs/{task}/off/metafile.yml' in yaml.safe_load(
             f)['Import']
+
+
+CONFIGS = sorted(
+    p for p in glob.glob(
+        osp.join(ROOT, 'configs', '*', 'off', '**', '*.py'), recursive=True)
+    if '_base_' not in p)
+
+
+@pytest.mark.parametrize(
+    'config', CONFIGS, ids=[osp.relpath(p, ROOT) for p in CONFIGS])
+def test_every_config_selects_the_policies(config):
+    """``configs/_base_/off_policies.py``'s hooks: the checkpoint hook of
+    ``default_hooks``, built from the config's host registry (its
+    ``_scope_``), writes atomically; the others are in ``custom_hooks``."""
+    from mmengine.registry import HOOKS
+
+    from off_plugin.engine import AtomicCheckpointHook
+    cfg = Config.fromfile(config)
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        hook = HOOKS.build(cfg.default_hooks.checkpoint)
+    assert type(hook) is AtomicCheckpointHook
+    hooks = [h['type'] for h in cfg.custom_hooks]
+    assert 'ExactResumeHook' in hooks and 'FiniteLossHook' in hooks
+
+
+@pytest.mark.parametrize('scope', sorted(HOST_BASES))
+def test_the_policies_survive_a_dump(scope, tmp_path):
+    """A config of each host with the policies, dumped (as ``mim train``
+    and the runner save it) and loaded again, still selects them, and the
+    host's own checkpoint settings and custom hooks stay."""
+    from off_plugin.engine import POLICIES
+    config = tmp_path / f'{scope}_policies.py'
+    config.write_text(
+        f"_base_ = ['{HOST_BASES[scope]}', '{POLICIES}']\n"
+        'default_hooks = dict(checkpoint=dict(_base_.off_checkpoint_hook, '
+        'interval=7))\n'
+        "custom_hooks = _base_.get('custom_hooks', []) + "
+        '_base_.off_custom_hooks\n')
+    plain = tmp_path / f'{scope}.py'
+    plain.write_text(f"_base_ = ['{HOST_BASES[scope]}']\n")
+    host = Config.fromfile(plain)
+    cfg = Config.fromfile(config)
+    cfg.dump(tmp_path / 'dumped.py')
+    dumped = Config.fromfile(tmp_path / 'dumped.py')
+    for loaded in (cfg, dumped):
+        assert loaded.default_hooks.checkpoint == dict(
+            host.default_hooks.checkpoint, type='AtomicCheckpointHook',
+            interval=7)
+        assert loaded.custom_hooks == host.get('custom_hooks', []) + [
+            dict(type='ExactResumeHook'), dict(type='FiniteLossHook')]

@@ -39,13 +39,12 @@ RESTORATION = (ROOT / 'configs' / 'restoration' / 'off' /
 
 
 def custom_hooks_with_policies(*hooks: str) -> str:
-    """A config line setting ``custom_hooks`` to the plugin's policies
-    (``configs/_base_/off_policies.py``, which a config's own
-    ``custom_hooks`` would replace) and ``hooks`` (``dict(...)`` texts)."""
-    policies = Config.fromfile(ROOT / 'configs' / '_base_' /
-                               'off_policies.py').custom_hooks
-    return 'custom_hooks = [{}]\n'.format(', '.join(
-        [repr(dict(hook)) for hook in policies] + list(hooks)))
+    """A config line adding ``hooks`` (``dict(...)`` texts) to the
+    ``custom_hooks`` of its ``_base_``, a config of the project (the
+    plugin's policy hooks), which a config's own ``custom_hooks`` would
+    replace."""
+    return 'custom_hooks = _base_.custom_hooks + [{}]\n'.format(
+        ', '.join(hooks))
 
 
 def run_script(code: str) -> str:
@@ -190,7 +189,11 @@ class ToyDataset(torch.utils.data.Dataset):
         return dict(inputs=self.inputs[i], labels=self.labels[i])
 
 
-def make_runner(work_dir: Path, name: str, max_epochs: int, **kwargs):
+def make_runner(work_dir: Path,
+                name: str,
+                max_epochs: int,
+                checkpoint_hook: str = 'CheckpointHook',
+                **kwargs):
     torch.manual_seed(0)
     return Runner(
         model=ToyOFFModel(),
@@ -207,7 +210,7 @@ def make_runner(work_dir: Path, name: str, max_epochs: int, **kwargs):
         param_scheduler=dict(type='MultiStepLR', milestones=[3], gamma=0.1),
         train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
         default_hooks=dict(
-            checkpoint=dict(type='CheckpointHook', interval=1),
+            checkpoint=dict(type=checkpoint_hook, interval=1),
             logger=dict(type='LoggerHook', interval=100)),
         randomness=dict(seed=0),
         **kwargs)

@@ -4,10 +4,9 @@ checkpoint rules and the reliability policies, hooks a config selects."""
 import os.path as osp
 
 from .checkpoint import (CheckpointMismatchError, check_checkpoint_weights,
-                         checkpoint_weights, read_checkpoint,
-                         replace_atomically)
-from .hooks import (AtomicCheckpointHook, AtomicCheckpoints, BadSampleSkipper,
-                    ExactResumeHook, FiniteLossHook, SkipBadSamplesHook)
+                         checkpoint_weights, read_checkpoint)
+from .hooks import (AtomicCheckpointHook, BadSampleSkipper, ExactResumeHook,
+                    FiniteLossHook, SkipBadSamplesHook)
 
 #: the ``_base_`` file of the policies, for a config of your own
 POLICIES = osp.join(
@@ -15,8 +14,7 @@ POLICIES = osp.join(
     '_base_', 'off_policies.py')
 
 __all__ = [
-    'AtomicCheckpointHook', 'AtomicCheckpoints', 'BadSampleSkipper',
-    'CheckpointMismatchError', 'ExactResumeHook', 'FiniteLossHook',
-    'POLICIES', 'SkipBadSamplesHook', 'check_checkpoint_weights',
-    'checkpoint_weights', 'read_checkpoint', 'replace_atomically'
+    'AtomicCheckpointHook', 'BadSampleSkipper', 'CheckpointMismatchError',
+    'ExactResumeHook', 'FiniteLossHook', 'POLICIES', 'SkipBadSamplesHook',
+    'check_checkpoint_weights', 'checkpoint_weights', 'read_checkpoint'
 ]

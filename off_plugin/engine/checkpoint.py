@@ -1,12 +1,12 @@
 # Copyright (c) off_plugin authors. All rights reserved.
-"""Checkpoint files: does one belong to this model (one rule for every
-place that loads one: resuming a run, stage 2's ``feature_checkpoint``, the
-video detector, the inference APIs), and writing one atomically."""
-import contextlib
-import glob
-import os
+"""Checkpoint files: reading one and whether it belongs to this model (one
+rule for every place that loads one: resuming a run, stage 2's
+``feature_checkpoint``, the BN-Inception weights, the video detector, the
+inference APIs)."""
 import os.path as osp
-from typing import Callable, Iterable, Mapping, Optional
+from typing import Iterable, Mapping, Optional
+
+from mmengine.runner import CheckpointLoader
 
 
 class CheckpointMismatchError(ValueError):
@@ -14,14 +14,15 @@ class CheckpointMismatchError(ValueError):
 
 
 def read_checkpoint(filename: str) -> dict:
-    """A checkpoint file (or URL) loaded on the CPU, as mmengine loads it;
-    a missing local file is a one-line ``FileNotFoundError`` naming it."""
-    from mmengine.runner.checkpoint import _load_checkpoint
+    """A checkpoint file (or URL, ``torchvision://`` ...) loaded on the CPU
+    by mmengine's ``CheckpointLoader``; a missing local file is a one-line
+    ``FileNotFoundError`` naming it."""
     if '://' not in str(filename) and not osp.isfile(filename):
         raise FileNotFoundError(
             f'{filename}: no such checkpoint file; pass the .pth of a run of '
             'this config (in its work_dir).')
-    return _load_checkpoint(str(filename), map_location='cpu')
+    return CheckpointLoader.load_checkpoint(
+        str(filename), map_location='cpu', logger=None)
 
 
 def checkpoint_weights(checkpoint: Mapping) -> dict:
@@ -65,33 +66,3 @@ def check_checkpoint_weights(own: Mapping,
     raise CheckpointMismatchError(
         f'{filename or "the checkpoint"}: not a checkpoint of {what} '
         f'({found}). {fix}')
-
-
-def remove_stale_temporaries(filepath: str) -> None:
-    """Delete the temporary files a killed writer of ``filepath`` left
-    (``.<name>.tmp-<pid>`` beside it)."""
-    directory, name = osp.split(osp.abspath(filepath))
-    for stale in glob.glob(osp.join(directory, f'.{glob.escape(name)}.tmp-*')):
-        with contextlib.suppress(OSError):
-            os.remove(stale)
-
-
-def replace_atomically(filepath: str, write: Callable) -> None:
-    """Call ``write(f)`` on a temporary file next to ``filepath`` (same
-    directory, so same file system), flush it to disk and rename it into
-    place: readers see the old file or the whole new one, never a part.
-    Temporary files left by a killed writer of the same file are deleted
-    first (one writer per file, as a run's checkpoints have)."""
-    remove_stale_temporaries(filepath)
-    directory, name = osp.split(osp.abspath(filepath))
-    tmp = osp.join(directory, f'.{name}.tmp-{os.getpid()}')
-    try:
-        with open(tmp, 'wb') as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, filepath)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise

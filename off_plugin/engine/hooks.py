@@ -2,14 +2,14 @@
 """The plugin's reliability policies, as hooks a config selects.
 
 ``configs/_base_/off_policies.py`` gathers the default ones (every config of
-the project inherits it): :class:`ExactResumeHook`, :class:`FiniteLossHook`
-and :class:`AtomicCheckpoints`. :class:`SkipBadSamplesHook` is opt-in.
-None of them is added to a runner its config does not name.
+the project selects them): :class:`AtomicCheckpointHook` as
+``default_hooks.checkpoint``, :class:`ExactResumeHook` and
+:class:`FiniteLossHook` in ``custom_hooks``. :class:`SkipBadSamplesHook` is
+opt-in. None of them is added to a runner its config does not name.
 """
 import contextlib
 import logging
 import multiprocessing
-import os
 import os.path as osp
 import random
 from typing import Callable, Optional
@@ -24,8 +24,8 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 from mmengine.runner import find_latest_checkpoint
 
-from .checkpoint import (check_checkpoint_weights, checkpoint_weights,
-                         remove_stale_temporaries, replace_atomically)
+from ..utils.fileio import atomic_write
+from .checkpoint import check_checkpoint_weights, checkpoint_weights
 
 
 @HOOKS.register_module()
@@ -141,19 +141,31 @@ class ExactResumeHook(Hook):
     workers). A validation after the checkpoint, persistent workers across
     epochs, or ``num_workers=0`` in an iteration-based loop shift the
     draws: the resumed run is then equal in distribution, not bit for bit.
+
+    ``resume``, ``load_from`` and ``randomness`` are read from the config
+    the runner was built from (``runner.cfg``; mmengine keeps them in
+    private attributes only): a runner of ``Runner.from_cfg``, as the hosts'
+    ``tools/train.py`` and ``mim train`` build it.
     """
     priority = 'LOWEST'  # its before_train restores the states: last
 
     def __init__(self) -> None:
         self.loaded_state = None
 
+    def before_run(self, runner) -> None:
+        if not runner.cfg:
+            raise ValueError(
+                'ExactResumeHook: the runner has no config (runner.cfg) to '
+                'read resume and load_from from; build it with '
+                'Runner.from_cfg(cfg).')
+
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         checkpoint['random_state'] = random_state()
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        if not runner._resume:  # load_from: the weights only
+        if not runner.cfg.get('resume'):  # load_from: the weights only
             return
-        filename = runner._load_from or find_latest_checkpoint(
+        filename = runner.cfg.get('load_from') or find_latest_checkpoint(
             runner.work_dir)
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
@@ -166,7 +178,7 @@ class ExactResumeHook(Hook):
 
     def before_train(self, runner) -> None:
         state, self.loaded_state = self.loaded_state, None
-        diff_rank_seed = (runner._randomness_cfg or {}).get(
+        diff_rank_seed = (runner.cfg.get('randomness') or {}).get(
             'diff_rank_seed', False)
         if state is not None and (get_rank() == 0 or not diff_rank_seed):
             set_random_state(state)
@@ -178,13 +190,17 @@ class AtomicCheckpointHook(CheckpointHook):
     part-written checkpoint: a run killed at any moment (pre-emption, out of
     memory, a full disk) keeps its previous checkpoint for ``--resume``.
 
-    Into a local ``out_dir`` each checkpoint is written to
-    ``.<name>.tmp-<pid>`` beside it, flushed to disk and renamed into place,
-    ``last_checkpoint`` likewise, and with ``max_keep_ckpts`` the oldest
+    Into a local ``out_dir`` each checkpoint is written through
+    :func:`~off_plugin.utils.fileio.atomic_write` (``.<name>.tmp-<pid>``
+    beside it, flushed to disk, renamed into place), ``last_checkpoint``
+    likewise, and with ``max_keep_ckpts`` the oldest
     checkpoint is deleted after the new one is in place, not before as
     upstream does (with ``max_keep_ckpts=1`` a kill during the save left no
     checkpoint at all). Other storage backends and the ``save_best``
-    checkpoint are written as upstream writes them.
+    checkpoint are written as upstream writes them. Configs select it as
+    ``default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'))``
+    (mmengine merges the dict: the host's ``interval`` and ``save_best``
+    stay).
     """
 
     def _save_checkpoint_with_step(self, runner, step: int,
@@ -200,31 +216,21 @@ class AtomicCheckpointHook(CheckpointHook):
         filename = self.filename_tmpl.format(step)
         self.last_ckpt = self.file_backend.join_path(self.out_dir, filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
-        local = type(self.file_backend) is LocalBackend
-        if local:
-            remove_stale_temporaries(osp.join(self.out_dir, filename))
-        saved = (f'.{filename}.tmp-{os.getpid()}' if local else filename)
-        try:
+        atomic = type(self.file_backend) is LocalBackend and \
+            is_main_process()  # the rank that writes the file
+        with (atomic_write(self.last_ckpt) if atomic else
+              contextlib.nullcontext(filename)) as saved:
             runner.save_checkpoint(
-                self.out_dir, saved, self.file_client_args,
+                self.out_dir, osp.basename(saved), self.file_client_args,
                 save_optimizer=self.save_optimizer,
                 save_param_scheduler=self.save_param_scheduler, meta=meta,
                 by_epoch=self.by_epoch, backend_args=self.backend_args,
                 **self.args)
-            if local and is_main_process():
-                with open(osp.join(self.out_dir, saved), 'rb+') as f:
-                    os.fsync(f.fileno())
-                os.replace(osp.join(self.out_dir, saved), self.last_ckpt)
-        except BaseException:  # a full disk, an interrupt: no part left
-            if local and is_main_process():
-                with contextlib.suppress(OSError):
-                    os.remove(osp.join(self.out_dir, saved))
-            raise
         if not is_main_process():
             return
-        replace_atomically(
-            osp.join(runner.work_dir, 'last_checkpoint'),
-            lambda f: f.write(self.last_ckpt.encode()))
+        with atomic_write(osp.join(runner.work_dir, 'last_checkpoint')) as \
+                tmp, open(tmp, 'w') as f:
+            f.write(self.last_ckpt)
         for old in doomed:  # the new checkpoint is in place
             path = self.file_backend.join_path(self.out_dir,
                                                self.filename_tmpl.format(old))
@@ -232,26 +238,6 @@ class AtomicCheckpointHook(CheckpointHook):
                 self.file_backend.remove(path)
             elif self.file_backend.isdir(path):  # DeepSpeed checkpoints
                 self.file_backend.rmtree(path)
-
-
-@HOOKS.register_module()
-class AtomicCheckpoints(Hook):
-    """Policy: the runner's checkpoint hook writes atomically.
-
-    ``default_hooks.checkpoint`` is a ``CheckpointHook`` in most configs
-    (mmengine's default), and mmengine refuses two ``_base_`` files that set
-    ``default_hooks``, so this hook, which a ``_base_`` file can add through
-    ``custom_hooks``, makes the runner's plain ``CheckpointHook`` an
-    :class:`AtomicCheckpointHook` before the run starts: the same object and
-    settings (the subclass adds no state), atomic writes. A config can
-    select :class:`AtomicCheckpointHook` in ``default_hooks`` directly too.
-    """
-    priority = 'VERY_HIGH'
-
-    def before_run(self, runner) -> None:
-        for hook in runner.hooks:
-            if type(hook) is CheckpointHook:
-                hook.__class__ = AtomicCheckpointHook
 
 
 class BadSampleSkipper:
@@ -327,7 +313,6 @@ class SkipBadSamplesHook(Hook):
 
 
 __all__ = [
-    'AtomicCheckpointHook', 'AtomicCheckpoints', 'BadSampleSkipper',
-    'ExactResumeHook', 'FiniteLossHook', 'SkipBadSamplesHook',
-    'random_state', 'set_random_state'
+    'AtomicCheckpointHook', 'BadSampleSkipper', 'ExactResumeHook',
+    'FiniteLossHook', 'SkipBadSamplesHook', 'random_state', 'set_random_state'
 ]

@@ -158,11 +158,11 @@ def test_a_fix_for_another_version_warns_once_and_is_not_applied():
     assert calls == [2]
 
 
-def test_a_config_of_yours_selects_the_policies_in_one_line(tmp_path):
-    """The README's way: the installed package's
+def test_a_config_of_yours_selects_the_policies(tmp_path):
+    """The documented way: the installed package's
     ``.mim/configs/_base_/off_policies.py`` in the ``_base_`` list of a
-    plain MMAction2 config gives its runner the plugin's policies, and
-    nothing else changes."""
+    plain MMAction2 config and its two lines give its runner the plugin's
+    policies, and nothing else changes."""
     from mmengine.config import Config
     from mmengine.runner import Runner
 
@@ -172,9 +172,11 @@ def test_a_config_of_yours_selects_the_policies_in_one_line(tmp_path):
            '1x1x3-100e_kinetics400-rgb.py')
     videos = tmp_path / 'train.txt'
     videos.write_text('a.mp4 0\n')
+    lines = ('default_hooks = dict(checkpoint=_base_.off_checkpoint_hook)\n'
+             'custom_hooks = _base_.off_custom_hooks\n')
     hooks = {}
-    for name, bases in (('plain', [tsn]),
-                        ('policies', [tsn, POLICIES])):
+    for name, bases, policies in (('plain', [tsn], ''),
+                                  ('policies', [tsn, POLICIES], lines)):
         config = tmp_path / f'{name}.py'
         config.write_text(
             f'_base_ = {bases!r}\n'
@@ -182,11 +184,10 @@ def test_a_config_of_yours_selects_the_policies_in_one_line(tmp_path):
             'allow_failed_imports=False)\n'
             'model = dict(backbone=dict(pretrained=None))\n'
             f'train_dataloader = dict(dataset=dict(ann_file={str(videos)!r}'
-            '))\n')
+            '))\n' + policies)
         cfg = Config.fromfile(config)
         cfg.work_dir = str(tmp_path / name)
         runner = Runner.from_cfg(cfg)
-        runner.call_hook('before_run')  # AtomicCheckpoints does its part
         hooks[name] = [type(h) for h in runner.hooks]
     added = list(hooks['policies'])
     for hook in hooks['plain']:
@@ -194,6 +195,6 @@ def test_a_config_of_yours_selects_the_policies_in_one_line(tmp_path):
             hook = AtomicCheckpointHook
         added.remove(hook)
     assert sorted(h.__name__ for h in added) == [
-        'AtomicCheckpoints', 'ExactResumeHook', 'FiniteLossHook']
+        'ExactResumeHook', 'FiniteLossHook']
     assert ExactResumeHook in hooks['policies']
     assert FiniteLossHook not in hooks['plain']

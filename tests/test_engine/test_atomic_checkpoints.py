@@ -1,6 +1,6 @@
 # Copyright (c) off_plugin authors. All rights reserved.
-"""The AtomicCheckpoints policy: a save that fails keeps the previous
-checkpoint."""
+"""AtomicCheckpointHook, the policy of ``default_hooks.checkpoint``: a save
+that fails keeps the previous checkpoint."""
 import pytest
 import torch
 from tiny_runs import make_runner
@@ -15,10 +15,10 @@ def test_checkpoint_failing_mid_write_leaves_the_previous_one(
     import errno
     import os
     work = tmp_path / 'work'
-    policy = [dict(type='AtomicCheckpoints')]  # the policy under test
-    runner = make_runner(work, 'full-disk', 3, custom_hooks=policy)
+    policy = 'AtomicCheckpointHook'  # the policy under test
+    runner = make_runner(work, 'full-disk', 3, checkpoint_hook=policy)
     checkpoint_hook, = (h for h in runner.hooks
-                        if type(h).__name__ == 'CheckpointHook')
+                        if type(h).__name__ == policy)
     checkpoint_hook.max_keep_ckpts = 1
     fsync = os.fsync
     written = []
@@ -45,6 +45,6 @@ def test_checkpoint_failing_mid_write_leaves_the_previous_one(
     assert saved['meta']['epoch'] == 1
 
     resumed = make_runner(work, 'resumed-after-full-disk', 3, resume=True,
-                          custom_hooks=policy)
+                          checkpoint_hook=policy)
     resumed.train()
     assert resumed.epoch == 3 and resumed.iter == 12

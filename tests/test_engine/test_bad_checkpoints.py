@@ -86,7 +86,9 @@ def test_resume_from_a_bad_checkpoint_is_refused(runners, host, case,
     make, message = CASES[case]
     bad = make(tmp_path / f'{case.replace(" ", "_")}.pth', good)
     before = {k: v.clone() for k, v in runner.model.state_dict().items()}
-    # what `--resume` / `resume=True, load_from=bad` make Runner.train do
+    # what `--resume` / `resume=True, load_from=bad` make Runner.train do:
+    # Runner.from_cfg keeps them in its cfg and in private attributes
+    runner.cfg.resume, runner.cfg.load_from = True, str(bad)
     runner._resume, runner._load_from, runner._has_loaded = True, str(bad), \
         False
     with pytest.raises(Exception) as info:

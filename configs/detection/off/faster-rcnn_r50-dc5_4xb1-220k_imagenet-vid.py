@@ -30,5 +30,7 @@ model = dict(
     off=None)
 
 default_hooks = dict(
-    checkpoint=dict(by_epoch=False, interval=20000, max_keep_ckpts=3))
+    checkpoint=dict(_base_.off_checkpoint_hook, by_epoch=False,
+                    interval=20000, max_keep_ckpts=3))
+custom_hooks = _base_.off_custom_hooks
 log_processor = dict(by_epoch=False)

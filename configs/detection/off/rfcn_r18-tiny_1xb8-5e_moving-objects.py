@@ -109,7 +109,8 @@ param_scheduler = [
 ]
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20),
-    checkpoint=dict(type='CheckpointHook', interval=max_epochs))
+    checkpoint=dict(_base_.off_checkpoint_hook, interval=max_epochs))
+custom_hooks = _base_.off_custom_hooks
 # One CPU process is the default; `--launcher pytorch` on CPUs needs gloo.
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
 randomness = dict(seed=0)

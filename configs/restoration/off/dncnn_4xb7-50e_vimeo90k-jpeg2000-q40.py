@@ -3,7 +3,9 @@
 # no augmentation; Adam 5e-4 with a cosine schedule, batch 28 (4 GPUs x 7), 50
 # epochs; PSNR / SSIM on the 4th frame of every test septuplet. Make the inputs
 # first: python tools/data/compress_vimeo90k.py data/vimeo_septuplet
-_base_ = ['mmagic::_base_/default_runtime.py']
+_base_ = [
+    'mmagic::_base_/default_runtime.py', '../../_base_/off_policies.py'
+]
 custom_imports = dict(
     imports=['off_plugin.restoration'], allow_failed_imports=False)
 
@@ -60,19 +62,13 @@ param_scheduler = dict(type='CosineAnnealingLR', by_epoch=True, T_max=50,
 
 default_hooks = dict(
     # checkpoints in the work dir (MMagic's default writes to ./work_dirs)
-    checkpoint=dict(by_epoch=True, interval=5, max_keep_ckpts=3,
-                    out_dir=None),
+    checkpoint=dict(_base_.off_checkpoint_hook, by_epoch=True, interval=5,
+                    max_keep_ckpts=3, out_dir=None),
     logger=dict(interval=100))
 log_processor = dict(by_epoch=True)
-# The hooks of ../../_base_/off_policies.py (the plugin's reliability
-# policies), listed here: MMagic's default_runtime.py sets custom_hooks and
-# mmengine refuses a second _base_ file setting it. MMagic's
-# BasicVisualizationHook is left out: the inputs are stacks of frames, which
-# the image visualizer cannot show.
-custom_hooks = [
-    dict(type='ExactResumeHook'),
-    dict(type='FiniteLossHook'),
-    dict(type='AtomicCheckpoints'),
-]
+# The plugin's policy hooks in place of MMagic's: its BasicVisualizationHook
+# is left out, the inputs are stacks of frames, which the image visualizer
+# cannot show.
+custom_hooks = _base_.off_custom_hooks
 # `base_batch_size` = (4 GPUs) x (7 clips per GPU).
 auto_scale_lr = dict(enable=False, base_batch_size=28)
