@@ -10,8 +10,9 @@ from mmaction.registry import MODELS
 from mmcv.cnn import ConvModule
 from mmengine.logging import MMLogger
 from mmengine.model import BaseModule
-from mmengine.runner.checkpoint import _load_checkpoint
 from torch.nn.modules.batchnorm import _BatchNorm
+
+from ..engine.checkpoint import checkpoint_weights, read_checkpoint
 
 # Inception blocks of BN-Inception (Ioffe & Szegedy, 2015) as TSN uses it:
 # (1x1, (3x3 reduce, 3x3), (double 3x3 reduce, double 3x3), pool, pool
@@ -200,9 +201,10 @@ class BNInception(BaseModule):
     def load_pretrained(self, filename: str) -> None:
         """Load ImageNet weights (this module's keys or the Caffe port's);
         every weight of this backbone must be found."""
-        checkpoint = _load_checkpoint(filename, map_location='cpu')
-        state = checkpoint.get('state_dict', checkpoint)
-        state = {k.removeprefix('backbone.'): v for k, v in state.items()}
+        state = {
+            k.removeprefix('backbone.'): v
+            for k, v in checkpoint_weights(read_checkpoint(filename)).items()
+        }
         if 'conv1_7x7_s2.weight' in state:  # the Caffe port's names
             state = self.from_caffe_names(state)
         own = {k: v for k, v in self.state_dict().items()
