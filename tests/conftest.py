@@ -1,11 +1,22 @@
 # Copyright (c) off_plugin authors. All rights reserved.
-"""The suite imports every task (and with it the compat fixes) before any
-test module imports a host package, and reaches the tool-only code where it
-lives: demo/ and the sub-folders of tools/, as their scripts do."""
+"""The suite in tiers by host. This file imports no host: the core's tests
+(``tests/test_core``) run with torch and mmengine alone, and each task's
+folder imports its task in its own ``conftest.py`` (and with it the
+upstream fixes, before any test module imports the host); the folders that
+span the tasks (engine, deployment, tools, the package) import
+``off_plugin.all_tasks``.
+
+Every test is marked by its folder (``test_core`` -> ``core``), and by the
+task its file is named after (``test_deployment/test_recognition.py`` ->
+``recognition`` too), so ``pytest -m recognition`` runs one task.
+
+The tool-only code is reached where it lives: demo/ and the sub-folders of
+tools/, as their scripts do.
+"""
 import sys
 from pathlib import Path
 
-import off_plugin.all_tasks  # noqa: F401
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 for folder in ('demo', 'tools/data', 'tools/dataset_converters',
@@ -13,3 +24,15 @@ for folder in ('demo', 'tools/data', 'tools/dataset_converters',
                'tools/deployment'):
     if str(ROOT / folder) not in sys.path:
         sys.path.append(str(ROOT / folder))
+
+TASKS = ('recognition', 'detection', 'restoration')
+
+
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        path = Path(item.fspath).relative_to(ROOT / 'tests')
+        folder = path.parts[0] if len(path.parts) > 1 else 'test_package'
+        item.add_marker(getattr(pytest.mark, folder.removeprefix('test_')))
+        for task in TASKS:
+            if task in path.stem and task != folder.removeprefix('test_'):
+                item.add_marker(getattr(pytest.mark, task))

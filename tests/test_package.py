@@ -56,3 +56,56 @@ def test_unknown_attribute_is_an_attribute_error():
     import off_plugin
     with pytest.raises(AttributeError, match="no attribute 'recogniton'"):
         off_plugin.recogniton
+
+
+#: runs pytest on argv[1:] where no host and no mmcv op can be imported
+#: (as where only torch, mmengine and mmcv-lite's Python are installed)
+WITHOUT_HOSTS = """
+import importlib.abc, sys
+import pytest
+
+BLOCKED = tuple(sys.argv.pop(1).split(','))
+
+class NoHosts(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.startswith(BLOCKED):
+            raise ModuleNotFoundError(f'No module named {name!r}', name=name)
+
+sys.meta_path.insert(0, NoHosts())
+code = pytest.main(sys.argv[1:])
+print('hosts imported:', sorted(m for m in sys.modules
+                                if m.startswith(BLOCKED)))
+sys.exit(code)
+"""
+
+
+@pytest.mark.slow
+def test_the_core_tests_run_with_torch_and_mmengine_alone():
+    """The core tier, ``pytest tests/test_core``, in a process where the
+    hosts and mmcv's ops cannot be imported (the core builds its layers
+    with mmcv.cnn's ConvModule, pure Python): the suite's conftest imports
+    none."""
+    result = subprocess.run(
+        [sys.executable, '-c', WITHOUT_HOSTS,
+         'mmaction,mmdet,mmagic,mmcv.ops,mmcv._ext', 'tests/test_core', '-q',
+         '-p', 'no:cacheprovider', '-p', 'no:xdist'],
+        capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert ' passed' in result.stdout and ' failed' not in result.stdout
+    assert 'hosts imported: []' in result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('task,others', [
+    ('recognition', 'mmdet,mmagic'), ('detection', 'mmaction,mmagic'),
+    ('restoration', 'mmaction,mmdet')])
+def test_a_task_tier_imports_only_its_host(task, others):
+    """``tests/test_<task>`` is collected (every test module imported) in a
+    process where the other hosts cannot be imported."""
+    result = subprocess.run(
+        [sys.executable, '-c', WITHOUT_HOSTS, others, f'tests/test_{task}',
+         '--collect-only', '-q', '-p', 'no:cacheprovider', '-p',
+         'no:xdist'], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert ' collected' in result.stdout
+    assert 'hosts imported: []' in result.stdout

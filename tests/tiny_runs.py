@@ -22,11 +22,9 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 from motion_videos import make_motion_videos
 from moving_objects import make_moving_objects
-from restoration_clips import make_restoration_clips
 
 import off_plugin  # noqa: F401
 from off_plugin.core import OFFUnit
-from off_plugin.restoration.vimeo90k import compress_septuplets
 
 ROOT = Path(__file__).resolve().parent.parent
 RECOGNITION = ROOT / 'configs' / 'recognition' / 'off'
@@ -88,6 +86,9 @@ def recognizer_config(tmp_path: Path, settings: str) -> Path:
 
 def restorer_config(tmp_path: Path, settings: str) -> Path:
     """DnCNN_OFF(3) on 8 compressed clips (4 iterations of 2 a pass)."""
+    from restoration_clips import make_restoration_clips
+
+    from off_plugin.restoration.vimeo90k import compress_septuplets
     data = tmp_path / 'vimeo'
     make_restoration_clips(str(data), size=(80, 64))  # >= the patch
     clips = []

@@ -12,6 +12,7 @@ import warnings
 
 import pytest
 
+import off_plugin.all_tasks  # noqa: F401
 from off_plugin.compat import mmaction, mmdet, mmengine, upstream_fix
 
 #: a plain MMAction2 config (TSN on Kinetics-400 from MMAction2's own

@@ -1,4 +1,6 @@
 # Copyright (c) off_plugin authors. All rights reserved.
+"""The restoration tier: its host only, the task imported (with its
+upstream fixes) before any test module imports the host."""
 import pytest
 from restoration_clips import make_restoration_clips
 

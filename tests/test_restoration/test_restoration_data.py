@@ -9,8 +9,8 @@ import pytest
 from mmagic.evaluation.metrics.psnr import psnr
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
-from restoration_clips import (SOURCES, TEST_SOURCE, load_source,
-                               make_restoration_clips)
+from real_clips import load_source
+from restoration_clips import SOURCES, TEST_SOURCE, make_restoration_clips
 
 import off_plugin.restoration  # noqa: F401
 from off_plugin.restoration import CheckFrames, Vimeo90KSeptupletDataset
