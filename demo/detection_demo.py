@@ -38,10 +38,10 @@ import os
 import os.path as osp
 import time
 from collections import defaultdict
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
-from mim_runner import run_mim
+from mim_runner import mim_config, run_mim
 from mmengine.config import Config
 from moving_objects import make_moving_objects
 
@@ -108,6 +108,94 @@ def octaves(value: float, step: float) -> float:
     return 2**(round(math.log2(value) / step) * step)
 
 
+def training_key_frames(
+        coco: dict, path: str) -> Tuple[np.ndarray, List[np.ndarray]]:
+    """:func:`key_frames`; a one-line error naming ``path`` if a field is
+    missing or no key frame has boxes."""
+    try:
+        frames, boxes = key_frames(coco)
+    except (KeyError, TypeError, IndexError) as err:
+        raise ToolError(f'{path}: an image or annotation without the '
+                        f'COCO-VID fields ({err!r}); give images id, width, '
+                        'height and annotations image_id, bbox.') from None
+    if not len(frames):
+        raise ToolError(f'{path}: no training key frame with boxes; give '
+                        'frames with boxes is_vid_train_frame true.')
+    return frames, boxes
+
+
+def fit_input_scale(frames: np.ndarray,
+                    sizes: np.ndarray) -> Tuple[float, Tuple[int, int], str]:
+    """The zoom and the input scale for frames of (w, h) ``frames`` with
+    objects of ``sizes`` px, and the line that says why."""
+    median = float(np.median(sizes))
+    zoom = min(float(np.clip(median, *OBJECT_PX)) / median, MAX_ZOOM)
+    fw, fh = np.median(frames, 0)
+    width, height = int(round(fw * zoom)), int(round(fh * zoom))
+    kept = 'kept' if zoom == 1 else f'zoomed x{zoom:.2f}'
+    return zoom, (width, height), (
+        f'input scale {width}x{height}: frames {fw:.0f}x{fh:.0f}, median '
+        f'object {median:.0f} px, wanted {OBJECT_PX[0]}-{OBJECT_PX[1]} px '
+        f'(3-6 strides of {STRIDE} px): {kept}')
+
+
+def fit_anchors(wh: np.ndarray, zoom: float) -> Tuple[dict, str]:
+    """The anchor scales and ratios for boxes of (w, h) ``wh`` zoomed by
+    ``zoom``, and the line that says why."""
+    size = np.sqrt(wh.prod(1)) * zoom
+    lo, hi = np.percentile(size, (10, 90))
+    num_scales = max(1, math.ceil(math.log2(hi / lo) / .5 - 1e-6))
+    scales = sorted({
+        octaves(lo * (hi / lo)**((i + .5) / num_scales) / STRIDE, .25)
+        for i in range(num_scales)})
+    aspect = np.percentile(wh[:, 1] / wh[:, 0], (10, 90))
+    ratios = [2.**k for k in range(min(-1, round(math.log2(aspect[0]))),
+                                   max(1, round(math.log2(aspect[1]))) + 1)]
+    return {
+        'model.detector.rpn_head.anchor_generator.scales': scales,
+        'model.detector.rpn_head.anchor_generator.ratios': ratios,
+    }, (f'anchors: scales {[round(s, 2) for s in scales]} (x{STRIDE} px = '
+        f'{", ".join(f"{s * STRIDE:.0f}" for s in scales)} px) for objects '
+        f'of {lo:.0f}-{hi:.0f} px at that scale (10th-90th percentile); '
+        f'ratios {ratios} for h/w {aspect[0]:.2f}-{aspect[1]:.2f}')
+
+
+def fit_detections(cfg: Config, boxes: List[np.ndarray]) -> Tuple[dict, str]:
+    """Detections and proposals per frame for key frames of ``boxes``, and
+    the line that says why."""
+    crowd = max(len(b) for b in boxes)
+    test_cfg = cfg.model.detector.test_cfg
+    detections = max(test_cfg.rcnn.max_per_img, 4 * crowd)
+    proposals = max(test_cfg.rpn.max_per_img, 10 * crowd)
+    return {
+        'model.detector.test_cfg.rcnn.max_per_img': detections,
+        'model.detector.test_cfg.rpn.max_per_img': proposals,
+    }, (f'detections per frame: {detections} (proposals {proposals}), up '
+        f'to {crowd} objects in a key frame')
+
+
+def fit_epochs(cfg: Config, num_frames: int,
+               epochs: Optional[int]) -> Tuple[dict, str]:
+    """The schedule of ``epochs`` (by default fitted to ``num_frames`` key
+    frames), and the line that says why."""
+    batch = cfg.train_dataloader.batch_size
+    fitted = epochs is None
+    if fitted:
+        epochs = min(math.ceil(ITERATIONS * batch / num_frames), MAX_EPOCHS)
+    options = {
+        'train_cfg.max_epochs': epochs,
+        'default_hooks.checkpoint.interval': epochs,
+    }
+    options.update({
+        f'param_scheduler.{i}.end': epochs
+        for i, s in enumerate(cfg.param_scheduler) if s.get('by_epoch', True)
+    })
+    return options, (
+        f'training: {epochs} epochs of {math.ceil(num_frames / batch)} '
+        f'iterations ({num_frames} key frames, batch {batch})' +
+        (f', about {ITERATIONS} iterations' if fitted else ' (--epochs)'))
+
+
 def fit_recipe(coco: dict, cfg: Config, epochs: Optional[int] = None,
                path: str = 'train.json') -> Tuple[dict, List[str]]:
     """The settings of ``cfg`` that depend on the training json ``coco``
@@ -129,67 +217,14 @@ def fit_recipe(coco: dict, cfg: Config, epochs: Optional[int] = None,
 
     The input scale is returned as ``scale`` (see :func:`set_input_scale`).
     """
-    try:
-        frames, boxes = key_frames(coco)
-    except (KeyError, TypeError, IndexError) as err:
-        raise ToolError(f'{path}: an image or annotation without the '
-                        f'COCO-VID fields ({err!r}); give images id, width, '
-                        'height and annotations image_id, bbox.') from None
-    if not len(frames):
-        raise ToolError(f'{path}: no training key frame with boxes; give '
-                        'frames with boxes is_vid_train_frame true.')
+    frames, boxes = training_key_frames(coco, path)
     wh = np.concatenate(boxes)
-    size = np.sqrt(wh.prod(1))
-    median = float(np.median(size))
-    zoom = min(float(np.clip(median, *OBJECT_PX)) / median, MAX_ZOOM)
-    width, height = (int(round(v * zoom)) for v in np.median(frames, 0))
-    size *= zoom
-    lo, hi = np.percentile(size, (10, 90))
-    num_scales = max(1, math.ceil(math.log2(hi / lo) / .5 - 1e-6))
-    scales = sorted({
-        octaves(lo * (hi / lo)**((i + .5) / num_scales) / STRIDE, .25)
-        for i in range(num_scales)})
-    aspect = np.percentile(wh[:, 1] / wh[:, 0], (10, 90))
-    ratios = [2.**k for k in range(min(-1, round(math.log2(aspect[0]))),
-                                   max(1, round(math.log2(aspect[1]))) + 1)]
-    crowd = max(len(b) for b in boxes)
-    test_cfg = cfg.model.detector.test_cfg
-    detections = max(test_cfg.rcnn.max_per_img, 4 * crowd)
-    proposals = max(test_cfg.rpn.max_per_img, 10 * crowd)
-    batch = cfg.train_dataloader.batch_size
-    fitted = epochs is None
-    if fitted:
-        epochs = min(math.ceil(ITERATIONS * batch / len(frames)), MAX_EPOCHS)
-
-    options = {
-        'model.detector.rpn_head.anchor_generator.scales': scales,
-        'model.detector.rpn_head.anchor_generator.ratios': ratios,
-        'model.detector.test_cfg.rcnn.max_per_img': detections,
-        'model.detector.test_cfg.rpn.max_per_img': proposals,
-        'train_cfg.max_epochs': epochs,
-        'default_hooks.checkpoint.interval': epochs,
-    }
-    options.update({
-        f'param_scheduler.{i}.end': epochs
-        for i, s in enumerate(cfg.param_scheduler) if s.get('by_epoch', True)
-    })
-    fw, fh = np.median(frames, 0)
-    kept = 'kept' if zoom == 1 else f'zoomed x{zoom:.2f}'
-    lines = [
-        f'input scale {width}x{height}: frames {fw:.0f}x{fh:.0f}, median '
-        f'object {median:.0f} px, wanted {OBJECT_PX[0]}-{OBJECT_PX[1]} px '
-        f'(3-6 strides of {STRIDE} px): {kept}',
-        f'anchors: scales {[round(s, 2) for s in scales]} (x{STRIDE} px = '
-        f'{", ".join(f"{s * STRIDE:.0f}" for s in scales)} px) for objects '
-        f'of {lo:.0f}-{hi:.0f} px at that scale (10th-90th percentile); '
-        f'ratios {ratios} for h/w {aspect[0]:.2f}-{aspect[1]:.2f}',
-        f'detections per frame: {detections} (proposals {proposals}), up to '
-        f'{crowd} objects in a key frame',
-        f'training: {epochs} epochs of {math.ceil(len(frames) / batch)} '
-        f'iterations ({len(frames)} key frames, batch {batch})' +
-        (f', about {ITERATIONS} iterations' if fitted else ' (--epochs)'),
-    ]
-    return dict(options, scale=(width, height)), lines
+    zoom, scale, scale_line = fit_input_scale(frames, np.sqrt(wh.prod(1)))
+    anchors, anchor_line = fit_anchors(wh, zoom)
+    detections, detection_line = fit_detections(cfg, boxes)
+    schedule, schedule_line = fit_epochs(cfg, len(frames), epochs)
+    return {**anchors, **detections, **schedule, 'scale': scale}, [
+        scale_line, anchor_line, detection_line, schedule_line]
 
 
 def set_input_scale(cfg: Config, scale: Tuple[int, int]) -> None:
@@ -263,6 +298,30 @@ def parse_args(argv=None):
     return args
 
 
+def fit_configs(data_root: str, epochs: Optional[int],
+                cfg_options: dict) -> Dict[str, Tuple[Config, dict]]:
+    """Each model's config pointed at the data, with ``cfg_options`` and
+    the input scale fitted to its training json, and the other settings
+    fitted (for ``cfg_options`` to override); prints what was fitted."""
+    train, val = (read_split(data_root, split) for split in ('train', 'val'))
+    classes = read_classes(train, val, data_root)
+    train_json = osp.join(data_root, 'annotations', 'train.json')
+    configs = {}
+    for name, _, path in MODELS:
+        # fitted to the config as --cfg-options leave it (e.g. the batch),
+        # which then override what was fitted
+        cfg = load_config(path, data_options(data_root, classes))
+        cfg.merge_from_dict(cfg_options)
+        options, lines = fit_recipe(train, cfg, epochs, train_json)
+        set_input_scale(cfg, options.pop('scale'))
+        configs[name] = cfg, options
+    print(f'fitted to {train_json}:')
+    print('\n'.join(f'  {line}' for line in lines))
+    if cfg_options:
+        print(f'  then --cfg-options {cfg_options}')
+    return configs
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
     start = time.time()
@@ -277,30 +336,11 @@ def main(argv=None) -> None:
             osp.join(data_root, 'annotations', 'val.json')):
         print(f'writing the embedded moving-objects set to {data_root}')
         make_moving_objects(data_root)
-    train, val = (read_split(data_root, split) for split in ('train', 'val'))
-    classes = read_classes(train, val, data_root)
-    train_json = osp.join(data_root, 'annotations', 'train.json')
-    configs = {}
-    for name, _, path in MODELS:
-        # fitted to the config as --cfg-options leave it (e.g. the batch),
-        # which then override what was fitted
-        cfg = load_config(path, data_options(data_root, classes))
-        cfg.merge_from_dict(args.cfg_options)
-        options, lines = fit_recipe(train, cfg, args.epochs, train_json)
-        set_input_scale(cfg, options.pop('scale'))
-        cfg.merge_from_dict(options)
-        cfg.merge_from_dict(args.cfg_options)
-        configs[name] = cfg
-    print(f'fitted to {train_json}:')
-    print('\n'.join(f'  {line}' for line in lines))
-    if args.cfg_options:
-        print(f'  then --cfg-options {args.cfg_options}')
-
-    os.makedirs(work_dir, exist_ok=True)
+    configs = fit_configs(data_root, args.epochs, args.cfg_options)
     results = {}
-    for name, cfg in configs.items():
-        config = osp.join(work_dir, f'{name}.py')
-        cfg.dump(config)
+    for name, (cfg, options) in configs.items():
+        config = mim_config(cfg, osp.join(work_dir, f'{name}.py'), options,
+                            args.cfg_options)
         tic = time.time()
         results[name] = train_and_test(config, osp.join(work_dir, name))
         results[name]['seconds'] = time.time() - tic

@@ -20,15 +20,15 @@ demo's own.
 
 What it writes: the embedded set (only to ``data/motion_demo``, only
 without ``--data-root``) and the runs in ``--work-dir`` (``tsn/``,
-``off/``: logs, checkpoints, ``test_scores.pkl``); a ``--data-root`` is
-only read.
+``off/``: the config run, logs, checkpoints, ``test_scores.pkl``); a
+``--data-root`` is only read.
 """
 import argparse
 import os.path as osp
 import time
 from typing import Optional, Sequence, Tuple
 
-from mim_runner import run_mim
+from mim_runner import mim_config, run_mim
 from motion_videos import make_motion_videos
 
 from off_plugin.recognition import load_dumped_scores, top_k_accuracy
@@ -42,16 +42,18 @@ EMBEDDED = osp.join(ROOT, 'data', 'motion_demo')
 LAYOUT = ('classes.txt', 'train.txt', 'val.txt', 'videos')
 
 
-def train_and_test(config: str, work_dir: str, *cfg_options: str) -> float:
-    """Train with ``mim train``, test its last checkpoint with ``mim test
-    --dump`` and return the top-1 accuracy of the dumped scores."""
-    options = ['--cfg-options', *cfg_options] if cfg_options else []
-    run_mim('train', 'mmaction', config, '--work-dir', work_dir, *options,
-            cwd=ROOT)
+def train_and_test(config: str, work_dir: str, *options: dict) -> float:
+    """Train ``config`` with ``options`` merged (see
+    :func:`mim_runner.mim_config`) with ``mim train``, test its last
+    checkpoint with ``mim test --dump`` and return the top-1 accuracy of the
+    dumped scores."""
+    config = mim_config(config, osp.join(work_dir, osp.basename(config)),
+                        *options)
+    run_mim('train', 'mmaction', config, '--work-dir', work_dir, cwd=ROOT)
     dump = osp.join(work_dir, 'test_scores.pkl')
     run_mim('test', 'mmaction', config, '--checkpoint',
             last_checkpoint(work_dir), '--work-dir', work_dir, '--dump', dump,
-            *options, cwd=ROOT)
+            cwd=ROOT)
     return top_k_accuracy(*load_dumped_scores(dump), k=1)
 
 
@@ -61,10 +63,10 @@ def last_checkpoint(work_dir: str) -> str:
         return f.read().strip()
 
 
-def data_options(data_root: Optional[str]) -> Tuple[str, int, list]:
+def data_options(data_root: Optional[str]) -> Tuple[str, int, dict]:
     """The data root (the embedded set written to the default one if it is
-    missing there), its number of classes and the ``--cfg-options``
-    pointing both stages to it."""
+    missing there), its number of classes and the settings pointing both
+    stages to it."""
     if data_root is None:
         data_root = EMBEDDED
         if not osp.isfile(osp.join(data_root, 'classes.txt')):
@@ -80,22 +82,13 @@ def data_options(data_root: Optional[str]) -> Tuple[str, int, list]:
                 'out for the embedded set.')
     with open(osp.join(data_root, 'classes.txt')) as f:
         num_classes = sum(1 for line in f if line.strip())
-    options = [f'model.cls_head.num_classes={num_classes}']
+    options = {'model.cls_head.num_classes': num_classes}
     for loader, split in (('train', 'train'), ('val', 'val'),
                           ('test', 'val')):
-        options += [
-            f'{loader}_dataloader.dataset.ann_file={data_root}/{split}.txt',
-            f'{loader}_dataloader.dataset.data_prefix.video='
-            f'{data_root}/videos'
-        ]
+        dataset = f'{loader}_dataloader.dataset'
+        options[f'{dataset}.ann_file'] = f'{data_root}/{split}.txt'
+        options[f'{dataset}.data_prefix.video'] = f'{data_root}/videos'
     return data_root, num_classes, options
-
-
-def raw_cfg_options(argv: Optional[Sequence[str]]) -> list:
-    """The ``--cfg-options`` as given (``key=value`` words), for mim."""
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument('--cfg-options', nargs='+', default=[])
-    return parser.parse_known_args(argv)[0].cfg_options
 
 
 def main(argv: Optional[Sequence[str]] = None) -> Tuple[float, float]:
@@ -107,16 +100,15 @@ def main(argv: Optional[Sequence[str]] = None) -> Tuple[float, float]:
                         default=osp.join(ROOT, 'work_dirs', 'motion_demo'))
     add_cfg_options(parser)
     args = parser.parse_args(argv)
-    user = raw_cfg_options(argv)
 
     start = time.time()
     data_root, num_classes, data = data_options(args.data_root)
     stage1_dir = osp.join(osp.abspath(args.work_dir), 'tsn')
-    tsn = train_and_test(STAGE1, stage1_dir, *data, *user)
-    off = train_and_test(
-        STAGE2, osp.join(osp.abspath(args.work_dir), 'off'), *data,
-        f'model.off_head.num_classes={num_classes}',
-        f'model.feature_checkpoint={last_checkpoint(stage1_dir)}', *user)
+    tsn = train_and_test(STAGE1, stage1_dir, data, args.cfg_options)
+    stage2 = {'model.off_head.num_classes': num_classes,
+              'model.feature_checkpoint': last_checkpoint(stage1_dir)}
+    off = train_and_test(STAGE2, osp.join(osp.abspath(args.work_dir), 'off'),
+                         data, stage2, args.cfg_options)
     print(f'\nHeld-out top-1 on {data_root} ({num_classes} classes), '
           f'{time.time() - start:.0f} s in all:\n'
           f'  TSN (stage 1)       {tsn:.3f}\n'

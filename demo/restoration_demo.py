@@ -57,7 +57,7 @@ from typing import Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
-from mim_runner import run_mim
+from mim_runner import mim_config, run_mim
 from mmengine.config import Config
 from mmengine.fileio import dump, load
 from restoration_clips import TEST_SOURCE, make_restoration_clips
@@ -180,20 +180,7 @@ def best_within(val: Dict[int, float], last_iter: int) -> int:
     return max(early, key=val.__getitem__)
 
 
-def option_args(options: dict) -> List[str]:
-    """``--cfg-options`` parsed by ``DictAction`` as ``key=value`` words
-    again, for the ``mim`` runs."""
-
-    def text(value):
-        if isinstance(value, (list, tuple)):
-            items = ','.join(map(text, value))
-            return f'[{items}]' if isinstance(value, list) else f'({items})'
-        return str(value)
-
-    return [f'{key}={text(value)}' for key, value in options.items()]
-
-
-def main(argv=None) -> None:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument(
         '--data-root', default=DEMO_ROOT,
@@ -212,77 +199,96 @@ def main(argv=None) -> None:
         'stretched to them (default: the configs\' 800; OFF\'s margin '
         'grows with more, see configs/restoration/off/README.md)')
     add_cfg_options(parser)
-    args = parser.parse_args(argv)
-    data_root, work_dir = map(osp.abspath, (args.data_root, args.work_dir))
-    quality = args.quality
-    embedded = osp.realpath(data_root) == osp.realpath(DEMO_ROOT)
+    return parser.parse_args(argv)
 
-    start = time.time()
-    lists, cache_root, runs = prepare_data(data_root, work_dir, quality,
-                                           embedded)
-    clips = read_clip_list(lists[TEST])
-    val_clips = read_clip_list(lists[VAL])
+
+def data_settings(data_root: str, lists: Dict[str, str], quality: int,
+                  cache_root: Optional[str]) -> dict:
+    """The settings that point the three dataloaders at the data."""
     dataset = dict(data_root=data_root, quality=quality)
     if cache_root:
         dataset['cache_root'] = cache_root
-    data = [f'{loader}_dataloader.dataset.{key}={value}'
-            for loader, ann_file in (('train', lists[TRAIN]),
-                                     ('val', lists[VAL]),
-                                     ('test', lists[TEST]))
-            for key, value in dict(dataset, ann_file=ann_file).items()]
+    return {
+        f'{loader}_dataloader.dataset.{key}': value
+        for loader, ann_file in (('train', lists[TRAIN]),
+                                 ('val', lists[VAL]), ('test', lists[TEST]))
+        for key, value in dict(dataset, ann_file=ann_file).items()
+    }
+
+
+def schedule(iters: Optional[int]) -> Tuple[int, dict]:
+    """The training iterations (by default the configs') and the settings
+    that stretch the configs' schedule to them."""
     cfg = Config.fromfile(osp.join(CONFIGS, MODELS[BASELINE]))
-    iters = args.iters or cfg.train_cfg.max_iters
+    iters = iters or cfg.train_cfg.max_iters
     interval = min(cfg.train_cfg.val_interval, iters)
-    schedule = [f'train_cfg.max_iters={iters}',
-                f'param_scheduler.T_max={iters}',
-                f'train_cfg.val_interval={interval}',
-                f'default_hooks.checkpoint.interval={interval}',
-                'default_hooks.logger.interval='
-                f'{min(cfg.default_hooks.logger.interval, iters)}']
-    runs = osp.join(runs, f'q{quality}-{iters}iter')
-    options = option_args(args.cfg_options)
+    return iters, {
+        'train_cfg.max_iters': iters,
+        'param_scheduler.T_max': iters,
+        'train_cfg.val_interval': interval,
+        'default_hooks.checkpoint.interval': interval,
+        'default_hooks.logger.interval': min(
+            cfg.default_hooks.logger.interval, iters),
+    }
+
+
+def train_models(runs: str, *options: dict) -> Tuple[dict, dict]:
+    """``mim train`` each model with ``options`` in ``runs/<config
+    name>/``; the :func:`training_log` and the work directory of each."""
     logs, work_dirs = {}, {}
     for name, config in MODELS.items():
         work_dirs[name] = osp.join(runs, config[:-3])
-        run_mim('train', 'mmagic', osp.join(CONFIGS, config), '--work-dir',
-                work_dirs[name], '--cfg-options', *data, *schedule, *options,
+        path = mim_config(osp.join(CONFIGS, config),
+                          osp.join(work_dirs[name], config), *options)
+        run_mim('train', 'mmagic', path, '--work-dir', work_dirs[name],
                 cwd=ROOT)
         logs[name] = training_log(work_dirs[name])
-    # DnCNN_OFF(3) given DnCNN's training time
+    return logs, work_dirs
+
+
+def checkpoints(logs: dict, iters: int) -> Tuple[dict, int]:
+    """The checkpoint of each column (model, iteration): the best validation
+    PSNR of each model within ``iters`` iterations and of DnCNN_OFF(3)
+    within DnCNN's training time; and the iterations of that time."""
     equal_time = int(iters * logs[BASELINE]['s_per_iter'] /
                      logs[OFF]['s_per_iter'])
-    tested = {  # column -> (model, iteration of the tested checkpoint)
+    tested = {
         f'{name} (same iterations)': (name, best_within(logs[name]['val'],
                                                         iters))
         for name in MODELS}
     tested[f'{OFF} (same time)'] = (OFF, best_within(logs[OFF]['val'],
                                                      equal_time))
+    return tested, equal_time
 
-    table = {'compressed input': input_psnr(data_root, cache_root, clips,
-                                            quality)}
+
+def score_checkpoints(tested: dict, work_dirs: dict, data_root: str,
+                      clips: List[str], data: dict,
+                      cfg_options: dict) -> Dict[str, List[float]]:
+    """``mim test`` the checkpoint of each column with the ``data``
+    settings, then ``cfg_options``; the PSNR of the 4th frame of each of
+    ``clips``, by column."""
+    table = {}
     for column, (name, iteration) in tested.items():
         config, run = MODELS[name], work_dirs[name]
         per_clip_file = osp.join(run, f'test_psnr_iter_{iteration}.json')
-        run_mim('test', 'mmagic', osp.join(CONFIGS, config), '--checkpoint',
+        out_file = {'test_evaluator.0.out_file': per_clip_file}
+        path = mim_config(osp.join(CONFIGS, config), osp.join(run, config),
+                          data, out_file, cfg_options)
+        run_mim('test', 'mmagic', path, '--checkpoint',
                 osp.join(run, f'iter_{iteration}.pth'), '--work-dir', run,
-                '--cfg-options', *data,
-                f'test_evaluator.0.out_file={per_clip_file}', *options,
                 cwd=ROOT)
         per_clip = load(per_clip_file)
         table[column] = [
             per_clip[osp.join(data_root, 'sequences', clip,
                               f'im{TARGET}.png')] for clip in clips]
-    dump({name: dict(zip(clips, values)) for name, values in table.items()},
-         osp.join(runs, 'psnr_per_clip.json'))
+    return table
 
+
+def print_results(table: Dict[str, List[float]], clips: List[str],
+                  test_source: str, quality: int, width: int) -> None:
+    """The PSNR of every test clip by column, their means and the gain over
+    the compressed input."""
     names = list(table)
-    width = max(len(n) for n in names) + 2
-    if embedded:
-        test_source = f'{TEST_SOURCE}, a source unseen in training and ' \
-            'validation'
-        val_source = 'the training sources, apart in time'
-    else:
-        test_source, val_source = lists[TEST], lists[VAL]
     print(f'\nPSNR (dB) of the 4th frame of the {len(clips)} test clips '
           f'({test_source}), JPEG 2000 q{quality}:')
     print(f'{"clip":<12}' + ''.join(f'{n:>{width}}' for n in names))
@@ -296,13 +302,53 @@ def main(argv=None) -> None:
         f'{means[n] - means["compressed input"]:>+{width}.2f}'
         for n in names))
 
-    val_input = np.mean(input_psnr(data_root, cache_root, val_clips,
-                                   quality))
-    print(f'\nValidation clips ({len(val_clips)}, {val_source}): '
+
+def print_validation(tested: dict, logs: dict, val_input: float,
+                     num_clips: int, val_source: str, width: int) -> None:
+    """The validation PSNR of the input and of each tested checkpoint."""
+    print(f'\nValidation clips ({num_clips}, {val_source}): '
           f'compressed input {val_input:.2f} dB')
     for column, (name, iteration) in tested.items():
         print(f'  {column:<{width}} {logs[name]["val"][iteration]:.2f} dB '
               f'(checkpoint of iteration {iteration})')
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    data_root, work_dir = map(osp.abspath, (args.data_root, args.work_dir))
+    quality = args.quality
+    embedded = osp.realpath(data_root) == osp.realpath(DEMO_ROOT)
+
+    start = time.time()
+    lists, cache_root, runs = prepare_data(data_root, work_dir, quality,
+                                           embedded)
+    clips = read_clip_list(lists[TEST])
+    val_clips = read_clip_list(lists[VAL])
+    data = data_settings(data_root, lists, quality, cache_root)
+    iters, stretched = schedule(args.iters)
+    runs = osp.join(runs, f'q{quality}-{iters}iter')
+    logs, work_dirs = train_models(runs, data, stretched, args.cfg_options)
+    tested, equal_time = checkpoints(logs, iters)
+
+    table = {'compressed input': input_psnr(data_root, cache_root, clips,
+                                            quality)}
+    table.update(score_checkpoints(tested, work_dirs, data_root, clips, data,
+                                   args.cfg_options))
+    dump({name: dict(zip(clips, values)) for name, values in table.items()},
+         osp.join(runs, 'psnr_per_clip.json'))
+
+    if embedded:
+        test_source = f'{TEST_SOURCE}, a source unseen in training and ' \
+            'validation'
+        val_source = 'the training sources, apart in time'
+    else:
+        test_source, val_source = lists[TEST], lists[VAL]
+    width = max(len(n) for n in table) + 2
+    print_results(table, clips, test_source, quality, width)
+    val_input = np.mean(input_psnr(data_root, cache_root, val_clips,
+                                   quality))
+    print_validation(tested, logs, val_input, len(val_clips), val_source,
+                     width)
     ratio = logs[OFF]['s_per_iter'] / logs[BASELINE]['s_per_iter']
     print(f'\nTraining time per iteration (median): {BASELINE} '
           f'{logs[BASELINE]["s_per_iter"]:.3f} s, {OFF} '

@@ -18,6 +18,7 @@ import pytest
 import torch
 from data_safety import (assert_one_line_error, assert_unchanged, checksums,
                          kill_after, mim_in_process, tool_path)
+from mmengine.config import Config
 from motion_videos import MOTIONS, make_motion_videos, render_clip, write_video
 from tiny_runs import STAGE2
 
@@ -45,13 +46,16 @@ def failed_run(main, argv, capsys) -> subprocess.CompletedProcess:
 
 def test_motion_demo_reads_a_user_root_and_refuses_other_layouts(
         tmp_path, capsys):
-    root, work = tmp_path / 'my_set', tmp_path / 'work'
+    # a comma, a space and quotes in the root's path and in an option: both
+    # reach the runs as they were meant
+    root, work = tmp_path / 'my, set "1"', tmp_path / 'work'
     make_motion_videos(str(root), num_train=2, num_val=1, num_frames=16)
     before = checksums(root)
     main = tool('motion_demo.py')['main']
     main.__globals__['run_mim'] = mim_in_process
     tsn, off = main(['--data-root', str(root), '--work-dir', str(work),
-                     '--cfg-options', 'train_cfg.max_epochs=1', *NO_WORKERS])
+                     '--cfg-options', 'train_cfg.max_epochs=1', *NO_WORKERS,
+                     'note=\'a, b "c"\''])
     out = capsys.readouterr().out
     assert 'writing the embedded' not in out
     assert f'Held-out top-1 on {root} (4 classes)' in out
@@ -60,6 +64,10 @@ def test_motion_demo_reads_a_user_root_and_refuses_other_layouts(
     for stage in ('tsn', 'off'):  # one epoch each (--cfg-options), tested
         assert (work / stage / 'epoch_1.pth').is_file()
         assert (work / stage / 'test_scores.pkl').is_file()
+        # the config the runner ran, as it wrote it
+        ran = Config.fromfile(next((work / stage).glob('*_motion-demo-*.py')))
+        assert ran.val_dataloader.dataset.ann_file == f'{root}/val.txt'
+        assert ran.note == ['a', 'b"c']  # as DictAction reads the word
     assert not (work / 'tsn' / 'epoch_4.pth').exists()
 
     # not the layout: one line naming the missing file, nothing written
