@@ -7,7 +7,7 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 export OFF_VENV := $(abspath $(VENV))
 
-.PHONY: setup demo test test-gpu matrix demo-restoration demo-detection
+.PHONY: setup demo test test-gpu matrix demo-restoration demo-detection lint
 
 setup:
 	@bash tools/setup_env.sh
@@ -66,3 +66,16 @@ docs:
 	    -c requirements/constraints.txt -r requirements/docs.txt; }
 	$(DOCS_VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
 	$(DOCS_VENV)/bin/python docs/check_links.py
+
+# The checks of .pre-commit-config.yaml (flake8, isort, yapf, codespell,
+# end of files, trailing whitespace) on every file, from a small venv of
+# its own, $(LINT_VENV), made on the first run; pre-commit builds one more
+# per tool (in ~/.cache/pre-commit). A check that fails shows its diff;
+# the fixers (isort, yapf, whitespace) have then fixed the files.
+LINT_VENV ?= .venv-lint
+lint:
+	@test -x $(LINT_VENV)/bin/pre-commit || { \
+	  $(DOCS_PYTHON) -m venv $(LINT_VENV) && \
+	  $(LINT_VENV)/bin/python -m pip install -q \
+	    -c requirements/constraints.txt pre-commit; }
+	$(LINT_VENV)/bin/pre-commit run --all-files --show-diff-on-failure
