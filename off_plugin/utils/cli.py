@@ -46,11 +46,15 @@ def run_tool(main: Callable[[Optional[Sequence[str]]], T],
         sys.exit(1)
 
 
-def add_cfg_options(parser: argparse.ArgumentParser) -> None:
-    """``--cfg-options`` as in MMAction2's and MMDetection's tools."""
+def add_cfg_options(parser: argparse.ArgumentParser,
+                    flag: str = '--cfg-options',
+                    config: str = 'the config') -> None:
+    """``--cfg-options`` as in MMAction2's and MMDetection's tools, or
+    ``flag`` for the settings of another ``config``."""
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction, default={},
-        help='override settings of the config, key=value pairs (e.g. '
+        flag, nargs='+', action=DictAction, default={},
+        metavar='KEY=VALUE',
+        help=f'override settings of {config}, key=value pairs (e.g. '
         'model.test_cfg.off_weight=2 test_dataloader.num_workers=0); '
         'lists as key="[a,b]" or key=a,b, nested lists as key="[(a,b),(c,d)]"')
 

@@ -1,7 +1,8 @@
 # Copyright (c) off_plugin authors. All rights reserved.
 """tools/analysis_tools/benchmark.py: the side-by-side timer, the PASS /
-FAIL lines, the ``unit`` and ``restoration`` subcommands on small inputs and
-the fresh-interpreter import timer."""
+FAIL lines, each subcommand's flags, the ``unit``, ``restoration`` and
+``deploy`` subcommands on small inputs and the fresh-interpreter import
+timer."""
 import os.path as osp
 import re
 import runpy
@@ -10,16 +11,24 @@ from collections import Counter
 import numpy as np
 import pytest
 import torch
+from benchmarks import deploy
+from benchmarks.imports import time_import
+from benchmarks.recognition import moving_texture
+from benchmarks.timing import side_by_side, target
 from tiny_runs import DETECTION, STAGE2
 
 TOOL = osp.join(osp.dirname(osp.dirname(osp.dirname(__file__))), 'tools',
                 'analysis_tools', 'benchmark.py')
 
 
+@pytest.fixture(scope='module')
+def main():
+    return runpy.run_path(TOOL)['main']
+
+
 def test_side_by_side_times_each_call_in_turn_and_takes_the_median():
-    tool = runpy.run_path(TOOL)
     calls = []
-    results = tool['side_by_side'](
+    results = side_by_side(
         {'a': lambda i: calls.append(('a', i)),
          'b': lambda i: calls.append(('b', i))}, 'cpu', warmup=1, repeats=3)
     assert calls == [(name, i) for i in range(4) for name in 'ab']
@@ -29,18 +38,35 @@ def test_side_by_side_times_each_call_in_turn_and_takes_the_median():
 
 
 def test_targets_print_pass_and_fail(capsys):
-    tool = runpy.run_path(TOOL)
-    assert tool['target']('x', 1.2, 1.25, at_most=True)
-    assert not tool['target']('y', 0.8, 0.85, at_most=False)
+    assert target('x', 1.2, 1.25, at_most=True)
+    assert not target('y', 0.8, 0.85, at_most=False)
     out = capsys.readouterr().out.splitlines()
     assert out == ['PASS: x: x1.20 (target <= x1.25)',
                    'FAIL: y: x0.80 (target >= x0.85)']
 
 
-def test_unit_benchmark_reports_every_level_with_a_verdict(capsys):
-    tool = runpy.run_path(TOOL)
-    tool['main'](['unit', '--segments', '3', '--repeats', '1',
-                  '--warmup', '0'])
+def test_each_subcommand_takes_its_own_flags(main, capsys):
+    parse_args = main.__globals__['parse_args']
+    args = parse_args(['all', '--compile', '--frame-size', '60', '100',
+                       '--restore-size', '32', '48'])
+    assert args.compile and args.frame_size == [60, 100]
+    assert not hasattr(args, 'threads')
+    args = parse_args(['deploy', '--recognizer-cfg-options', 'a.b=[1, 2]',
+                       'c=x'])
+    assert args.recognizer_cfg_options == {'a.b': [1, 2], 'c': 'x'}
+    assert args.detector_cfg_options == {}
+    capsys.readouterr()
+    for argv in (['unit', '--frame-size', '60', '100'],
+                 ['detection', '--segments', '3'],
+                 ['import', '--device', 'cuda'],
+                 ['restoration', '--recognizer-cfg-options', 'a=1'], []):
+        with pytest.raises(SystemExit):
+            parse_args(argv)
+        assert 'error: ' in capsys.readouterr().err
+
+
+def test_unit_benchmark_reports_every_level_with_a_verdict(main, capsys):
+    main(['unit', '--segments', '3', '--repeats', '1', '--warmup', '0'])
     out = capsys.readouterr().out
     verdicts = re.findall(r'^(PASS|FAIL): OFF at (\d+) px', out, re.M)
     assert [level for _, level in verdicts] == ['28', '14', '7']
@@ -57,7 +83,7 @@ def test_unit_benchmark_reports_every_level_with_a_verdict(capsys):
 
 
 def test_restoration_benchmark_streams_with_features_once_per_frame(
-        capsys, monkeypatch):
+        main, capsys, monkeypatch):
     from off_plugin.restoration import DnCNN, DnCNNOFF
     calls = Counter()
 
@@ -74,13 +100,11 @@ def test_restoration_benchmark_streams_with_features_once_per_frame(
     spy(DnCNN, 'forward')
     spy(DnCNNOFF, 'frame_features')
     spy(DnCNNOFF, 'restore')
-    tool = runpy.run_path(TOOL)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # small convolutions: spare a shared machine
     try:
-        tool['main'](['restoration', '--restore-size', '32', '48',
-                      '--video-frames', '4', '--warmup', '0', '--repeats',
-                      '1'])
+        main(['restoration', '--restore-size', '32', '48', '--video-frames',
+              '4', '--warmup', '0', '--repeats', '1'])
     finally:
         torch.set_num_threads(threads)
     out = capsys.readouterr().out
@@ -104,7 +128,8 @@ def test_restoration_benchmark_streams_with_features_once_per_frame(
         assert float(models[0][1]) == 1 and all(
             float(ratio) > 0 for _, ratio in models)
     # DnCNN's FLOPs: every 3x3 convolution, stride 1, over 32x48 pixels
-    dncnn = runpy.run_path(TOOL)['Config'].fromfile(
+    from mmengine.config import Config
+    dncnn = Config.fromfile(
         'configs/restoration/off/dncnn_4xb7-50e_vimeo90k-jpeg2000-q40.py')
     from mmagic.registry import MODELS
     from mmengine.registry import DefaultScope
@@ -123,7 +148,7 @@ def test_recognition_video_moves_as_tvl1_measures_it():
     """The two-stream pipeline times TV-L1 on frames with real motion: the
     benchmark's texture moves by (-1, -2) px a frame, and TV-L1 finds it."""
     from optical_flow import tvl1_flow
-    video = runpy.run_path(TOOL)['moving_texture'](2, 3, 64)
+    video = moving_texture(2, 3, 64)
     assert video.shape == (2, 3, 64, 64, 3) and video.dtype == np.uint8
     flow = tvl1_flow(video[1]) * (40. / 255) - 20  # bound 20, 128 = still
     x, y = np.median(flow[:, 12:-12, 12:-12].reshape(-1, 2), axis=0)
@@ -131,29 +156,40 @@ def test_recognition_video_moves_as_tvl1_measures_it():
 
 
 def test_import_timer_runs_a_fresh_interpreter_and_names_a_failure():
-    tool = runpy.run_path(TOOL)
-    seconds, modules = tool['time_import']('json')
+    seconds, modules = time_import('json')
     assert 0 < seconds < 5
     # a fresh interpreter: none of this process's modules (torch, mmengine)
     assert 10 < modules < 200
     # the setup runs first, untimed, in the same interpreter
-    _, with_setup = tool['time_import']('json', 'import csv, decimal')
+    _, with_setup = time_import('json', 'import csv, decimal')
     assert with_setup > modules
     with pytest.raises(RuntimeError, match=r'(?s)import no_such_module_here '
                        'failed.*ModuleNotFoundError'):
-        tool['time_import']('no_such_module_here')
+        time_import('no_such_module_here')
 
 
-def test_deploy_benchmark_times_onnxruntime_against_eager_pytorch(capsys):
-    tool = runpy.run_path(TOOL)
+def test_deploy_benchmark_times_onnxruntime_against_eager_pytorch(
+        main, capsys, monkeypatch):
+    loaded, load = [], deploy.load_config
+
+    def load_config(path, cfg_options=None):
+        loaded.append((path, cfg_options))
+        return load(path, cfg_options)
+
+    monkeypatch.setattr(deploy, 'load_config', load_config)
     # the demo recognizer and detector: the paper-scale ones export in the
     # deployment tests
-    tool['main'](['deploy', '--recognizer', str(STAGE2), '--detector',
-                  str(DETECTION), '--segments', '8', '--size', '64',
-                  '--restore-size', '24', '32',
-                  '--video-frames', '3', '--frame-size', '96', '96',
-                  '--repeats', '1', '--warmup', '0', '--threads', '1'])
+    main(['deploy', '--recognizer', str(STAGE2), '--detector',
+          str(DETECTION), '--segments', '8', '--size', '64',
+          '--restore-size', '24', '32',
+          '--video-frames', '3', '--frame-size', '96', '96',
+          '--repeats', '1', '--warmup', '0', '--threads', '1',
+          '--detector-cfg-options', 'model.detector.test_cfg.rcnn.'
+          'max_per_img=50'])
     out = capsys.readouterr().out
+    assert loaded[0] == (str(STAGE2), {})
+    assert loaded[2] == (
+        str(DETECTION), {'model.detector.test_cfg.rcnn.max_per_img': 50})
     for family in ('recognizer', 'DnCNN_OFF(3) streaming', 'detector'):
         block = re.search(rf'^deploy, {re.escape(family)}: cpu, 1 threads'
                           r'.*\n +PyTorch \(eager\): .*\n +ONNX Runtime: '
