@@ -28,7 +28,7 @@ import os
 import os.path as osp
 import re
 import warnings
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -171,26 +171,17 @@ def draw(path: str, title: str, frames: List[np.ndarray],
     fig.savefig(path, dpi=100)
 
 
-def visualize(config: str,
-              checkpoint: Optional[str],
-              video: str,
-              out_dir: str,
-              num_segments: Optional[int] = None,
-              device: str = 'cpu',
-              cfg_options: Optional[dict] = None) -> Dict[str, dict]:
-    """Write one PNG per OFF unit; return, per unit name, ``path``,
-    ``size`` (H, W of its maps), ``frame_inds`` (video frames of the
-    segments), ``frames`` (the images drawn) and ``maps`` (name -> (T-1,
-    H, W) channel-pooled magnitudes)."""
-    if not osp.exists(video):
-        raise FileNotFoundError(
-            f'{video}: no such video file or frame folder.')
+def load_off_model(config: str, checkpoint: Optional[str], device: str,
+                   cfg_options: Optional[dict]) -> tuple:
+    """The config, the model (random weights, seed 0, without a
+    checkpoint), its OFF units (see :func:`unit_names`) and its test
+    ``num_segments``; a ValueError if it is no OFF recognizer."""
     cfg = load_config(config, cfg_options)
     if 'feature_checkpoint' in cfg.model:
         # The stage-1 weights come with the checkpoint, or not at all.
         cfg.model.feature_checkpoint = None
     if checkpoint is None:
-        warnings.warn(RANDOM_WEIGHTS_WARNING, stacklevel=2)
+        warnings.warn(RANDOM_WEIGHTS_WARNING, stacklevel=3)
         torch.manual_seed(0)  # the same random weights every run
     model = init_recognizer(cfg, checkpoint, device=device)
     units = unit_names(model)
@@ -200,12 +191,13 @@ def visualize(config: str,
             f'{config}: not an OFF model config: its model '
             f'({cfg.model.get("type")}) has no OFFUnit or no test_cfg.'
             'num_segments; pass the config of an OFF recognizer.')
-    num = num_segments or min(total_segments, MAX_SEGMENTS)
-    if not 2 <= num <= total_segments:
-        raise ValueError(
-            f'--num-segments {num}: OFF pairs segments, so at least 2, and '
-            f'at most the {total_segments} segments {config} samples.')
+    return cfg, model, units, total_segments
 
+
+def sample_views(cfg: Config, config: str, video: str, num: int,
+                 total_segments: int) -> Tuple[torch.Tensor, List[int], dict]:
+    """The first crop's ``num`` middle segments of ``video`` after the test
+    pipeline, their frame indices and the packed pipeline output."""
     info = run_pipeline(cfg, video)
     if int(info['total_frames']) < 2:
         raise ValueError(
@@ -223,20 +215,27 @@ def visualize(config: str,
     # Views are crop-major: the first crop's segments come first.
     views = views[:total_segments][start:start + num]
     frame_inds = [int(i) for i in seg_frames[start:start + num]]
+    return views, frame_inds, packed
 
+
+def unit_gradients(model: torch.nn.Module, units: Dict[str, dict],
+                   views: torch.Tensor, data_samples) -> Dict[str, dict]:
+    """The gradients of every OFF unit's input, by unit module name, with
+    the model run on ``views`` alone (its ``num_segments`` restored
+    after)."""
     captured = {}
     hooks = [
         module.register_forward_pre_hook(
             lambda mod, args, name=name: captured.__setitem__(name, args[0]))
         for name, module in model.named_modules() if name in units
     ]
-    model.test_cfg['num_segments'] = num
-    packed['data_samples'].set_metainfo(dict(num_clips=num))  # views kept
+    total_segments = model.test_cfg['num_segments']
+    model.test_cfg['num_segments'] = len(views)
+    data_samples.set_metainfo(dict(num_clips=len(views)))  # views kept
     try:
         with torch.no_grad():
-            model.test_step(
-                dict(inputs=[views], data_samples=[packed['data_samples']]))
-            grads = {
+            model.test_step(dict(inputs=[views], data_samples=[data_samples]))
+            return {
                 name: model.get_submodule(name).gradients(feats)
                 for name, feats in captured.items()
             }
@@ -245,8 +244,12 @@ def visualize(config: str,
         for hook in hooks:
             hook.remove()
 
-    frames = display_frames(
-        views, getattr(model.data_preprocessor, 'to_rgb', False))
+
+def draw_units(units: Dict[str, dict], grads: Dict[str, dict],
+               frames: List[np.ndarray], frame_inds: List[int], video: str,
+               out_dir: str, random_weights: bool) -> Dict[str, dict]:
+    """One PNG per unit into ``out_dir``; what :func:`visualize`
+    returns."""
     os.makedirs(out_dir, exist_ok=True)
     results = {}
     for name, unit in units.items():
@@ -259,13 +262,43 @@ def visualize(config: str,
         path = osp.join(out_dir, f'off_{unit["name"]}.png')
         title = (f'{osp.basename(osp.normpath(video))}: {unit["title"]}, '
                  f'{height}x{width} map')
-        if checkpoint is None:
+        if random_weights:
             title += '\n(random weights: fixed-kernel structure only)'
         draw(path, title, frames, frame_inds, maps, channels)
         results[unit['name']] = dict(path=path, size=(height, width),
                                      frame_inds=frame_inds, frames=frames,
                                      maps=maps)
     return results
+
+
+def visualize(config: str,
+              checkpoint: Optional[str],
+              video: str,
+              out_dir: str,
+              num_segments: Optional[int] = None,
+              device: str = 'cpu',
+              cfg_options: Optional[dict] = None) -> Dict[str, dict]:
+    """Write one PNG per OFF unit; return, per unit name, ``path``,
+    ``size`` (H, W of its maps), ``frame_inds`` (video frames of the
+    segments), ``frames`` (the images drawn) and ``maps`` (name -> (T-1,
+    H, W) channel-pooled magnitudes)."""
+    if not osp.exists(video):
+        raise FileNotFoundError(
+            f'{video}: no such video file or frame folder.')
+    cfg, model, units, total_segments = load_off_model(
+        config, checkpoint, device, cfg_options)
+    num = num_segments or min(total_segments, MAX_SEGMENTS)
+    if not 2 <= num <= total_segments:
+        raise ValueError(
+            f'--num-segments {num}: OFF pairs segments, so at least 2, and '
+            f'at most the {total_segments} segments {config} samples.')
+    views, frame_inds, packed = sample_views(cfg, config, video, num,
+                                             total_segments)
+    grads = unit_gradients(model, units, views, packed['data_samples'])
+    frames = display_frames(
+        views, getattr(model.data_preprocessor, 'to_rgb', False))
+    return draw_units(units, grads, frames, frame_inds, video, out_dir,
+                      checkpoint is None)
 
 
 def main(argv: Optional[List[str]] = None) -> Dict[str, dict]:
