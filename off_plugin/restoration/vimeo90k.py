@@ -18,7 +18,6 @@ data root then stays read-only).
 """
 import os
 import os.path as osp
-import shutil
 import struct
 import sys
 from typing import List, Optional, Sequence, Tuple
@@ -29,6 +28,7 @@ from mmagic.registry import DATASETS
 from mmengine.dataset import BaseDataset
 from mmengine.utils import track_parallel_progress, track_progress
 
+from ..utils.fileio import atomic_write
 from .jpeg2000 import jpeg2000_roundtrip
 
 NUM_FRAMES = 7
@@ -102,9 +102,9 @@ def compress_clip(root: str,
     channels, the alpha channel of an RGBA frame is dropped. A cached clip
     whose frames are all complete PNGs of the sizes of their originals is
     left alone; any other (a frame missing or truncated, originals resized
-    since) is made again. A clip is written to ``<clip>.tmp`` and renamed
-    when complete, so a failed or interrupted run leaves no half-written
-    clip behind."""
+    since) is made again. A clip is written whole or not at all
+    (:func:`~off_plugin.utils.fileio.atomic_write`), so a failed or
+    interrupted run leaves no half-written clip behind."""
     src = osp.join(root, 'sequences', clip)
     out = osp.join(cache_root or root, compressed_dir(quality), clip)
     names = [f'im{i}.png' for i in range(1, NUM_FRAMES + 1)]
@@ -134,22 +134,19 @@ def compress_clip(root: str,
                     'a septuplet share one size: restore it from the '
                     f'Vimeo-90K download or delete {clip} from the clip '
                     'lists.')
-    tmp = out + '.tmp'
     try:
-        shutil.rmtree(tmp, ignore_errors=True)
-        os.makedirs(tmp)
-        for name, img in zip(names,
-                             jpeg2000_roundtrip(np.stack(frames), quality)):
-            if not cv2.imwrite(osp.join(tmp, name), img[..., ::-1]):
-                raise OSError(f'OpenCV cannot write {osp.join(tmp, name)}')
-        shutil.rmtree(out, ignore_errors=True)
-        os.replace(tmp, out)
+        with atomic_write(out) as tmp:
+            os.makedirs(tmp)
+            for name, img in zip(names,
+                                 jpeg2000_roundtrip(np.stack(frames),
+                                                    quality)):
+                if not cv2.imwrite(osp.join(tmp, name), img[..., ::-1]):
+                    raise OSError(
+                        f'OpenCV cannot write {osp.join(tmp, name)}')
     except (OSError, RuntimeError) as err:
         return (f'{out}: not written ({err}); nothing of it is kept. Fix '
                 'the cause (disk space, permissions, FFmpeg) and re-run '
                 f'`{compress_command(root, quality, cache_root)}`.')
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return ''
 
 
@@ -329,9 +326,8 @@ class Vimeo90KSeptupletDataset(BaseDataset):
         originals = osp.join(self.data_root, 'sequences')
         clip = osp.relpath(osp.dirname(info['gt_path']), originals)
         sample = f'sample {info["key"]} of {self.ann_file}'
-        compress = (f'run `python tools/data/compress_vimeo90k.py '
-                    f'{self.data_root} --quality {self.quality}`, which '
-                    're-makes such cached clips')
+        compress = (f'run `{self.compress_command()}`, which re-makes '
+                    'such cached clips')
         restore = ('restore it from the Vimeo-90K download or delete clip '
                    f'{clip} from the list')
         for path in [*info['img_path'], info['gt_path']]:

@@ -101,7 +101,7 @@ def compress_and_load(root):
 def loads_after_compress(root, size=(24, 32)):
     """The fix of a stale or broken cache: re-run the tool, then load."""
     sample = compress_and_load(root)
-    assert not list(root.rglob('*.tmp'))
+    assert not list(root.rglob('.*.tmp-*'))
     assert sample['inputs'].shape == (3, 3) + size
 
 
@@ -282,9 +282,11 @@ def cache_frame_truncated(root, clips, *_):
 
 
 def cache_left_by_killed_run(root, clips, *_):
-    """A run killed mid-clip: only ``<clip>.tmp`` with some frames."""
-    tmp = root / CACHE / (clips[1] + '.tmp')
-    (root / CACHE / clips[1]).rename(tmp)
+    """A run killed mid-clip: only its temporary, ``.<clip>.tmp-<pid>``
+    with some frames (a pid above Linux's limit: no such process)."""
+    clip = root / CACHE / clips[1]
+    tmp = clip.with_name(f'.{clip.name}.tmp-{2**22}')
+    clip.rename(tmp)
     for i in range(3, 8):
         (tmp / f'im{i}.png').unlink()
     truncate(tmp / 'im2.png')

@@ -11,13 +11,13 @@ JPEG 2000 round trip (quantizer ``-q:v Q``), stored losslessly.
 
 What it writes: only ``<cache root>/sequences_jpeg2000_q<Q>/`` (the cache
 root is the data root unless ``--cache-root`` is given), each clip first as
-``<clip>.tmp`` and renamed when complete. The originals and the clip lists
-are only read. Deterministic; interrupted runs resume (finished clips are
-skipped; cached clips with a missing or truncated frame, or of other sizes
-than their originals, are made again; a ``.tmp`` left by a killed run is
-made again). Clips that fail are written not at all; the tool then ends
-with one line naming the first (the others listed before it), exit status
-1.
+``.<clip>.tmp-<pid>`` beside it and renamed when complete. The originals and
+the clip lists are only read. Deterministic; interrupted runs resume
+(finished clips are skipped; cached clips with a missing or truncated frame,
+or of other sizes than their originals, are made again; the temporary of a
+killed run is deleted when its clip is made again). Clips that fail are
+written not at all; the tool then ends with one line naming the first (the
+others listed before it), exit status 1.
 """
 import argparse
 
