@@ -420,3 +420,28 @@ def test_restore_video_writes_every_frame(tmp_path, checkpoint):
     assert sorted(os.listdir(tmp_path / 'frames')) == [
         f'{i:05d}.png' for i in range(1, 5)]
     assert sorted(os.listdir(tmp_path)) == ['clip.avi', 'frames', 'out.mp4']
+
+
+def test_a_stale_cache_under_cache_root_names_its_command(
+        clean, tmp_path):
+    """With ``cache_root``, the command a stale cache error names carries
+    ``--cache-root``: following it re-makes the cache there (the data root
+    stays untouched) and the sample then loads."""
+    root, clips = clean
+    cache = tmp_path / 'cache'
+    assert compress_septuplets(
+        str(root), [Q], clips=clips, cache_root=str(cache)) == []
+    truncate(cache / CACHE / clips[1] / 'im4.png', .8)
+    before = listing(root)
+    cfg = copy.deepcopy(DATA_CFG.dataset)
+    cfg.update(data_root=str(root), cache_root=str(cache))
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        dataset = DATASETS.build(cfg)
+    with pytest.raises(ValueError) as info:
+        dataset[1]
+    command = (f'python tools/data/compress_vimeo90k.py {root} --quality {Q}'
+               f' --cache-root {cache}')
+    assert f'run `{command}`' in str(info.value)
+    COMPRESS['main'](command.split()[2:])
+    assert dataset[1]['inputs'].shape == (3, 3, 24, 32)
+    assert listing(root) == before
