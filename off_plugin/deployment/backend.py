@@ -7,7 +7,6 @@ since torch 2.9 and the one that gets fixes. The TorchScript-based exporter
 that MMDeploy patches is deprecated and warns on every call.
 """
 import json
-import os
 import os.path as osp
 from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
@@ -17,6 +16,7 @@ import onnxruntime as ort
 import torch
 
 from ..utils.cli import one_line
+from ..utils.fileio import atomic_write
 
 #: opset of the exported files: 18 is what the exporter writes natively
 #: (older opsets are converted afterwards, op by op); ONNX Runtime >= 1.14
@@ -108,14 +108,9 @@ def export_onnx(graph: torch.nn.Module,
     model = program.model_proto
     for key, value in (metadata or {}).items():
         model.metadata_props.add(key=key, value=json.dumps(value))
-    partial = f'{path}.part'
-    onnx.save(model, partial)
-    try:
-        onnx.checker.check_model(partial, full_check=True)
-    except Exception:
-        os.remove(partial)
-        raise
-    os.replace(partial, path)
+    with atomic_write(path) as tmp:
+        onnx.save(model, tmp)
+        onnx.checker.check_model(tmp, full_check=True)
     return path
 
 

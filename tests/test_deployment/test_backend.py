@@ -73,3 +73,33 @@ def test_a_file_that_is_not_onnx_is_refused_in_one_line(tmp_path):
                        r'load it \(.*\); pass an .onnx file of '
                        'tools/deployment/export_onnx.py'):
         ORTModel(str(tmp_path / 'weights.pth'))
+
+
+@pytest.mark.parametrize('fails', ['save', 'check'])
+def test_a_failed_export_keeps_the_old_file_and_leaves_no_part(
+        tmp_path, monkeypatch, fails):
+    """A disk filling up in ``onnx.save`` (it wrote part of the file) or a
+    graph ``onnx.checker`` refuses: the file of a previous export stays and
+    no temporary is left."""
+    graph = Graph('', Affine(), (torch.randn(2, 3), ), ['x'], ['y', 't'])
+    path = graph.export(str(tmp_path / 'a.onnx'))
+    before = open(path, 'rb').read()
+    save = onnx.save
+
+    def save_half(model, f):
+        save(model, f)
+        with open(f, 'r+b') as file:
+            file.truncate(len(before) // 2)
+        raise OSError(28, 'No space left on device')
+
+    def refuse(*args, **kwargs):
+        raise onnx.checker.ValidationError('bad graph')
+
+    if fails == 'save':
+        monkeypatch.setattr(onnx, 'save', save_half)
+    else:
+        monkeypatch.setattr(onnx.checker, 'check_model', refuse)
+    with pytest.raises((OSError, onnx.checker.ValidationError)):
+        graph.export(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['a.onnx']
+    assert open(path, 'rb').read() == before

@@ -28,7 +28,8 @@ the same random input; the tool ends with ``max abs difference: <value>
 (<pass|fail> at <tolerance>)`` and exits with status 1 on fail.
 
 Writes only OUT (and ``OUT.<graph>.onnx`` beside it for models of several
-graphs), each through ``<file>.part``; reads the config and checkpoint.
+graphs), each through ``.<file>.tmp-<pid>`` beside it, renamed once it
+passes ``onnx.checker``; reads the config and checkpoint.
 """
 import argparse
 import importlib
