@@ -48,7 +48,8 @@ def test_publish_strips_training_state_and_names_the_hash(tmp_path, capsys):
     assert published['meta']['epoch'] == 3
     for key, value in model.state_dict().items():
         assert torch.equal(published['state_dict'][key], value)
-    assert not list(tmp_path.glob('*.tmp'))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        'epoch_3.pth', osp.basename(final)]  # no temporary left
 
 
 def test_publish_refuses_a_file_without_weights(tmp_path):

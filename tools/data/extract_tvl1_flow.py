@@ -16,10 +16,11 @@ every annotation file a rawframe list ``<out_dir>/<its name, _videos.txt
 
 What it writes: only into ``out_dir``, a new or empty folder, or one it
 wrote before (marked by ``out_dir/.tvl1_flow``; anything else is refused):
-the video folders (each through ``<folder>.tmp``, with a ``.flow_done``
-marker) and the lists. The videos and the annotation files are only read.
-Interrupted runs resume: finished videos are skipped. Videos that fail are
-left out of the lists and named at the end (exit status 1).
+the video folders (each through ``.<folder>.tmp-<pid>``, with a
+``.flow_done`` marker) and the lists (each whole or not at all). The
+videos and the annotation files are only read. Interrupted runs resume:
+finished videos are skipped. Videos that fail are left out of the lists and
+named at the end (exit status 1).
 """  # noqa: E501
 import argparse
 import os
@@ -31,6 +32,7 @@ from mmengine.utils import track_parallel_progress, track_progress
 from optical_flow import extract_video_flow, rawframe_annotations
 
 from off_plugin.utils import ToolError, run_tool
+from off_plugin.utils.fileio import atomic_write
 
 ROOT_MARKER = '.tvl1_flow'
 
@@ -126,7 +128,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, List[str]]:
               if not isinstance(counts[line.split()[0]], str)]
         written[out] = rawframe_annotations(
             ok, [counts[line.split()[0]] for line in ok])
-        with open(out, 'w') as f:
+        with atomic_write(out) as tmp, open(tmp, 'w') as f:
             f.writelines(line + '\n' for line in written[out])
         print(f'{out}: {len(ok)} of {len(lines)} videos')
     failed = [r for r in results if isinstance(r, str)]

@@ -10,12 +10,12 @@ the layout of MMAction2's ``RawframeDataset``. Flow is clipped to
 """
 import os
 import os.path as osp
-import shutil
 from typing import Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 
+from off_plugin.utils.fileio import atomic_write
 from off_plugin.utils.video_io import read_video
 
 DONE_FILE = '.flow_done'
@@ -40,8 +40,9 @@ def extract_video_flow(video: str,
     ``out_dir``; returns the number of flow frames.
 
     Resumable and safe to interrupt: the frames are written to a temporary
-    directory that replaces ``out_dir`` only when complete; a complete
-    ``out_dir`` (with its done-marker) is left as it is.
+    directory (:func:`~off_plugin.utils.fileio.atomic_write`) that replaces
+    ``out_dir`` only when complete; a complete ``out_dir`` (with its
+    done-marker) is left as it is.
     """
     done = osp.join(out_dir, DONE_FILE)
     if osp.exists(done):
@@ -55,20 +56,16 @@ def extract_video_flow(video: str,
     if len(frames) < 2:
         raise ValueError(f'{video}: one frame only; optical flow needs two.')
     flow = tvl1_flow(frames, bound)
-    tmp = out_dir.rstrip('/') + '.tmp'
-    shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(tmp)
-    for i, (fx, fy) in enumerate(zip(flow[..., 0], flow[..., 1]), 1):
-        cv2.imwrite(osp.join(tmp, f'x_{i:05d}.jpg'), fx)
-        cv2.imwrite(osp.join(tmp, f'y_{i:05d}.jpg'), fy)
-    if with_rgb:
-        for i, frame in enumerate(frames, 1):
-            cv2.imwrite(osp.join(tmp, f'img_{i:05d}.jpg'), frame)
-    with open(osp.join(tmp, DONE_FILE), 'w') as f:
-        f.write(str(len(flow)))
-    shutil.rmtree(out_dir, ignore_errors=True)
-    os.makedirs(osp.dirname(osp.abspath(out_dir)), exist_ok=True)
-    os.replace(tmp, out_dir)
+    with atomic_write(out_dir.rstrip('/')) as tmp:
+        os.makedirs(tmp)
+        for i, (fx, fy) in enumerate(zip(flow[..., 0], flow[..., 1]), 1):
+            cv2.imwrite(osp.join(tmp, f'x_{i:05d}.jpg'), fx)
+            cv2.imwrite(osp.join(tmp, f'y_{i:05d}.jpg'), fy)
+        if with_rgb:
+            for i, frame in enumerate(frames, 1):
+                cv2.imwrite(osp.join(tmp, f'img_{i:05d}.jpg'), frame)
+        with open(osp.join(tmp, DONE_FILE), 'w') as f:
+            f.write(str(len(flow)))
     return len(flow)
 
 

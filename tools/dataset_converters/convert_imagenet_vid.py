@@ -13,10 +13,11 @@ Reads ``<root>/Data``, ``<root>/Annotations`` and FGFA's lists in
 
 Writes only the json files of ``--splits`` into ``-o`` / ``--out-dir``
 (``--out`` too; default ``<root>/annotations``, made if missing), each
-through ``<json>.<pid>.tmp`` beside it, renamed once complete (a killed run
-may leave that file). Everything under ``<root>`` is only read. A damaged
-input stops the conversion with a one-line error naming the file and the
-fix (exit status 1) before any json is written or any folder made.
+through ``.<json>.tmp-<pid>`` beside it, renamed once complete (a killed run
+may leave that file; the next run deletes it). Everything under ``<root>``
+is only read. A damaged input stops the conversion with a one-line error
+naming the file and the fix (exit status 1) before any json is written or
+any folder made.
 """
 import argparse
 

@@ -40,6 +40,8 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from mmengine.utils import track_iter_progress
 
+from off_plugin.utils.fileio import atomic_write
+
 # WordNet id -> class name, in the order of mmdet's imagenet_vid_classes()
 IMAGENET_VID_WNIDS = {
     'n02691156': 'airplane',
@@ -359,16 +361,9 @@ def convert_det(root: str) -> Tuple[dict, BoxCounter]:
 
 
 def dump_json(obj: dict, path: str) -> None:
-    """Write ``obj`` to ``path`` through a temporary file in the same
-    directory: ``path`` is either complete or untouched."""
-    tmp = f'{path}.{os.getpid()}.tmp'
-    try:
-        with open(tmp, 'w') as f:
-            json.dump(obj, f)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    """Write ``obj`` to ``path``, whole or not at all."""
+    with atomic_write(path) as tmp, open(tmp, 'w') as f:
+        json.dump(obj, f)
 
 
 def check_layout(root: str, splits: Sequence[str]) -> None:

@@ -12,8 +12,8 @@ Caffe (github kevin-ssy/Optical-Flow-Guided-Feature, UCF-101 split 1).
 
 Prints every Caffe layer and the weights it fills. Refuses other networks,
 and (unless --no-strict) any Caffe layer with blobs or model weight left
-unmatched. Writes only ``dst`` (its folder made if missing), through the
-temporary ``<dst>.<pid>.tmp`` (a new file, removed on failure); a ``dst``
+unmatched. Writes only ``dst`` (its folder made if missing), whole or not
+at all (through a temporary ``.<dst name>.tmp-<pid>`` beside it); a ``dst``
 that is the ``src`` is refused. ``--cfg-options`` changes the config of the
 network (``--config`` or the default one).
 """  # noqa: E501
@@ -27,6 +27,7 @@ from caffe_conversion import convert_from_config
 
 import off_plugin.recognition  # noqa: F401
 from off_plugin.utils import ToolError, add_cfg_options, load_config, run_tool
+from off_plugin.utils.fileio import atomic_write
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = osp.join(ROOT, 'configs', 'recognition', 'off', 'ucf101')
@@ -90,15 +91,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     for key in report.missing:
         print(f'WARNING: no Caffe blob for {key}')
     os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
-    tmp = f'{args.dst}.{os.getpid()}.tmp'
-    file = open(tmp, 'xb')  # a new file: an existing one stays untouched
-    try:
-        with file:
-            torch.save(checkpoint, file)
-        os.replace(tmp, args.dst)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    with atomic_write(args.dst) as tmp:
+        torch.save(checkpoint, tmp)
     meta = checkpoint['meta']
     print(f'{len(report.mapped)} Caffe layers -> '
           f'{len(checkpoint["state_dict"])} weights ({meta["input_order"]} '

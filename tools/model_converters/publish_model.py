@@ -11,13 +11,13 @@ verifies them.
         off_tsn-r50_4xb32-7of25seg-20kiter_ucf101-split1-rgb.pth
 
 Writes only ``<out_file without .pth>_<date>-<sha256[:8]>.pth`` next to
-``out_file`` (its folder made if missing), through the temporary
-``<out_file without .pth>.<pid>.tmp`` (a new file, removed on failure);
-``in_file`` is only read.
+``out_file`` (its folder made if missing), whole or not at all (through a
+temporary ``.<name>.tmp-<pid>`` beside it); ``in_file`` is only read.
 """
 import argparse
 import datetime
 import hashlib
+import io
 import os
 import os.path as osp
 import pickle
@@ -27,6 +27,7 @@ import torch
 
 from off_plugin.compat import apply_fixes, mmengine
 from off_plugin.utils import ToolError, run_tool
+from off_plugin.utils.fileio import atomic_write
 
 apply_fixes(mmengine.FIXES)  # mmengine's checkpoints load weights-only
 KEEP = ('meta', 'state_dict')
@@ -49,21 +50,14 @@ def publish(checkpoint: str, out_file: str) -> str:
             f'{checkpoint} has no state_dict entry (keys: '
             f'{sorted(ckpt) if isinstance(ckpt, dict) else type(ckpt)}); '
             'give a checkpoint written by the runner.')
-    published = {k: ckpt[k] for k in KEEP if k in ckpt}
+    published = io.BytesIO()  # its hash names the file
+    torch.save({k: ckpt[k] for k in KEEP if k in ckpt}, published)
+    sha = hashlib.sha256(published.getbuffer()).hexdigest()
+    date = datetime.date.today().strftime('%Y%m%d')
+    final = f'{out_file[:-4]}_{date}-{sha[:8]}.pth'
     os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
-    tmp = f'{out_file[:-4]}.{os.getpid()}.tmp'
-    file = open(tmp, 'xb')  # a new file: an existing one stays untouched
-    try:
-        with file:
-            torch.save(published, file)
-        with open(tmp, 'rb') as f:
-            sha = hashlib.sha256(f.read()).hexdigest()
-        date = datetime.date.today().strftime('%Y%m%d')
-        final = f'{out_file[:-4]}_{date}-{sha[:8]}.pth'
-        os.replace(tmp, final)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    with atomic_write(final) as tmp, open(tmp, 'wb') as f:
+        f.write(published.getbuffer())
     return final
 
 
