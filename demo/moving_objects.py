@@ -115,6 +115,36 @@ def render_video(rng: np.random.Generator, background: np.ndarray,
     return frames, objects
 
 
+def add_video(coco: dict, root: str, name: str, frames: np.ndarray,
+              objects: List[dict], key_frame_every: int) -> None:
+    """Write the frames of video ``name`` to ``root/Data/<name>/`` and add
+    the video, its frames and its objects' boxes to the COCO-VID
+    ``coco``."""
+    video_id = len(coco['videos']) + 1
+    first_instance = 1 + max(
+        (ann['instance_id'] for ann in coco['annotations']), default=0)
+    coco['videos'].append(dict(id=video_id, name=name))
+    os.makedirs(osp.join(root, 'Data', name), exist_ok=True)
+    height, width = frames.shape[1:3]
+    for t, frame in enumerate(frames):
+        file_name = f'{name}/{t:06d}.jpg'
+        cv2.imwrite(
+            osp.join(root, 'Data', file_name), frame[..., ::-1],
+            [cv2.IMWRITE_JPEG_QUALITY, 95])
+        image_id = len(coco['images']) + 1
+        coco['images'].append(
+            dict(id=image_id, video_id=video_id, frame_id=t,
+                 file_name=file_name, width=width, height=height,
+                 is_vid_train_frame=(t - 1) % key_frame_every == 0))
+        for k, obj in enumerate(objects):
+            x, y, w, h = obj['boxes'][t]
+            coco['annotations'].append(
+                dict(id=len(coco['annotations']) + 1, image_id=image_id,
+                     video_id=video_id, category_id=obj['label'] + 1,
+                     instance_id=first_instance + k, bbox=[x, y, w, h],
+                     area=w * h, iscrowd=False))
+
+
 def make_moving_objects(root: str,
                         num_videos: Dict[str, int] = dict(
                             train=160, val=40),
@@ -145,37 +175,13 @@ def make_moving_objects(root: str,
         coco = dict(
             categories=[dict(id=i + 1, name=c) for i, c in enumerate(CLASSES)],
             videos=[], images=[], annotations=[])
-        num_instances = 0
         for v in range(count):
-            name = f'{split}/{v:04d}'
             frames, objects = render_video(
                 rng, backgrounds[rng.integers(len(backgrounds))], photos,
                 num_frames, int(rng.integers(1, max_objects + 1)),
                 object_size, speed)
-            video_id = v + 1
-            first_instance = num_instances + 1
-            num_instances += len(objects)
-            coco['videos'].append(dict(id=video_id, name=name))
-            os.makedirs(osp.join(root, 'Data', name), exist_ok=True)
-            for t, frame in enumerate(frames):
-                file_name = f'{name}/{t:06d}.jpg'
-                cv2.imwrite(
-                    osp.join(root, 'Data', file_name), frame[..., ::-1],
-                    [cv2.IMWRITE_JPEG_QUALITY, 95])
-                image_id = len(coco['images']) + 1
-                coco['images'].append(
-                    dict(id=image_id, video_id=video_id, frame_id=t,
-                         file_name=file_name, width=size[0], height=size[1],
-                         is_vid_train_frame=(t - 1) % key_frame_every == 0))
-                for k, obj in enumerate(objects):
-                    x, y, w, h = obj['boxes'][t]
-                    coco['annotations'].append(
-                        dict(id=len(coco['annotations']) + 1,
-                             image_id=image_id, video_id=video_id,
-                             category_id=obj['label'] + 1,
-                             instance_id=first_instance + k,
-                             bbox=[x, y, w, h],
-                             area=w * h, iscrowd=False))
+            add_video(coco, root, f'{split}/{v:04d}', frames, objects,
+                      key_frame_every)
         paths[split] = osp.join(root, 'annotations', f'{split}.json')
         os.makedirs(osp.dirname(paths[split]), exist_ok=True)
         with open(paths[split], 'w') as f:
