@@ -20,11 +20,12 @@ Writes only ``OUT`` (the 4th argument, or ``--out``; MPEG-4, the input's
 frame rate or ``--fps``) and ``OUT`` with ``.json``: per frame, the boxes
 (x1, y1, x2, y2, pixels), scores, labels and class names above
 ``--score-thr``; and the folders of ``OUT`` that are missing. Both are
-written beside their final names as ``<OUT stem>.<pid>.tmp.mp4`` and
-``<OUT stem>.json.<pid>.tmp`` and renamed once complete, so ``OUT`` is
+written beside their final names as ``.<name>.tmp-<pid>`` (the video's
+with ``OUT``'s extension after it) and renamed once complete, so ``OUT`` is
 whole or untouched: a failed run removes them (and the folders it made),
-a killed one may leave them. The input, config and checkpoint are only
-read; an ``OUT`` or ``OUT.json`` that is one of them is refused.
+a killed one may leave them (the next run deletes them). The input,
+config and checkpoint are only read; an ``OUT`` or ``OUT.json`` that is one
+of them is refused.
 
 A bad input (a missing config or checkpoint, a checkpoint of another model,
 an empty or damaged video, a folder without frames, a frame that does not
@@ -45,6 +46,7 @@ from off_plugin.detection.inference import (init_video_detector,
                                             iter_video_detections)
 from off_plugin.utils.cli import (ToolError, add_cfg_options, load_config,
                                   run_tool)
+from off_plugin.utils.fileio import atomic_write
 from off_plugin.utils.video_io import read_video, video_fps
 
 
@@ -141,10 +143,6 @@ def main(argv=None):
             raise ToolError(f'{path}: this output would overwrite an input '
                             'of the run; give OUT another name.')
     new_dirs = missing_dirs(osp.dirname(osp.abspath(args.out)))
-    # written beside the outputs, renamed to them once complete
-    stem, ext = osp.splitext(args.out)
-    tmp_video = f'{stem}.{os.getpid()}.tmp{ext}'
-    tmp_json = f'{json_path}.{os.getpid()}.tmp'
     try:
         num_frames, frames = read_video(args.video)
         cfg = load_config(args.config, args.cfg_options)
@@ -155,14 +153,12 @@ def main(argv=None):
         else:
             model = init_video_detector(cfg, args.checkpoint, args.device)
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-        write_detections(model, frames, num_frames, args, tmp_video,
-                         tmp_json)
-        os.replace(tmp_video, args.out)
-        os.replace(tmp_json, json_path)
+        # OpenCV picks the container by the extension: the temporary's too
+        with atomic_write(json_path) as tmp_json, atomic_write(
+                args.out, suffix=osp.splitext(args.out)[1]) as tmp_video:
+            write_detections(model, frames, num_frames, args, tmp_video,
+                             tmp_json)
     finally:
-        for tmp in (tmp_video, tmp_json):
-            if osp.exists(tmp):
-                os.remove(tmp)
         for folder in new_dirs:
             if osp.isdir(folder) and not os.listdir(folder):
                 os.rmdir(folder)

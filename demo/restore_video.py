@@ -20,70 +20,64 @@ in ``/`` gets lossless PNG frames ``00001.png ...`` instead. With
 Runtime restores the frames.
 
 What it writes: only ``out`` (a file replaced if it exists; in a folder,
-the frames of those names replaced, nothing else touched), through a
-temporary ``<out name>.part<ext>`` beside it that is renamed at the end.
+the frames of those names replaced, nothing else touched), each file
+through a temporary ``.<name>.tmp-<pid><ext>`` beside it, all renamed at
+the end.
 The input is only read; an output that is the input, or lies inside the
 input folder, is refused. Bad input (a video that is empty, truncated, not
 a video or without frames; a checkpoint of another model) ends in one line
 naming it, and no output, nor part of one, is written.
 """
 import argparse
+import contextlib
 import os
 import os.path as osp
-import shutil
 
 import cv2
 import numpy as np
 
 from off_plugin.restoration import init_restorer, iter_restored_frames
 from off_plugin.utils import ToolError, add_cfg_options, run_tool
+from off_plugin.utils.fileio import atomic_write
 from off_plugin.utils.video_io import video_fps
-
-
-def temporary(out):
-    """Where :func:`write_frames` writes ``out`` first."""
-    base, ext = osp.splitext(out.rstrip('/'))
-    return f'{base}.part{ext}'
 
 
 def write_frames(frames, out, fps):
     """Write RGB ``frames`` to ``out`` (a video, or a folder ending ``/`` of
-    PNG frames) through :func:`temporary`, renamed at the end: an error on
-    the way leaves no partial output. Returns the number of frames."""
-    tmp = temporary(out)
+    PNG frames), each file through
+    :func:`~off_plugin.utils.fileio.atomic_write`, all renamed at the end:
+    an error on the way leaves no output, nor part of one. Returns the
+    number of frames."""
     folder = out.endswith('/')
+    new_folder = folder and not osp.isdir(out)
     writer, count = None, 0
     try:
-        for count, frame in enumerate(frames, 1):
-            bgr = np.ascontiguousarray(frame[..., ::-1])
-            if folder:
-                os.makedirs(tmp, exist_ok=True)
-                ok = cv2.imwrite(osp.join(tmp, f'{count:05d}.png'), bgr)
-            else:
-                if writer is None:
-                    writer = cv2.VideoWriter(tmp,
-                                             cv2.VideoWriter_fourcc(*'mp4v'),
-                                             fps, bgr.shape[1::-1])
-                ok = writer.isOpened()
-                writer.write(bgr)
-            if not ok:
-                raise ToolError(
-                    f'{out}: OpenCV cannot write it; pass a writable path '
-                    'ending with .mp4, or with / for PNG frames.')
-        if folder:
-            os.makedirs(out, exist_ok=True)
-            for name in sorted(os.listdir(tmp)):
-                os.replace(osp.join(tmp, name), osp.join(out, name))
-        else:
-            writer.release()
-            os.replace(tmp, out)
-    finally:
-        if writer is not None:
-            writer.release()
-        if osp.isdir(tmp):
-            shutil.rmtree(tmp)
-        elif osp.exists(tmp):
-            os.remove(tmp)
+        with contextlib.ExitStack() as outputs:
+            for count, frame in enumerate(frames, 1):
+                bgr = np.ascontiguousarray(frame[..., ::-1])
+                if folder:
+                    os.makedirs(out, exist_ok=True)
+                    tmp = outputs.enter_context(atomic_write(
+                        osp.join(out, f'{count:05d}.png'), suffix='.png'))
+                    ok = cv2.imwrite(tmp, bgr)
+                else:
+                    if writer is None:  # OpenCV picks the codec by the name
+                        tmp = outputs.enter_context(atomic_write(
+                            out, suffix=osp.splitext(out)[1]))
+                        writer = cv2.VideoWriter(
+                            tmp, cv2.VideoWriter_fourcc(*'mp4v'), fps,
+                            bgr.shape[1::-1])
+                        outputs.callback(writer.release)  # before renaming
+                    ok = writer.isOpened()
+                    writer.write(bgr)
+                if not ok:
+                    raise ToolError(
+                        f'{out}: OpenCV cannot write it; pass a writable '
+                        'path ending with .mp4, or with / for PNG frames.')
+    except BaseException:
+        if new_folder and osp.isdir(out) and not os.listdir(out):
+            os.rmdir(out)
+        raise
     return count
 
 
@@ -101,8 +95,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     video = osp.realpath(args.video)
-    if any(path == video or path.startswith(osp.join(video, ''))
-           for path in map(osp.realpath, (args.out, temporary(args.out)))):
+    out = osp.realpath(args.out)
+    if out == video or out.startswith(osp.join(video, '')):
         raise ToolError(
             f'{args.out}: the output would overwrite the input {args.video}; '
             'pass an out path outside the input.')

@@ -445,3 +445,19 @@ def test_a_stale_cache_under_cache_root_names_its_command(
     COMPRESS['main'](command.split()[2:])
     assert dataset[1]['inputs'].shape == (3, 3, 24, 32)
     assert listing(root) == before
+
+
+def test_restore_video_into_a_folder_replaces_only_its_frames(
+        tmp_path, checkpoint):
+    """A folder that holds other files: the frames of the output's names
+    are replaced, the rest stays, no temporary is left."""
+    video = write_video(tmp_path / 'clip.avi', 4)
+    out = tmp_path / 'frames'
+    out.mkdir()
+    (out / 'notes.txt').write_text('mine')
+    (out / '00002.png').write_bytes(b'old')
+    restore(video, f'{out}/', checkpoint)
+    assert sorted(os.listdir(out)) == [
+        f'{i:05d}.png' for i in range(1, 5)] + ['notes.txt']
+    assert (out / 'notes.txt').read_text() == 'mine'
+    assert cv2.imread(str(out / '00002.png')).shape == (24, 32, 3)
