@@ -1,10 +1,12 @@
 # Copyright (c) off_plugin authors. All rights reserved.
 """Scores of ``mim test ... --dump results.pkl`` files: loading, weighted
-fusion of streams and top-k accuracy."""
+fusion of streams and top-k accuracy (MMAction2's, as its ``AccMetric`` and
+``report_accuracy.py`` compute it)."""
 import itertools
 from typing import Sequence, Tuple
 
 import numpy as np
+from mmaction.evaluation import functional
 from mmengine.fileio import load
 
 
@@ -35,9 +37,9 @@ def fuse_scores(scores: Sequence[np.ndarray],
 
 def top_k_accuracy(scores: np.ndarray, labels: np.ndarray, k: int = 1
                    ) -> float:
-    """Fraction of videos whose label is among the k highest scores."""
-    top = np.argsort(-scores, axis=1)[:, :k]
-    return float((top == labels[:, None]).any(axis=1).mean())
+    """Fraction of videos whose label is among the k highest scores:
+    MMAction2's ``top_k_accuracy`` for one k."""
+    return float(functional.top_k_accuracy(scores, labels, (k, ))[0])
 
 
 def search_weights(scores: Sequence[np.ndarray],

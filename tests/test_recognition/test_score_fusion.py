@@ -27,6 +27,20 @@ def test_score_fusion_arithmetic():
         fuse_scores([rgb, off], [1.])
 
 
+def test_top_k_accuracy_is_mmaction2s():
+    """MMAction2's own (its AccMetric's), ties included: of equal scores
+    the higher class ranks first."""
+    from mmaction.evaluation.functional import top_k_accuracy as mmaction2s
+    scores = np.array([[1., 1., 0.], [0., 2., 2.]])
+    labels = np.array([0, 1])
+    assert top_k_accuracy(scores, labels) == 0.
+    assert top_k_accuracy(scores, labels, k=2) == 1.
+    rng = np.random.default_rng(0)
+    scores, labels = rng.normal(size=(50, 6)), rng.integers(0, 6, 50)
+    assert [top_k_accuracy(scores, labels, k) for k in (1, 3)] == \
+        mmaction2s(scores, labels, (1, 3))
+
+
 def streams(rng, num=400, classes=5):
     """Two noisy streams of the same labels; the second is the better."""
     labels = rng.integers(0, classes, num)

@@ -9,6 +9,9 @@
         --search-on val_rgb.pkl val_off_rgb.pkl
 
 Prints top-1 / top-5 of every stream and of the fusion; writes nothing.
+With fixed weights this is MMAction2's ``report_accuracy.py --coefficients``
+(the same ``top_k_accuracy``) plus a row per stream and the check that the
+dumps hold the same videos; ``--search-on`` is this tool's own.
 An OFFRecognizer dump holds TSN + OFF; dump the OFF stream alone with
 ``--cfg-options model.test_cfg.rgb_weight=0``.
 """
