@@ -5,7 +5,7 @@ import torch
 import torch.nn as nn
 from mmagic.registry import MODELS
 from mmcv.cnn import ConvModule
-from mmengine.model import BaseModule
+from mmengine.model import BaseModule, constant_init, initialize
 
 from ..core import OFFUnit
 
@@ -26,13 +26,15 @@ def conv_stack(in_channels: int,
     return nn.Sequential(*layers)
 
 
-class XavierInit(BaseModule):
-    """Xavier-uniform convolutions with zero biases (Sec. 7 of the paper),
-    unless ``init_cfg`` says otherwise: ``Pretrained``, or e.g.
-    ``dict(type='Kaiming', layer='Conv2d')``, which keeps the signal
-    through a deep stack of ReLU convolutions (Xavier halves its variance
-    at every layer: after 9 layers the features are ~1/500 of the input and
-    a small model barely learns in a CPU budget).
+class ResidualGenerator(BaseModule):
+    """Base of the generators: ``init_cfg`` is applied to every
+    convolution, the OFF unit's included (mmengine's ``BaseModule`` would
+    let each ``ConvModule`` of a submodule draw its own again, Kaiming), by
+    default the paper's Xavier-uniform with zero biases (Sec. 7).
+    ``dict(type='Kaiming', layer='Conv2d')`` keeps the signal through a
+    deep stack of ReLU convolutions (Xavier halves its variance at every
+    layer: after 9 layers the features are ~1/500 of the input and a small
+    model barely learns in a CPU budget); ``Pretrained`` loads weights.
 
     ``zero_init_residual`` then zeroes the last convolution, so that the
     untrained network returns its (target) input frame exactly (not with
@@ -40,27 +42,19 @@ class XavierInit(BaseModule):
 
     def __init__(self, zero_init_residual: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(init_cfg=init_cfg)
+        super().__init__(init_cfg=init_cfg or dict(
+            type='Xavier', layer='Conv2d', distribution='uniform'))
         self.zero_init_residual = zero_init_residual
 
     def init_weights(self) -> None:
-        convs = [m for m in self.modules() if isinstance(m, nn.Conv2d)]
-        if self.init_cfg:
-            super().init_weights()
-            if self.init_cfg.get('type') == 'Pretrained':
-                return
-        else:
-            for m in convs:
-                nn.init.xavier_uniform_(m.weight)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-        if self.zero_init_residual:
-            nn.init.zeros_(convs[-1].weight)
-            nn.init.zeros_(convs[-1].bias)
+        initialize(self, self.init_cfg)
+        if self.zero_init_residual and self.init_cfg['type'] != 'Pretrained':
+            last = [m for m in self.modules() if isinstance(m, nn.Conv2d)][-1]
+            constant_init(last, 0)
 
 
 @MODELS.register_module()
-class DnCNN(XavierInit):
+class DnCNN(ResidualGenerator):
     """DnCNN (Zhang et al., 2017) for compression artifacts: 3x3
     convolutions with ReLU, no BatchNorm, no resampling, residual learning
     (the network predicts the artifact; the input is added back).
@@ -74,6 +68,8 @@ class DnCNN(XavierInit):
         zero_init_residual (bool): Start from the identity (last
             convolution zero) instead of Xavier everywhere (the paper).
             Defaults to False.
+        init_cfg (dict, optional): Of every convolution (see
+            :class:`ResidualGenerator`). Defaults to Xavier-uniform.
     """
     num_frames = 1
 
@@ -92,7 +88,7 @@ class DnCNN(XavierInit):
 
 
 @MODELS.register_module()
-class DnCNNOFF(XavierInit):
+class DnCNNOFF(ResidualGenerator):
     """DnCNN with an OFF unit between adjacent frames (Sec. 7, DnCNN_OFF).
 
     Every frame goes through the same ``num_frame_layers`` convolutions; the
@@ -117,6 +113,7 @@ class DnCNNOFF(XavierInit):
             ``in_channels``. Defaults to 18.
         off_unit (dict): ``OFFUnit`` arguments. Defaults to 64 channels.
         zero_init_residual (bool): As for :class:`DnCNN`.
+        init_cfg (dict, optional): As for :class:`DnCNN`.
     """
 
     def __init__(self,
