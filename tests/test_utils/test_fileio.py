@@ -83,13 +83,15 @@ def test_two_processes_write_to_distinct_temporaries(tmp_path):
     """Two writers of one path at once do not share or delete each other's
     temporary; one a killed writer left is deleted by the next writer."""
     out = str(tmp_path / 'model.onnx')
-    theirs = subprocess.run(
-        [sys.executable, '-c', 'import sys; from off_plugin.utils.fileio '
-         'import temporary_path; print(temporary_path(sys.argv[1]))', out],
-        capture_output=True, text=True, check=True)
-    dead = int(theirs.stdout.strip().rsplit('-', 1)[1])
-    assert theirs.stdout.strip() == str(tmp_path / f'.model.onnx.tmp-{dead}')
-    assert temporary_path(out) != theirs.stdout.strip()
+    code = ('import sys; from off_plugin.utils.fileio import temporary_path; '
+            'print(temporary_path(sys.argv[1]))')
+    theirs = subprocess.run([sys.executable, '-c', code, out],
+                            capture_output=True,
+                            text=True,
+                            check=True).stdout.strip()
+    dead = int(theirs.rsplit('-', 1)[1])
+    assert theirs == str(tmp_path / f'.model.onnx.tmp-{dead}')
+    assert temporary_path(out) != theirs
 
     running = tmp_path / f'.model.onnx.tmp-{os.getppid()}'  # alive
     killed = tmp_path / f'.model.onnx.tmp-{dead}'  # exited
@@ -99,5 +101,4 @@ def test_two_processes_write_to_distinct_temporaries(tmp_path):
         path.write_text('part')
     killed_dir.mkdir()
     remove_stale_temporaries(out)
-    assert sorted(os.listdir(tmp_path)) == sorted(
-        [running.name, other.name])
+    assert sorted(os.listdir(tmp_path)) == sorted([running.name, other.name])
