@@ -3,10 +3,10 @@ from typing import List, Optional, Sequence
 
 import torch
 import torch.nn as nn
-from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from mmengine.registry import MODELS
 
+from .conv import ConvAct
 from .off_unit import OFFUnit
 
 
@@ -38,14 +38,14 @@ class Bottleneck(BaseModule):
                  expand_kernel: int = 1,
                  out_relu: bool = True) -> None:
         super().__init__()
-        self.conv1 = ConvModule(in_channels, mid_channels, 1)
-        self.conv2 = ConvModule(mid_channels, mid_channels, 3, padding=1)
-        self.conv3 = ConvModule(mid_channels, out_channels, expand_kernel,
+        self.conv1 = ConvAct(in_channels, mid_channels, 1)
+        self.conv2 = ConvAct(mid_channels, mid_channels, 3, padding=1)
+        self.conv3 = ConvAct(mid_channels, out_channels, expand_kernel,
                                 padding=expand_kernel // 2, act_cfg=None)
         self.se = squeeze_excitation(out_channels, se_ratio) if se_ratio \
             else nn.Identity()
         self.shortcut = nn.Identity() if in_channels == out_channels else \
-            ConvModule(in_channels, out_channels, 1, act_cfg=None)
+            ConvAct(in_channels, out_channels, 1, act_cfg=None)
         self.relu = nn.ReLU(inplace=True) if out_relu else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -116,7 +116,7 @@ class OFFLevel(BaseModule):
             else:
                 self.units.append(
                     OFFUnit(sum(group), lower_channels=lower, **off_unit))
-        self.stem = ConvModule(
+        self.stem = ConvAct(
             sum(unit.out_channels for unit in self.units),
             stem_channels,
             stem_kernel,
@@ -155,7 +155,7 @@ class HypercolumnUnit(BaseModule):
     def __init__(self, in_channels: int, lower_channels: int = 0,
                  reduce_channels: int = 128) -> None:
         super().__init__()
-        self.reduce = ConvModule(in_channels, reduce_channels, 1)
+        self.reduce = ConvAct(in_channels, reduce_channels, 1)
         self.out_channels = reduce_channels + lower_channels
 
     def forward(self, feats: torch.Tensor,

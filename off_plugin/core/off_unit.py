@@ -3,9 +3,10 @@ from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
-from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from mmengine.registry import MODELS
+
+from .conv import ConvAct
 
 # The fixed 3x3 kernels of the spatial gradients, as cross-correlations (as
 # Caffe and PyTorch apply them) with x pointing right and y pointing up: on
@@ -163,10 +164,10 @@ class OFFUnit(BaseModule):
                                 else dict() if compile else None)
 
         shared = temporal or spatial_channels is None
-        self.reduce = ConvModule(
+        self.reduce = ConvAct(
             in_channels, reduce_channels, 1,
             act_cfg=act_cfg) if shared else None
-        self.spatial_reduce = ConvModule(
+        self.spatial_reduce = ConvAct(
             in_channels, spatial_channels, 1,
             act_cfg=None) if spatial and spatial_channels else None
         spatial_out = 0
