@@ -59,15 +59,20 @@ def extras() -> dict:
     """One extra per task, ``deploy`` (ONNX export and ONNX Runtime),
     ``all`` (the three, ``deploy``, ``mim`` and the tests), ``mim`` and
     ``tests``."""
-    mim = (parse_requirements('mminstall.txt', tag='mim') +
-           parse_requirements('mim.txt'))
+    mim = (
+        parse_requirements('mminstall.txt', tag='mim') +
+        parse_requirements('mim.txt'))
     tests = parse_requirements('tests.txt')
     deploy = parse_requirements('deploy.txt')
     tasks = {task: task_requirements(task) for task in TASKS}
     every = [req for reqs in tasks.values()
              for req in reqs] + deploy + mim + tests
-    return dict(tasks, all=list(dict.fromkeys(every)), deploy=deploy,
-                mim=mim, tests=tests)
+    return dict(
+        tasks,
+        all=list(dict.fromkeys(every)),
+        deploy=deploy,
+        mim=mim,
+        tests=tests)
 
 
 def readme() -> str:

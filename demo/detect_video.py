@@ -53,24 +53,33 @@ from off_plugin.utils.video_io import read_video, video_fps
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
-    parser.add_argument('checkpoint',
-                        help='checkpoint (.pth); with --backend onnxruntime '
-                        'the exported .onnx file')
+    parser.add_argument(
+        'checkpoint',
+        help='checkpoint (.pth); with --backend onnxruntime '
+        'the exported .onnx file')
     parser.add_argument('video', help='video file or folder of frames')
     parser.add_argument('out', nargs='?', help='output video (.mp4)')
-    parser.add_argument('--out', dest='out_option', metavar='OUT',
-                        help='output video (.mp4), as the 4th argument')
-    parser.add_argument('--score-thr', type=float, default=0.3,
-                        help='bbox score threshold')
-    parser.add_argument('--fps', type=float, default=None,
-                        help='output frame rate (default: the input\'s, or '
-                        '25 for a folder of frames)')
-    parser.add_argument('--device', default='cpu',
-                        help='device used for inference')
-    parser.add_argument('--backend', choices=('pytorch', 'onnxruntime'),
-                        default='pytorch',
-                        help='run the checkpoint on PyTorch, or the exported '
-                        '.onnx file given as checkpoint on ONNX Runtime')
+    parser.add_argument(
+        '--out',
+        dest='out_option',
+        metavar='OUT',
+        help='output video (.mp4), as the 4th argument')
+    parser.add_argument(
+        '--score-thr', type=float, default=0.3, help='bbox score threshold')
+    parser.add_argument(
+        '--fps',
+        type=float,
+        default=None,
+        help='output frame rate (default: the input\'s, or '
+        '25 for a folder of frames)')
+    parser.add_argument(
+        '--device', default='cpu', help='device used for inference')
+    parser.add_argument(
+        '--backend',
+        choices=('pytorch', 'onnxruntime'),
+        default='pytorch',
+        help='run the checkpoint on PyTorch, or the exported '
+        '.onnx file given as checkpoint on ONNX Runtime')
     add_cfg_options(parser)
     args = parser.parse_args(argv)
     if (args.out is None) == (args.out_option is None):
@@ -80,8 +89,7 @@ def parse_args(argv=None):
     return args
 
 
-def write_detections(model, frames, num_frames, args, video_path,
-                     json_path):
+def write_detections(model, frames, num_frames, args, video_path, json_path):
     """Detect in ``frames``; write the drawn frames to ``video_path`` and
     the detections to ``json_path``."""
     visualizer = VISUALIZERS.build(model.cfg.visualizer)
@@ -94,13 +102,16 @@ def write_detections(model, frames, num_frames, args, video_path,
         for frame_id, (frame, sample) in enumerate(
                 iter_video_detections(model, frames)):
             visualizer.add_datasample(
-                'frame', mmcv.bgr2rgb(frame), sample, draw_gt=False,
+                'frame',
+                mmcv.bgr2rgb(frame),
+                sample,
+                draw_gt=False,
                 pred_score_thr=args.score_thr)
             drawn = mmcv.rgb2bgr(visualizer.get_image())
             if writer is None:
                 writer = cv2.VideoWriter(video_path,
-                                         cv2.VideoWriter_fourcc(*'mp4v'),
-                                         fps, drawn.shape[1::-1])
+                                         cv2.VideoWriter_fourcc(*'mp4v'), fps,
+                                         drawn.shape[1::-1])
                 if not writer.isOpened():
                     raise ValueError(
                         f'{args.out}: OpenCV cannot write an MPEG-4 video '
@@ -109,18 +120,20 @@ def write_detections(model, frames, num_frames, args, video_path,
             pred = sample.pred_instances
             keep = pred.scores >= args.score_thr
             detections.append(
-                dict(frame_id=frame_id,
-                     bboxes=pred.bboxes[keep].tolist(),
-                     scores=pred.scores[keep].tolist(),
-                     labels=pred.labels[keep].tolist(),
-                     classes=[classes[i] for i in pred.labels[keep].tolist()]))
+                dict(
+                    frame_id=frame_id,
+                    bboxes=pred.bboxes[keep].tolist(),
+                    scores=pred.scores[keep].tolist(),
+                    labels=pred.labels[keep].tolist(),
+                    classes=[classes[i] for i in pred.labels[keep].tolist()]))
             progress.update()
     finally:
         if writer is not None:
             writer.release()
     with open(json_path, 'w') as f:
-        json.dump(dict(video=args.video, classes=list(classes),
-                       frames=detections), f)
+        json.dump(
+            dict(video=args.video, classes=list(classes), frames=detections),
+            f)
 
 
 def missing_dirs(path):
@@ -136,8 +149,10 @@ def missing_dirs(path):
 def main(argv=None):
     args = parse_args(argv)
     json_path = osp.splitext(args.out)[0] + '.json'
-    inputs = {osp.realpath(p) for p in (args.video, args.config,
-                                        args.checkpoint)}
+    inputs = {
+        osp.realpath(p)
+        for p in (args.video, args.config, args.checkpoint)
+    }
     for path in (args.out, json_path):
         if osp.realpath(path) in inputs:
             raise ToolError(f'{path}: this output would overwrite an input '

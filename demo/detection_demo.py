@@ -97,10 +97,12 @@ def key_frames(coco: dict) -> Tuple[np.ndarray, List[np.ndarray]]:
         w, h = ann['bbox'][2:]
         if w >= 1 and h >= 1:
             boxes[ann['image_id']].append((w, h))
-    frames = [image for image in coco['images']
-              if image.get('is_vid_train_frame', True) and boxes[image['id']]]
-    return (np.array([(f['width'], f['height']) for f in frames], float),
-            [np.array(boxes[f['id']], float) for f in frames])
+    frames = [
+        image for image in coco['images']
+        if image.get('is_vid_train_frame', True) and boxes[image['id']]
+    ]
+    return (np.array([(f['width'], f['height']) for f in frames],
+                     float), [np.array(boxes[f['id']], float) for f in frames])
 
 
 def octaves(value: float, step: float) -> float:
@@ -108,8 +110,8 @@ def octaves(value: float, step: float) -> float:
     return 2**(round(math.log2(value) / step) * step)
 
 
-def training_key_frames(
-        coco: dict, path: str) -> Tuple[np.ndarray, List[np.ndarray]]:
+def training_key_frames(coco: dict,
+                        path: str) -> Tuple[np.ndarray, List[np.ndarray]]:
     """:func:`key_frames`; a one-line error naming ``path`` if a field is
     missing or no key frame has boxes."""
     try:
@@ -147,10 +149,14 @@ def fit_anchors(wh: np.ndarray, zoom: float) -> Tuple[dict, str]:
     num_scales = max(1, math.ceil(math.log2(hi / lo) / .5 - 1e-6))
     scales = sorted({
         octaves(lo * (hi / lo)**((i + .5) / num_scales) / STRIDE, .25)
-        for i in range(num_scales)})
+        for i in range(num_scales)
+    })
     aspect = np.percentile(wh[:, 1] / wh[:, 0], (10, 90))
-    ratios = [2.**k for k in range(min(-1, round(math.log2(aspect[0]))),
-                                   max(1, round(math.log2(aspect[1]))) + 1)]
+    ratios = [
+        2.**k for k in range(
+            min(-1, round(math.log2(aspect[0]))),
+            max(1, round(math.log2(aspect[1]))) + 1)
+    ]
     return {
         'model.detector.rpn_head.anchor_generator.scales': scales,
         'model.detector.rpn_head.anchor_generator.ratios': ratios,
@@ -196,7 +202,9 @@ def fit_epochs(cfg: Config, num_frames: int,
         (f', about {ITERATIONS} iterations' if fitted else ' (--epochs)'))
 
 
-def fit_recipe(coco: dict, cfg: Config, epochs: Optional[int] = None,
+def fit_recipe(coco: dict,
+               cfg: Config,
+               epochs: Optional[int] = None,
                path: str = 'train.json') -> Tuple[dict, List[str]]:
     """The settings of ``cfg`` that depend on the training json ``coco``
     (dotted keys, for ``Config.merge_from_dict``) and the lines that say
@@ -223,8 +231,11 @@ def fit_recipe(coco: dict, cfg: Config, epochs: Optional[int] = None,
     anchors, anchor_line = fit_anchors(wh, zoom)
     detections, detection_line = fit_detections(cfg, boxes)
     schedule, schedule_line = fit_epochs(cfg, len(frames), epochs)
-    return {**anchors, **detections, **schedule, 'scale': scale}, [
-        scale_line, anchor_line, detection_line, schedule_line]
+    return {
+        **anchors,
+        **detections,
+        **schedule, 'scale': scale
+    }, [scale_line, anchor_line, detection_line, schedule_line]
 
 
 def set_input_scale(cfg: Config, scale: Tuple[int, int]) -> None:
@@ -239,10 +250,8 @@ def set_input_scale(cfg: Config, scale: Tuple[int, int]) -> None:
 def data_options(data_root: str, classes: List[str]) -> dict:
     """Settings that point a demo config at ``data_root`` and its
     classes."""
-    options = {
-        'model.detector.roi_head.bbox_head.num_classes': len(classes)}
-    for loader, split in (('train', 'train'), ('val', 'val'),
-                          ('test', 'val')):
+    options = {'model.detector.roi_head.bbox_head.num_classes': len(classes)}
+    for loader, split in (('train', 'train'), ('val', 'val'), ('test', 'val')):
         dataset = f'{loader}_dataloader.dataset'
         options.update({
             f'{dataset}.data_root': data_root,
@@ -257,9 +266,9 @@ def data_options(data_root: str, classes: List[str]) -> dict:
 
 def read_classes(train: dict, val: dict, data_root: str) -> List[str]:
     """The class names of both jsons, which must agree."""
-    names = [[c['name'] for c in sorted(coco['categories'],
-                                        key=lambda c: c['id'])]
-             for coco in (train, val)]
+    names = [[
+        c['name'] for c in sorted(coco['categories'], key=lambda c: c['id'])
+    ] for coco in (train, val)]
     if names[0] != names[1]:
         raise ToolError(
             f'{osp.join(data_root, "annotations", "val.json")}: categories '
@@ -273,8 +282,15 @@ def train_and_test(config: str, work_dir: str) -> dict:
     run_mim('train', 'mmdet', config, '--work-dir', work_dir, cwd=ROOT)
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         checkpoint = f.read().strip()
-    run_mim('test', 'mmdet', config, '--checkpoint', checkpoint,
-            '--work-dir', work_dir, cwd=ROOT)
+    run_mim(
+        'test',
+        'mmdet',
+        config,
+        '--checkpoint',
+        checkpoint,
+        '--work-dir',
+        work_dir,
+        cwd=ROOT)
     # mmengine's logger writes the test metrics to <timestamp>/<timestamp>.json
     logs = [osp.join(work_dir, d, f'{d}.json') for d in os.listdir(work_dir)]
     with open(max((p for p in logs if osp.isfile(p)), key=osp.getmtime)) as f:
@@ -284,13 +300,17 @@ def train_and_test(config: str, work_dir: str) -> dict:
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument(
-        '--data-root', help='a set of your own in the demo layout (only '
+        '--data-root',
+        help='a set of your own in the demo layout (only '
         'read); default: the embedded set in data/moving_objects')
     parser.add_argument(
-        '--work-dir', default=osp.join(ROOT, 'work_dirs', 'detection_demo'),
+        '--work-dir',
+        default=osp.join(ROOT, 'work_dirs', 'detection_demo'),
         help='where the configs, logs and checkpoints go')
-    parser.add_argument('--epochs', type=int,
-                        help='training epochs (default: fitted to the data)')
+    parser.add_argument(
+        '--epochs',
+        type=int,
+        help='training epochs (default: fitted to the data)')
     add_cfg_options(parser)
     args = parser.parse_args(argv)
     if args.epochs is not None and args.epochs < 1:

@@ -38,8 +38,9 @@ def mim_config(config: Union[str, Config], path: str, *options: dict) -> str:
     own ``--cfg-options``, parsed by the same ``DictAction``, arrive as
     ``mim`` would have parsed them.
     """
-    cfg = (load_config(config)
-           if isinstance(config, str) else copy.deepcopy(config))
+    cfg = (
+        load_config(config)
+        if isinstance(config, str) else copy.deepcopy(config))
     for settings in options:
         cfg.merge_from_dict(settings)
     os.makedirs(osp.dirname(path), exist_ok=True)

@@ -51,9 +51,17 @@ def train_and_test(config: str, work_dir: str, *options: dict) -> float:
                         *options)
     run_mim('train', 'mmaction', config, '--work-dir', work_dir, cwd=ROOT)
     dump = osp.join(work_dir, 'test_scores.pkl')
-    run_mim('test', 'mmaction', config, '--checkpoint',
-            last_checkpoint(work_dir), '--work-dir', work_dir, '--dump', dump,
-            cwd=ROOT)
+    run_mim(
+        'test',
+        'mmaction',
+        config,
+        '--checkpoint',
+        last_checkpoint(work_dir),
+        '--work-dir',
+        work_dir,
+        '--dump',
+        dump,
+        cwd=ROOT)
     return top_k_accuracy(*load_dumped_scores(dump), k=1)
 
 
@@ -83,8 +91,7 @@ def data_options(data_root: Optional[str]) -> Tuple[str, int, dict]:
     with open(osp.join(data_root, 'classes.txt')) as f:
         num_classes = sum(1 for line in f if line.strip())
     options = {'model.cls_head.num_classes': num_classes}
-    for loader, split in (('train', 'train'), ('val', 'val'),
-                          ('test', 'val')):
+    for loader, split in (('train', 'train'), ('val', 'val'), ('test', 'val')):
         dataset = f'{loader}_dataloader.dataset'
         options[f'{dataset}.ann_file'] = f'{data_root}/{split}.txt'
         options[f'{dataset}.data_prefix.video'] = f'{data_root}/videos'
@@ -94,10 +101,12 @@ def data_options(data_root: Optional[str]) -> Tuple[str, int, dict]:
 def main(argv: Optional[Sequence[str]] = None) -> Tuple[float, float]:
     """Returns the held-out top-1 of TSN and of TSN + OFF."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--data-root', help='a set of your own in the '
-                        'embedded set\'s layout (default: the embedded set)')
-    parser.add_argument('--work-dir',
-                        default=osp.join(ROOT, 'work_dirs', 'motion_demo'))
+    parser.add_argument(
+        '--data-root',
+        help='a set of your own in the '
+        'embedded set\'s layout (default: the embedded set)')
+    parser.add_argument(
+        '--work-dir', default=osp.join(ROOT, 'work_dirs', 'motion_demo'))
     add_cfg_options(parser)
     args = parser.parse_args(argv)
 
@@ -105,8 +114,10 @@ def main(argv: Optional[Sequence[str]] = None) -> Tuple[float, float]:
     data_root, num_classes, data = data_options(args.data_root)
     stage1_dir = osp.join(osp.abspath(args.work_dir), 'tsn')
     tsn = train_and_test(STAGE1, stage1_dir, data, args.cfg_options)
-    stage2 = {'model.off_head.num_classes': num_classes,
-              'model.feature_checkpoint': last_checkpoint(stage1_dir)}
+    stage2 = {
+        'model.off_head.num_classes': num_classes,
+        'model.feature_checkpoint': last_checkpoint(stage1_dir)
+    }
     off = train_and_test(STAGE2, osp.join(osp.abspath(args.work_dir), 'off'),
                          data, stage2, args.cfg_options)
     print(f'\nHeld-out top-1 on {data_root} ({num_classes} classes), '

@@ -23,11 +23,13 @@ def render_clip(rng: np.random.Generator, direction: tuple, size: int,
     colours are random and the same for every class, so only the motion
     tells the classes apart."""
     background = rng.integers(40, 120, (size // 4, size // 4, 3))
-    background = cv2.resize(background.astype(np.uint8), (size, size),
-                            interpolation=cv2.INTER_NEAREST)
+    background = cv2.resize(
+        background.astype(np.uint8), (size, size),
+        interpolation=cv2.INTER_NEAREST)
     texture = rng.integers(130, 256, (patch // 2, patch // 2, 3))
-    texture = cv2.resize(texture.astype(np.uint8), (patch, patch),
-                         interpolation=cv2.INTER_NEAREST)
+    texture = cv2.resize(
+        texture.astype(np.uint8), (patch, patch),
+        interpolation=cv2.INTER_NEAREST)
     travel = speed * (num_frames - 1)
     dx, dy = direction
     # Start so that the whole path stays in the frame; over the classes the

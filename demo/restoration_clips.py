@@ -46,8 +46,8 @@ def make_restoration_clips(root: str,
         windows = range(0, num - NUM_FRAMES + 1, NUM_FRAMES)
         for win, start in enumerate(windows, 1):
             if name == TEST_SOURCE:
-                subset, crops = 'sep_testlist.txt', [
-                    ((h - height) // 2, (w - width) // 2)]
+                subset, crops = 'sep_testlist.txt', [((h - height) // 2,
+                                                      (w - width) // 2)]
             elif start + NUM_FRAMES <= cut:
                 subset, crops = 'sep_trainlist.txt', train_crops
             elif start >= cut + NUM_FRAMES:
@@ -62,10 +62,10 @@ def make_restoration_clips(root: str,
                 clip = f'{vid:05d}/{win:02d}{c:02d}'
                 out = osp.join(root, 'sequences', clip)
                 os.makedirs(out, exist_ok=True)
-                for i, frame in enumerate(frames[start:start + NUM_FRAMES],
-                                          1):
-                    cv2.imwrite(osp.join(out, f'im{i}.png'),
-                                frame[y:y + height, x:x + width, ::-1])
+                for i, frame in enumerate(frames[start:start + NUM_FRAMES], 1):
+                    cv2.imwrite(
+                        osp.join(out, f'im{i}.png'), frame[y:y + height,
+                                                           x:x + width, ::-1])
                 lists[subset].append(clip)
     for name, clips in lists.items():
         with open(osp.join(root, name), 'w') as f:

@@ -139,8 +139,9 @@ def prepare_data(data_root: str, work_dir: str, quality: int,
           f'{osp.join(cache_root or data_root, compressed_dir(quality))} '
           '...')
     clips = [clip for path in lists.values() for clip in read_clip_list(path)]
-    raise_failed(compress_septuplets(data_root, [quality], clips,
-                                     cache_root=cache_root))
+    raise_failed(
+        compress_septuplets(
+            data_root, [quality], clips, cache_root=cache_root))
     return lists, cache_root, runs
 
 
@@ -151,11 +152,11 @@ def input_psnr(root: str, cache_root: Optional[str], clips: List[str],
     from mmagic.evaluation.metrics.psnr import psnr
     values = []
     for clip in clips:
-        gt, compressed = (cv2.imread(
-            osp.join(folder, clip, f'im{TARGET}.png'))[..., ::-1]
-            for folder in (osp.join(root, 'sequences'),
-                           osp.join(cache_root or root,
-                                    compressed_dir(quality))))
+        gt, compressed = (
+            cv2.imread(osp.join(folder, clip, f'im{TARGET}.png'))[..., ::-1]
+            for folder in (
+                osp.join(root, 'sequences'),
+                osp.join(cache_root or root, compressed_dir(quality))))
         values.append(psnr(gt, compressed))
     return values
 
@@ -163,14 +164,15 @@ def input_psnr(root: str, cache_root: Optional[str], clips: List[str],
 def training_log(work_dir: str) -> dict:
     """From the run's scalars: the validation PSNR per iteration and the
     median seconds per training iteration."""
-    scalars = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                        'scalars.json')))[-1]
+    scalars = sorted(
+        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))[-1]
     with open(scalars) as f:
         records = [json.loads(line) for line in f]
     return dict(
-        val={r['step']: r['PSNR'] for r in records if 'PSNR' in r},
-        s_per_iter=float(np.median(
-            [r['time'] for r in records if 'loss' in r])))
+        val={r['step']: r['PSNR']
+             for r in records if 'PSNR' in r},
+        s_per_iter=float(
+            np.median([r['time'] for r in records if 'loss' in r])))
 
 
 def best_within(val: Dict[int, float], last_iter: int) -> int:
@@ -183,18 +185,21 @@ def best_within(val: Dict[int, float], last_iter: int) -> int:
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument(
-        '--data-root', default=DEMO_ROOT,
+        '--data-root',
+        default=DEMO_ROOT,
         help='a set in the Vimeo-90K layout, only read (default: the '
         'embedded set, data/restoration_demo)')
-    parser.add_argument('--work-dir',
-                        default=osp.join(ROOT, 'work_dirs',
-                                         'restoration_demo'))
     parser.add_argument(
-        '--quality', type=int, default=40,
+        '--work-dir', default=osp.join(ROOT, 'work_dirs', 'restoration_demo'))
+    parser.add_argument(
+        '--quality',
+        type=int,
+        default=40,
         help='JPEG 2000 quantizer: 40 (the configs) or 20, the paper\'s '
         'other setting, with the same recipe')
     parser.add_argument(
-        '--iters', type=int,
+        '--iters',
+        type=int,
         help='training iterations of each model, the cosine schedule '
         'stretched to them (default: the configs\' 800; OFF\'s margin '
         'grows with more, see configs/restoration/off/README.md)')
@@ -210,8 +215,8 @@ def data_settings(data_root: str, lists: Dict[str, str], quality: int,
         dataset['cache_root'] = cache_root
     return {
         f'{loader}_dataloader.dataset.{key}': value
-        for loader, ann_file in (('train', lists[TRAIN]),
-                                 ('val', lists[VAL]), ('test', lists[TEST]))
+        for loader, ann_file in (('train', lists[TRAIN]), ('val', lists[VAL]),
+                                 ('test', lists[TEST]))
         for key, value in dict(dataset, ann_file=ann_file).items()
     }
 
@@ -223,12 +228,16 @@ def schedule(iters: Optional[int]) -> Tuple[int, dict]:
     iters = iters or cfg.train_cfg.max_iters
     interval = min(cfg.train_cfg.val_interval, iters)
     return iters, {
-        'train_cfg.max_iters': iters,
-        'param_scheduler.T_max': iters,
-        'train_cfg.val_interval': interval,
-        'default_hooks.checkpoint.interval': interval,
-        'default_hooks.logger.interval': min(
-            cfg.default_hooks.logger.interval, iters),
+        'train_cfg.max_iters':
+        iters,
+        'param_scheduler.T_max':
+        iters,
+        'train_cfg.val_interval':
+        interval,
+        'default_hooks.checkpoint.interval':
+        interval,
+        'default_hooks.logger.interval':
+        min(cfg.default_hooks.logger.interval, iters),
     }
 
 
@@ -238,10 +247,11 @@ def train_models(runs: str, *options: dict) -> Tuple[dict, dict]:
     logs, work_dirs = {}, {}
     for name, config in MODELS.items():
         work_dirs[name] = osp.join(runs, config[:-3])
-        path = mim_config(osp.join(CONFIGS, config),
-                          osp.join(work_dirs[name], config), *options)
-        run_mim('train', 'mmagic', path, '--work-dir', work_dirs[name],
-                cwd=ROOT)
+        path = mim_config(
+            osp.join(CONFIGS, config), osp.join(work_dirs[name], config),
+            *options)
+        run_mim(
+            'train', 'mmagic', path, '--work-dir', work_dirs[name], cwd=ROOT)
         logs[name] = training_log(work_dirs[name])
     return logs, work_dirs
 
@@ -253,11 +263,12 @@ def checkpoints(logs: dict, iters: int) -> Tuple[dict, int]:
     equal_time = int(iters * logs[BASELINE]['s_per_iter'] /
                      logs[OFF]['s_per_iter'])
     tested = {
-        f'{name} (same iterations)': (name, best_within(logs[name]['val'],
-                                                        iters))
-        for name in MODELS}
-    tested[f'{OFF} (same time)'] = (OFF, best_within(logs[OFF]['val'],
-                                                     equal_time))
+        f'{name} (same iterations)':
+        (name, best_within(logs[name]['val'], iters))
+        for name in MODELS
+    }
+    tested[f'{OFF} (same time)'] = (OFF,
+                                    best_within(logs[OFF]['val'], equal_time))
     return tested, equal_time
 
 
@@ -272,15 +283,23 @@ def score_checkpoints(tested: dict, work_dirs: dict, data_root: str,
         config, run = MODELS[name], work_dirs[name]
         per_clip_file = osp.join(run, f'test_psnr_iter_{iteration}.json')
         out_file = {'test_evaluator.0.out_file': per_clip_file}
-        path = mim_config(osp.join(CONFIGS, config), osp.join(run, config),
-                          data, out_file, cfg_options)
-        run_mim('test', 'mmagic', path, '--checkpoint',
-                osp.join(run, f'iter_{iteration}.pth'), '--work-dir', run,
-                cwd=ROOT)
+        path = mim_config(
+            osp.join(CONFIGS, config), osp.join(run, config), data, out_file,
+            cfg_options)
+        run_mim(
+            'test',
+            'mmagic',
+            path,
+            '--checkpoint',
+            osp.join(run, f'iter_{iteration}.pth'),
+            '--work-dir',
+            run,
+            cwd=ROOT)
         per_clip = load(per_clip_file)
         table[column] = [
-            per_clip[osp.join(data_root, 'sequences', clip,
-                              f'im{TARGET}.png')] for clip in clips]
+            per_clip[osp.join(data_root, 'sequences', clip, f'im{TARGET}.png')]
+            for clip in clips
+        ]
     return table
 
 
@@ -296,11 +315,10 @@ def print_results(table: Dict[str, List[float]], clips: List[str],
         print(f'{clip:<12}' + ''.join(f'{table[n][i]:>{width}.2f}'
                                       for n in names))
     means = {n: float(np.mean(table[n])) for n in names}
-    print(f'{"mean":<12}' + ''.join(f'{means[n]:>{width}.2f}'
-                                    for n in names))
-    print(f'{"vs input":<12}' + ''.join(
-        f'{means[n] - means["compressed input"]:>+{width}.2f}'
-        for n in names))
+    print(f'{"mean":<12}' + ''.join(f'{means[n]:>{width}.2f}' for n in names))
+    print(f'{"vs input":<12}' +
+          ''.join(f'{means[n] - means["compressed input"]:>+{width}.2f}'
+                  for n in names))
 
 
 def print_validation(tested: dict, logs: dict, val_input: float,
@@ -330,12 +348,16 @@ def main(argv=None) -> None:
     logs, work_dirs = train_models(runs, data, stretched, args.cfg_options)
     tested, equal_time = checkpoints(logs, iters)
 
-    table = {'compressed input': input_psnr(data_root, cache_root, clips,
-                                            quality)}
-    table.update(score_checkpoints(tested, work_dirs, data_root, clips, data,
-                                   args.cfg_options))
-    dump({name: dict(zip(clips, values)) for name, values in table.items()},
-         osp.join(runs, 'psnr_per_clip.json'))
+    table = {
+        'compressed input': input_psnr(data_root, cache_root, clips, quality)
+    }
+    table.update(
+        score_checkpoints(tested, work_dirs, data_root, clips, data,
+                          args.cfg_options))
+    dump({
+        name: dict(zip(clips, values))
+        for name, values in table.items()
+    }, osp.join(runs, 'psnr_per_clip.json'))
 
     if embedded:
         test_source = f'{TEST_SOURCE}, a source unseen in training and ' \
@@ -345,8 +367,7 @@ def main(argv=None) -> None:
         test_source, val_source = lists[TEST], lists[VAL]
     width = max(len(n) for n in table) + 2
     print_results(table, clips, test_source, quality, width)
-    val_input = np.mean(input_psnr(data_root, cache_root, val_clips,
-                                   quality))
+    val_input = np.mean(input_psnr(data_root, cache_root, val_clips, quality))
     print_validation(tested, logs, val_input, len(val_clips), val_source,
                      width)
     ratio = logs[OFF]['s_per_iter'] / logs[BASELINE]['s_per_iter']

@@ -57,13 +57,14 @@ def write_frames(frames, out, fps):
                 bgr = np.ascontiguousarray(frame[..., ::-1])
                 if folder:
                     os.makedirs(out, exist_ok=True)
-                    tmp = outputs.enter_context(atomic_write(
-                        osp.join(out, f'{count:05d}.png'), suffix='.png'))
+                    tmp = outputs.enter_context(
+                        atomic_write(
+                            osp.join(out, f'{count:05d}.png'), suffix='.png'))
                     ok = cv2.imwrite(tmp, bgr)
                 else:
                     if writer is None:  # OpenCV picks the codec by the name
-                        tmp = outputs.enter_context(atomic_write(
-                            out, suffix=osp.splitext(out)[1]))
+                        tmp = outputs.enter_context(
+                            atomic_write(out, suffix=osp.splitext(out)[1]))
                         writer = cv2.VideoWriter(
                             tmp, cv2.VideoWriter_fourcc(*'mp4v'), fps,
                             bgr.shape[1::-1])
@@ -84,13 +85,15 @@ def write_frames(frames, out, fps):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
-    parser.add_argument('checkpoint', help='its checkpoint (.pth), or with '
-                        '--backend onnxruntime its exported .onnx')
+    parser.add_argument(
+        'checkpoint',
+        help='its checkpoint (.pth), or with '
+        '--backend onnxruntime its exported .onnx')
     parser.add_argument('video', help='a video file or a folder of frames')
     parser.add_argument('out', help='output .mp4, or a directory ending /')
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--backend', choices=('pytorch', 'onnxruntime'),
-                        default='pytorch')
+    parser.add_argument(
+        '--backend', choices=('pytorch', 'onnxruntime'), default='pytorch')
     add_cfg_options(parser)
     args = parser.parse_args(argv)
 

@@ -35,8 +35,9 @@ def markdown_files() -> List[str]:
     files = [osp.join(ROOT, 'README.md')]
     for folder, dirs, names in os.walk(osp.join(ROOT, 'docs')):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
-        files += [osp.join(folder, n) for n in sorted(names)
-                  if n.endswith('.md')]
+        files += [
+            osp.join(folder, n) for n in sorted(names) if n.endswith('.md')
+        ]
     return files
 
 
@@ -133,8 +134,10 @@ def main() -> int:
     for entry in broken:
         print(entry, file=sys.stderr)
     if broken:
-        print(f'check_links: {len(broken)} broken relative link(s) of '
-              f'{checked}', file=sys.stderr)
+        print(
+            f'check_links: {len(broken)} broken relative link(s) of '
+            f'{checked}',
+            file=sys.stderr)
         return 1
     print(f'check_links: {checked} relative links in README.md and docs/, '
           'all resolve')

@@ -25,7 +25,8 @@ def checksums(root: Path) -> Dict[str, str]:
     return sums
 
 
-def assert_unchanged(before: Dict[str, str], root: Path,
+def assert_unchanged(before: Dict[str, str],
+                     root: Path,
                      documented: Iterable[str] = ()) -> None:
     """Every file and folder of ``before`` is still there, byte for byte;
     anything new lies under one of the ``documented`` sub-paths."""
@@ -33,8 +34,11 @@ def assert_unchanged(before: Dict[str, str], root: Path,
     changed = [k for k in before if after.get(k) != before[k]]
     assert not changed, f'changed or removed: {changed[:5]}'
     documented = tuple(documented)
-    new = [k for k in after if k not in before
-           and not any(k == d or k.startswith(d + '/') for d in documented)]
+    new = [
+        k for k in after
+        if k not in before and not any(k == d or k.startswith(d + '/')
+                                       for d in documented)
+    ]
     assert not new, f'undocumented new files: {new[:5]}'
 
 
@@ -46,16 +50,21 @@ def tool_path(name: str) -> Path:
     return found[0]
 
 
-def run_tool(tool: str, *args: str, cwd: Path = ROOT,
+def run_tool(tool: str,
+             *args: str,
+             cwd: Path = ROOT,
              timeout: float = 600) -> subprocess.CompletedProcess:
     """``python <demo or tools/...>/<tool> args`` in a fresh interpreter."""
-    return subprocess.run([sys.executable, str(tool_path(tool)),
-                           *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, str(tool_path(tool)), *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout)
 
 
-def assert_one_line_error(result: subprocess.CompletedProcess,
-                          *fragments: str) -> None:
+def assert_one_line_error(result: subprocess.CompletedProcess, *fragments:
+                          str) -> None:
     """Exit status 1 and, as the last line of stderr, one line naming
     ``fragments`` (the file, the field, the fix); no traceback."""
     assert result.returncode == 1, (result.returncode, result.stderr[-2000:])
@@ -66,14 +75,18 @@ def assert_one_line_error(result: subprocess.CompletedProcess,
         assert fragment in line, (fragment, line)
 
 
-def kill_after(command: Sequence[str], marker: Path, cwd: Path = ROOT,
+def kill_after(command: Sequence[str],
+               marker: Path,
+               cwd: Path = ROOT,
                timeout: float = 300) -> int:
     """Start ``command``, SIGKILL it once ``marker`` exists; its return
     code (negative: killed)."""
     import time
-    proc = subprocess.Popen(list(map(str, command)), cwd=cwd,
-                            stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        list(map(str, command)),
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + timeout
     while proc.poll() is None and time.monotonic() < deadline:
         if Path(marker).exists():
@@ -94,8 +107,9 @@ def mim_in_process(command: str, host: str, config: str, *args: str,
     import importlib
     import os
     import runpy
-    script = str(Path(importlib.import_module(host).__file__).parent /
-                 '.mim' / 'tools' / f'{command}.py')
+    script = str(
+        Path(importlib.import_module(host).__file__).parent / '.mim' /
+        'tools' / f'{command}.py')
     args, positional = list(args), [config]
     if command == 'test':
         at = args.index('--checkpoint')

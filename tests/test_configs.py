@@ -104,7 +104,10 @@ def test_the_policies_survive_a_dump(scope, tmp_path):
     dumped = Config.fromfile(tmp_path / 'dumped.py')
     for loaded in (cfg, dumped):
         assert loaded.default_hooks.checkpoint == dict(
-            host.default_hooks.checkpoint, type='AtomicCheckpointHook',
+            host.default_hooks.checkpoint,
+            type='AtomicCheckpointHook',
             interval=7)
         assert loaded.custom_hooks == host.get('custom_hooks', []) + [
-            dict(type='ExactResumeHook'), dict(type='FiniteLossHook')]
+            dict(type='ExactResumeHook'),
+            dict(type='FiniteLossHook')
+        ]

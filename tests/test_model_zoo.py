@@ -24,8 +24,8 @@ from mmengine.registry import DefaultScope
 import off_plugin.all_tasks  # noqa: F401
 
 ROOT = osp.dirname(osp.dirname(__file__))
-METAFILES = sorted(glob.glob(osp.join(ROOT, 'configs', '*', 'off',
-                                      'metafile.yml')))
+METAFILES = sorted(
+    glob.glob(osp.join(ROOT, 'configs', '*', 'off', 'metafile.yml')))
 MMACTION_METAFILES = osp.join(
     osp.dirname(sys.modules['mmengine'].__file__), '..', 'mmaction', '.mim',
     'configs', 'recognition', '*', 'metafile.yml')
@@ -48,8 +48,8 @@ NAMES = [m['Name'] for m in MODELS]
 
 def mim(*args, **kwargs):
     command = [osp.join(osp.dirname(sys.executable), 'mim'), *args]
-    return subprocess.run(command, capture_output=True, text=True,
-                          timeout=300, **kwargs)
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=300, **kwargs)
 
 
 def test_model_names_are_unique():
@@ -66,8 +66,7 @@ def num_parameters(cfg):
     if key not in _PARAMETERS:
         # build only: weights are loaded by init_weights, never called here
         with DefaultScope.overwrite_default_scope(cfg.default_scope):
-            registry = importlib.import_module(
-                f'{cfg.default_scope}.registry')
+            registry = importlib.import_module(f'{cfg.default_scope}.registry')
             net = registry.MODELS.build(cfg.model)
         _PARAMETERS[key] = sum(p.numel() for p in net.parameters())
     return _PARAMETERS[key]
@@ -108,7 +107,8 @@ def test_figures_from_mmaction2_metafiles_equal_the_installed_ones():
                 continue
             top1, weights = released[model['Metadata']['Pretrained']]
             assert result['Metrics'] == {
-                'Stage-1 Top 1 Accuracy': top1['Top 1 Accuracy']}
+                'Stage-1 Top 1 Accuracy': top1['Top 1 Accuracy']
+            }
             assert model['Stage-1 Checkpoint'] == weights
             checked += 1
     assert checked == 3
@@ -143,8 +143,9 @@ def test_weights_are_the_named_models_own(model):
     assert osp.basename(model['Config']) == model['Name'] + '.py'
     for url in filter(None, model.get('Weights', '').split(',')):
         filename = osp.basename(urlparse(url).path)
-        assert re.fullmatch(re.escape(model['Name']) + r'_\d{8}-\w{8}\.pth',
-                            filename), (model['Name'], url)
+        assert re.fullmatch(
+            re.escape(model['Name']) + r'_\d{8}-\w{8}\.pth',
+            filename), (model['Name'], url)
     stage1 = feature_checkpoint(model)
     assert model.get('Stage-1 Checkpoint') == stage1
     if stage1 is not None:
@@ -154,8 +155,10 @@ def test_weights_are_the_named_models_own(model):
 def test_every_off_model_names_its_stage1_checkpoint():
     """Every OFF recognition entry has a stage-1 checkpoint and no weights
     (the detection and restoration OFF models train end to end)."""
-    off = [m for m in MODELS if m['Metadata'].get('Stage', '').startswith(
-        'OFF (stage 2)')]
+    off = [
+        m for m in MODELS
+        if m['Metadata'].get('Stage', '').startswith('OFF (stage 2)')
+    ]
     assert len(off) == 26
     assert all(m['Stage-1 Checkpoint'] and 'Weights' not in m for m in off)
     assert not any('Weights' in m for m in MODELS)
@@ -173,22 +176,29 @@ def without_upstream_warnings(stderr: str) -> list:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('name', [
-    'off_tsm-r50_4xb32-8of8seg-30e_sthv2-rgb',  # a released stage 1
-    'off_bninception_4xb32-7of25seg-20kiter_hmdb51-split1-rgb',  # trained
-])
+@pytest.mark.parametrize(
+    'name',
+    [
+        'off_tsm-r50_4xb32-8of8seg-30e_sthv2-rgb',  # a released stage 1
+        'off_bninception_4xb32-7of25seg-20kiter_hmdb51-split1-rgb',  # trained
+    ])
 def test_mim_download_of_an_off_model_names_its_stage1_checkpoint(
         tmp_path, name):
     """The real ``mim download`` (off_plugin/compat/openmim.py, applied by
     the environment's off_plugin.pth): one line naming the stage-1
     checkpoint, exit status 1, nothing downloaded or written into --dest,
     where openmim 0.3.9 alone crashes with a traceback."""
-    stage1 = next(m['Stage-1 Checkpoint'] for m in MODELS
-                  if m['Name'] == name)
+    stage1 = next(m['Stage-1 Checkpoint'] for m in MODELS if m['Name'] == name)
     dest = tmp_path / 'dest'
     dest.mkdir()
-    proc = mim('download', 'off_plugin', '--config', name, '--dest',
-               str(dest), cwd=tmp_path)
+    proc = mim(
+        'download',
+        'off_plugin',
+        '--config',
+        name,
+        '--dest',
+        str(dest),
+        cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr[-3000:]
     assert proc.stdout == ''
     assert without_upstream_warnings(proc.stderr) == [
@@ -214,16 +224,19 @@ def test_wheel_ships_configs_tools_and_model_index_in_mim(tmp_path):
             top & set(names) if osp.samefile(folder, ROOT) else set())
 
     shutil.copytree(ROOT, source, symlinks=True, ignore=ignore)
-    proc = subprocess.run(
-        [sys.executable, '-m', 'pip', 'wheel', '--no-deps',
-         '--no-build-isolation', '--no-index', '-q', '-w',
-         str(tmp_path / 'dist'), str(source)],
-        capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([
+        sys.executable, '-m', 'pip', 'wheel', '--no-deps',
+        '--no-build-isolation', '--no-index', '-q', '-w',
+        str(tmp_path / 'dist'),
+        str(source)
+    ],
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     wheel, = (tmp_path / 'dist').glob('off_plugin-*.whl')
     with zipfile.ZipFile(wheel) as f:
-        shipped = {n for n in f.namelist()
-                   if n.startswith('off_plugin/.mim/')}
+        shipped = {n for n in f.namelist() if n.startswith('off_plugin/.mim/')}
     expected = {'off_plugin/.mim/model-index.yml'}
     for pattern in ('configs/**/*.py', 'configs/**/*.yml', 'configs/**/*.md',
                     'tools/**/*.py', 'tools/**/*.sh', 'demo/*.py'):
@@ -243,8 +256,12 @@ def test_wheel_ships_configs_tools_and_model_index_in_mim(tmp_path):
     assert expected == shipped
     # the tool-only code is not in the runtime package
     with zipfile.ZipFile(wheel) as f:
-        modules = {n for n in f.namelist() if n.endswith('.py')
-                   and not n.startswith('off_plugin/.mim/')}
+        modules = {
+            n
+            for n in f.namelist()
+            if n.endswith('.py') and not n.startswith('off_plugin/.mim/')
+        }
     assert modules and all(n.startswith('off_plugin/') for n in modules)
-    assert not any(osp.basename(n) in ('motion_videos.py', 'mim_runner.py')
-                   for n in modules)
+    assert not any(
+        osp.basename(n) in ('motion_videos.py', 'mim_runner.py')
+        for n in modules)

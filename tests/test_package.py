@@ -22,8 +22,11 @@ print(json.dumps(dict(
 
 def imported_by(*lines: str) -> dict:
     result = subprocess.run(
-        [sys.executable, '-c', REPORT.format(imports='\n'.join(lines))],
-        capture_output=True, text=True, timeout=300)
+        [sys.executable, '-c',
+         REPORT.format(imports='\n'.join(lines))],
+        capture_output=True,
+        text=True,
+        timeout=300)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -83,27 +86,32 @@ sys.exit(code)
 def test_the_core_tests_run_with_torch_and_mmengine_alone():
     """The core tier, ``pytest tests/test_core``, in a process where the
     hosts and mmcv cannot be imported: the suite's conftest imports none."""
-    result = subprocess.run(
-        [sys.executable, '-c', WITHOUT_HOSTS,
-         'mmaction,mmdet,mmagic,mmcv', 'tests/test_core', '-q',
-         '-p', 'no:cacheprovider', '-p', 'no:xdist'],
-        capture_output=True, text=True, timeout=600)
+    result = subprocess.run([
+        sys.executable, '-c', WITHOUT_HOSTS, 'mmaction,mmdet,mmagic,mmcv',
+        'tests/test_core', '-q', '-p', 'no:cacheprovider', '-p', 'no:xdist'
+    ],
+                            capture_output=True,
+                            text=True,
+                            timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     assert ' passed' in result.stdout and ' failed' not in result.stdout
     assert 'hosts imported: []' in result.stdout
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('task,others', [
-    ('recognition', 'mmdet,mmagic'), ('detection', 'mmaction,mmagic'),
-    ('restoration', 'mmaction,mmdet')])
+@pytest.mark.parametrize('task,others', [('recognition', 'mmdet,mmagic'),
+                                         ('detection', 'mmaction,mmagic'),
+                                         ('restoration', 'mmaction,mmdet')])
 def test_a_task_tier_imports_only_its_host(task, others):
     """``tests/test_<task>`` is collected (every test module imported) in a
     process where the other hosts cannot be imported."""
-    result = subprocess.run(
-        [sys.executable, '-c', WITHOUT_HOSTS, others, f'tests/test_{task}',
-         '--collect-only', '-q', '-p', 'no:cacheprovider', '-p',
-         'no:xdist'], capture_output=True, text=True, timeout=600)
+    result = subprocess.run([
+        sys.executable, '-c', WITHOUT_HOSTS, others, f'tests/test_{task}',
+        '--collect-only', '-q', '-p', 'no:cacheprovider', '-p', 'no:xdist'
+    ],
+                            capture_output=True,
+                            text=True,
+                            timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     assert ' collected' in result.stdout
     assert 'hosts imported: []' in result.stdout

@@ -57,7 +57,6 @@ HOSTS = {
     'restoration': ('mmagic', 'mmagic'),
 }
 
-
 # --- the children ----------------------------------------------------------
 
 
@@ -84,8 +83,7 @@ def install_blocker(blocked) -> list:
                 attempts.append(name)
                 return None
             find_spec = getattr(self._finder, 'find_spec', None)
-            return None if find_spec is None else find_spec(
-                name, path, target)
+            return None if find_spec is None else find_spec(name, path, target)
 
         def find_distributions(self, *args, **kwargs):
             find = getattr(self._finder, 'find_distributions', None)
@@ -109,8 +107,10 @@ def install_blocker(blocked) -> list:
 def changed(before: dict, module) -> dict:
     """Of the parameters in ``before`` (name -> tensor), which differ now."""
     now = dict(module.named_parameters())
-    return {name: not bool((now[name] == value).all())
-            for name, value in before.items()}
+    return {
+        name: not bool((now[name] == value).all())
+        for name, value in before.items()
+    }
 
 
 def snapshot(module) -> dict:
@@ -130,8 +130,10 @@ def train_and_test(model, optim_wrapper, train_data, test_data) -> dict:
     with torch.no_grad():
         outputs = model.test_step(test_data)
     return dict(
-        losses={k: float(torch.as_tensor(v).detach())
-                for k, v in losses.items()},
+        losses={
+            k: float(torch.as_tensor(v).detach())
+            for k, v in losses.items()
+        },
         trainable_changed=sorted(n for n in trainable if moved[n]),
         trainable=len(trainable),
         frozen_changed=sum(moved[n] for n in moved if n not in trainable),
@@ -163,19 +165,25 @@ def run_recognition(out_dir: str) -> dict:
         model.init_weights()
         optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     loaded = all(
-        torch.equal(value, model.state_dict()[key])
+        torch.equal(value,
+                    model.state_dict()[key])
         for key, value in tsn.state_dict().items())
 
     def batch(segments, labels):
         return dict(
-            inputs=[torch.randint(0, 256, (segments, 3, 56, 56),
-                                  dtype=torch.uint8) for _ in labels],
+            inputs=[
+                torch.randint(
+                    0, 256, (segments, 3, 56, 56), dtype=torch.uint8)
+                for _ in labels
+            ],
             data_samples=[
-                ActionDataSample(metainfo=dict(num_clips=segments))
-                .set_gt_label(label) for label in labels])
+                ActionDataSample(metainfo=dict(
+                    num_clips=segments)).set_gt_label(label)
+                for label in labels
+            ])
 
-    result, outputs = train_and_test(model, optim_wrapper,
-                                     batch(5, [0, 3]), batch(8, [1, 2]))
+    result, outputs = train_and_test(model, optim_wrapper, batch(5, [0, 3]),
+                                     batch(8, [1, 2]))
     scores = torch.stack([o.pred_score for o in outputs])
     result.update(
         stage1_loaded=loaded,
@@ -210,9 +218,13 @@ def run_detection(out_dir: str) -> dict:
         optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
 
     def frame(video_id, frame_id):
-        sample = DetDataSample(metainfo=dict(
-            img_shape=(size, size), ori_shape=(size, size),
-            scale_factor=(1., 1.), video_id=video_id, frame_id=frame_id))
+        sample = DetDataSample(
+            metainfo=dict(
+                img_shape=(size, size),
+                ori_shape=(size, size),
+                scale_factor=(1., 1.),
+                video_id=video_id,
+                frame_id=frame_id))
         sample.gt_instances = InstanceData(
             bboxes=torch.tensor([[8., 8., 40., 36.]]),
             labels=torch.tensor([1]))
@@ -229,9 +241,12 @@ def run_detection(out_dir: str) -> dict:
     def images(num):
         return torch.randint(0, 256, (num, 3, size, size), dtype=torch.uint8)
 
-    train = dict(inputs=[images(2), images(2)],
-                 data_samples=[track([frame(1, 3), frame(1, 4)], key=1),
-                               track([frame(2, 0), frame(2, 1)], key=0)])
+    train = dict(
+        inputs=[images(2), images(2)],
+        data_samples=[
+            track([frame(1, 3), frame(1, 4)], key=1),
+            track([frame(2, 0), frame(2, 1)], key=0)
+        ])
     test = dict(inputs=[images(1)], data_samples=[track([frame(3, 0)])])
     result, outputs = train_and_test(model, optim_wrapper, train, test)
     detections = outputs[0][0].pred_instances
@@ -266,19 +281,21 @@ def run_restoration(out_dir: str) -> dict:
         optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
 
     def batch(num):
-        gts = [torch.randint(0, 256, (3, size, size)).float()
-               for _ in range(num)]
+        gts = [
+            torch.randint(0, 256, (3, size, size)).float() for _ in range(num)
+        ]
         return dict(
-            inputs=[(gt + torch.randint(-8, 9, (3, 3, size, size))).clamp(
-                0, 255) for gt in gts],
+            inputs=[(gt + torch.randint(-8, 9,
+                                        (3, 3, size, size))).clamp(0, 255)
+                    for gt in gts],
             data_samples=[DataSample(gt_img=gt) for gt in gts])
 
-    result, outputs = train_and_test(model, optim_wrapper, batch(2),
-                                     batch(1))
+    result, outputs = train_and_test(model, optim_wrapper, batch(2), batch(1))
     pred = outputs[0].output.pred_img
-    result.update(pred_shape=list(pred.shape),
-                  pred_finite=bool(torch.isfinite(pred).all()),
-                  pred_range=[float(pred.min()), float(pred.max())])
+    result.update(
+        pred_shape=list(pred.shape),
+        pred_finite=bool(torch.isfinite(pred).all()),
+        pred_range=[float(pred.min()), float(pred.max())])
     return result
 
 
@@ -286,8 +303,10 @@ def run_without_host(task: str) -> dict:
     """``import off_plugin.all_tasks`` with ``task``'s host missing, then
     ``import off_plugin.<task>``."""
     import off_plugin.all_tasks  # noqa: F401
-    result = dict(tasks={t: f'off_plugin.{t}' in sys.modules for t in HOSTS},
-                  version=off_plugin.__version__)
+    result = dict(
+        tasks={t: f'off_plugin.{t}' in sys.modules
+               for t in HOSTS},
+        version=off_plugin.__version__)
     try:
         __import__(f'off_plugin.{task}')
     except ImportError as e:
@@ -304,13 +323,13 @@ def child(task: str, blocked: str, out_dir: str) -> None:
     import importlib.metadata
 
     import importlib_metadata
-    result['imported'] = sorted(
-        {n.partition('.')[0] for n in sys.modules} & set(blocked.split(',')))
+    result['imported'] = sorted({n.partition('.')[0]
+                                 for n in sys.modules}
+                                & set(blocked.split(',')))
     result['distributions_found'] = sorted(
-        n for n in blocked.split(',') for lookup in (importlib.metadata,
-                                                     importlib_metadata)
-        if any(True for _ in lookup.distributions(
-            name=DISTRIBUTIONS.get(n, n))))
+        n for n in blocked.split(',')
+        for lookup in (importlib.metadata, importlib_metadata) if any(
+            True for _ in lookup.distributions(name=DISTRIBUTIONS.get(n, n))))
     result['attempted'] = sorted({a.partition('.')[0] for a in attempts})
     print('RESULT ' + json.dumps(result))
 
@@ -319,13 +338,22 @@ def child(task: str, blocked: str, out_dir: str) -> None:
 
 
 def start(task: str, blocked, out_dir) -> subprocess.Popen:
-    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
-               PYTHONWARNINGS='ignore')
+    env = dict(
+        os.environ,
+        OMP_NUM_THREADS='1',
+        MKL_NUM_THREADS='1',
+        PYTHONWARNINGS='ignore')
     env.pop('PYTHONPATH', None)
-    return subprocess.Popen(
-        [sys.executable, osp.abspath(__file__), task, ','.join(blocked),
-         str(out_dir)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen([
+        sys.executable,
+        osp.abspath(__file__), task, ','.join(blocked),
+        str(out_dir)
+    ],
+                            cwd=ROOT,
+                            env=env,
+                            stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE,
+                            text=True)
 
 
 def result_of(proc: subprocess.Popen) -> dict:
@@ -347,8 +375,8 @@ class Children:
     def __getitem__(self, key):
         if not self.procs:
             for name, (task, blocked) in self.tasks.items():
-                self.procs[name] = start(
-                    task, blocked, self.tmp_path_factory.mktemp(name))
+                self.procs[name] = start(task, blocked,
+                                         self.tmp_path_factory.mktemp(name))
         if key not in self.results:
             self.results[key] = result_of(self.procs[key])
         return self.results[key]
@@ -363,7 +391,8 @@ class Children:
 @pytest.fixture(scope='module')
 def task_runs(tmp_path_factory):
     children = Children(tmp_path_factory,
-                        {t: (t, WITHOUT[t]) for t in WITHOUT})
+                        {t: (t, WITHOUT[t])
+                         for t in WITHOUT})
     yield children
     children.close()
 
@@ -371,7 +400,9 @@ def task_runs(tmp_path_factory):
 @pytest.fixture(scope='module')
 def runs_without_host(tmp_path_factory):
     children = Children(tmp_path_factory, {
-        t: (f'without-{t}', (host, )) for t, (host, _) in HOSTS.items()})
+        t: (f'without-{t}', (host, ))
+        for t, (host, _) in HOSTS.items()
+    })
     yield children
     children.close()
 
@@ -382,8 +413,8 @@ def assert_alone(result):
 
 
 def assert_trained(result, at_least):
-    assert result['losses'] and all(
-        v == v and abs(v) < float('inf') for v in result['losses'].values())
+    assert result['losses'] and all(v == v and abs(v) < float('inf')
+                                    for v in result['losses'].values())
     assert result['losses']['loss'] > 0
     # an AdamW step moves every trainable weight that has a gradient
     assert len(result['trainable_changed']) >= at_least * result['trainable']
@@ -426,7 +457,8 @@ def test_restoration_alone(task_runs):
     # layer zero, so the first step's gradient reaches that layer alone
     assert_trained(result, at_least=0)
     assert result['trainable_changed'] == [
-        'generator.tail.5.conv.bias', 'generator.tail.5.conv.weight']
+        'generator.tail.5.conv.bias', 'generator.tail.5.conv.weight'
+    ]
     assert result['frozen'] == 0
     assert result['pred_shape'] == [3, 32, 32] and result['pred_finite']
     low, high = result['pred_range']

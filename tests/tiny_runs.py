@@ -30,10 +30,12 @@ ROOT = Path(__file__).resolve().parent.parent
 RECOGNITION = ROOT / 'configs' / 'recognition' / 'off'
 STAGE1 = RECOGNITION / 'tsn_r18_1xb8-8seg-4e_motion-demo-rgb.py'
 STAGE2 = RECOGNITION / 'off_r18_1xb8-5of8seg-10e_motion-demo-rgb.py'
-DETECTION = (ROOT / 'configs' / 'detection' / 'off' /
-             'off-ms_rfcn_r18-tiny_1xb8-5e_moving-objects.py')
-RESTORATION = (ROOT / 'configs' / 'restoration' / 'off' /
-               'dncnn-off3-c32_1xb8-800iter_restoration-demo-q40.py')
+DETECTION = (
+    ROOT / 'configs' / 'detection' / 'off' /
+    'off-ms_rfcn_r18-tiny_1xb8-5e_moving-objects.py')
+RESTORATION = (
+    ROOT / 'configs' / 'restoration' / 'off' /
+    'dncnn-off3-c32_1xb8-800iter_restoration-demo-q40.py')
 
 
 def custom_hooks_with_policies(*hooks: str) -> str:
@@ -48,8 +50,11 @@ def custom_hooks_with_policies(*hooks: str) -> str:
 def run_script(code: str) -> str:
     """The output of ``code`` run in a fresh interpreter (a clean import
     state)."""
-    proc = subprocess.run([sys.executable, '-c', textwrap.dedent(code)],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, '-c', textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=600)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
@@ -68,7 +73,9 @@ def recognizer_config(tmp_path: Path, settings: str) -> Path:
     with DefaultScope.overwrite_default_scope('mmaction'):
         tsn = MODELS.build(Config.fromfile(STAGE1).model)
     torch.save({'state_dict': tsn.state_dict()}, tmp_path / 'tsn.pth')
-    return _with_settings(write_config(tmp_path / 'off_recognizer.py', f'''\
+    return _with_settings(
+        write_config(
+            tmp_path / 'off_recognizer.py', f'''\
         _base_ = ['{STAGE2}']
         model = dict(feature_checkpoint='{tmp_path / "tsn.pth"}')
         train_dataloader = dict(
@@ -98,7 +105,9 @@ def restorer_config(tmp_path: Path, settings: str) -> Path:
         (data / name).write_text(''.join(c + '\n' for c in kept))
         clips += kept
     assert compress_septuplets(str(data), [40], clips) == []
-    return _with_settings(write_config(tmp_path / 'dncnn_off.py', f'''\
+    return _with_settings(
+        write_config(
+            tmp_path / 'dncnn_off.py', f'''\
         _base_ = ['{RESTORATION}']
         train_dataloader = dict(
             batch_size=2, num_workers=0, persistent_workers=False,
@@ -113,9 +122,15 @@ def detector_config(tmp_path: Path, settings: str) -> Path:
     """The OFF video detector on 8 moving-object videos of 2 frames (4
     iterations of 2 key frames an epoch)."""
     data = tmp_path / 'moving_objects'
-    make_moving_objects(str(data), dict(train=8, val=2), num_frames=2,
-                        size=(64, 64), object_size=(18, 24))
-    return _with_settings(write_config(tmp_path / 'off_detector.py', f'''\
+    make_moving_objects(
+        str(data),
+        dict(train=8, val=2),
+        num_frames=2,
+        size=(64, 64),
+        object_size=(18, 24))
+    return _with_settings(
+        write_config(
+            tmp_path / 'off_detector.py', f'''\
         _base_ = ['{DETECTION}']
         train_dataloader = dict(
             batch_size=2, num_workers=0, persistent_workers=False,
@@ -145,10 +160,15 @@ def mim_train(host: str, config: Path, work_dir: Path, *args: str,
     env = dict(os.environ, PYTHONPATH=str(pythonpath), OMP_NUM_THREADS='1')
     mim = osp.join(osp.dirname(sys.executable), 'mim')
     with open(f'{log}.out', 'w') as out, open(f'{log}.err', 'w') as err:
-        return subprocess.Popen(
-            [mim, 'train', host, str(config), '--work-dir',
-             str(work_dir), *args],
-            env=env, stdout=out, stderr=err, start_new_session=True)
+        return subprocess.Popen([
+            mim, 'train', host,
+            str(config), '--work-dir',
+            str(work_dir), *args
+        ],
+                                env=env,
+                                stdout=out,
+                                stderr=err,
+                                start_new_session=True)
 
 
 def errors_of(log: Path) -> str:
@@ -156,8 +176,10 @@ def errors_of(log: Path) -> str:
     summary hides a failing rank's traceback), then the end of stderr."""
     out = Path(f'{log}.out').read_text()
     err = Path(f'{log}.err').read_text()
-    errors = [line for line in (out + err).splitlines()
-              if 'Error' in line or 'error' in line or 'Traceback' in line]
+    errors = [
+        line for line in (out + err).splitlines()
+        if 'Error' in line or 'error' in line or 'Traceback' in line
+    ]
     return '\n'.join(errors[-40:]) + err[-4000:]
 
 
@@ -206,8 +228,7 @@ def make_runner(work_dir: Path,
             collate_fn=dict(type='default_collate'),
             batch_size=4,
             num_workers=0),
-        optim_wrapper=dict(
-            optimizer=dict(type='SGD', lr=0.05, momentum=0.9)),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.05, momentum=0.9)),
         param_scheduler=dict(type='MultiStepLR', milestones=[3], gamma=0.1),
         train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
         default_hooks=dict(

@@ -57,7 +57,9 @@ def get_compiling_cuda_version() -> str:
     return torch.version.cuda or 'not available'
 
 
-def nms(boxes: Tensor, scores: Tensor, iou_threshold: float,
+def nms(boxes: Tensor,
+        scores: Tensor,
+        iou_threshold: float,
         offset: int = 0) -> Tensor:
     """Indices of the boxes that greedy NMS keeps, by decreasing score.
 

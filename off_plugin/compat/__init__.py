@@ -71,8 +71,8 @@ def upstream_fix(dist: str,
                         f'{apply.__name__} ({summary}) was written for '
                         f'{dist} {version}; {dist} {installed} is '
                         'installed, so it is not applied. Check whether '
-                        f'{dist} {installed} still needs it'
-                        + (f' ({upstream})' if upstream else '') + '.',
+                        f'{dist} {installed} still needs it' +
+                        (f' ({upstream})' if upstream else '') + '.',
                         stacklevel=2)
             return apply_once.applied
 
@@ -93,8 +93,8 @@ def apply_fixes(fixes: Sequence[Callable[[], bool]]) -> None:
         if fix.patches is None:
             fix()
         else:
-            wrapt.register_post_import_hook(lambda _, fix=fix: fix(),
-                                            fix.patches)
+            wrapt.register_post_import_hook(
+                lambda _, fix=fix: fix(), fix.patches)
 
 
 def apply_task_fixes(task: str) -> None:

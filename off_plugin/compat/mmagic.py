@@ -7,8 +7,8 @@ import numpy as np
 from . import upstream_fix
 
 
-@upstream_fix('mmagic', '1.2.0',
-              upstream='numpy 2.0 removed np.bool8 (NEP 52)')
+@upstream_fix(
+    'mmagic', '1.2.0', upstream='numpy 2.0 removed np.bool8 (NEP 52)')
 def numpy_2_bool8() -> None:
     """Let ``mmagic.utils`` import on numpy 2.
 

@@ -59,8 +59,10 @@ def refused_checkpoint(filename: str,
                        err: pickle.UnpicklingError) -> pickle.UnpicklingError:
     """The error for a checkpoint that ``weights_only`` refused, in one line
     naming the file, the refused type and the way out."""
-    lines = [re.sub(r'\x1b\[[0-9;]*m', '', line).strip()
-             for line in str(err).splitlines()]
+    lines = [
+        re.sub(r'\x1b\[[0-9;]*m', '', line).strip()
+        for line in str(err).splitlines()
+    ]
     refused = next((line for line in lines if 'Unsupported global' in line),
                    lines[0] if lines else '')
     return pickle.UnpicklingError(
@@ -151,12 +153,15 @@ def load_url_checkpoints_weights_only() -> None:
     def load_url(url, model_dir=None, map_location=None, progress=True):
         try:
             return torch.hub.load_state_dict_from_url(
-                url, model_dir=model_dir, map_location=map_location,
-                progress=progress, weights_only=True)
+                url,
+                model_dir=model_dir,
+                map_location=map_location,
+                progress=progress,
+                weights_only=True)
         except pickle.UnpicklingError as err:
             cache = model_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
-            raise refused_checkpoint(
-                f'{url} (cached in {cache})', err) from err
+            raise refused_checkpoint(f'{url} (cached in {cache})',
+                                     err) from err
 
     checkpoint.load_url = load_url
 

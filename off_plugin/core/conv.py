@@ -15,9 +15,9 @@ class ConvAct(nn.Module):
     load into the other) and initialisation (Kaiming normal, fan-out, the
     activation's gain; zero bias), so the core needs no mmcv.
     ``act_cfg`` names a ``torch.nn`` activation, e.g. ``dict(type='ReLU')``
-    (in place, as mmcv builds it) or ``dict(type='LeakyReLU',
-    negative_slope=0.1)``; ``None`` for none. (B, C_in, H, W) ->
-    (B, C_out, H', W').
+    (``inplace`` where it takes one, as mmcv builds it) or
+    ``dict(type='LeakyReLU', negative_slope=0.1)``; ``None`` for none.
+    (B, C_in, H, W) -> (B, C_out, H', W').
     """
 
     def __init__(self,
@@ -26,7 +26,8 @@ class ConvAct(nn.Module):
                  kernel_size: int,
                  stride: int = 1,
                  padding: int = 0,
-                 act_cfg: Optional[dict] = dict(type='ReLU')) -> None:
+                 act_cfg: Optional[dict] = dict(type='ReLU'),
+                 inplace: bool = True) -> None:
         super().__init__()
         self.act_cfg = act_cfg
         self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride,
@@ -36,7 +37,7 @@ class ConvAct(nn.Module):
             act = dict(act_cfg)
             layer = getattr(nn, act.pop('type'))
             if 'inplace' in layer.__init__.__code__.co_varnames:
-                act.setdefault('inplace', True)
+                act.setdefault('inplace', inplace)
             self.activate = layer(**act)
         self.init_weights()
 

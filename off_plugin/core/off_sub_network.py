@@ -40,8 +40,12 @@ class Bottleneck(BaseModule):
         super().__init__()
         self.conv1 = ConvAct(in_channels, mid_channels, 1)
         self.conv2 = ConvAct(mid_channels, mid_channels, 3, padding=1)
-        self.conv3 = ConvAct(mid_channels, out_channels, expand_kernel,
-                                padding=expand_kernel // 2, act_cfg=None)
+        self.conv3 = ConvAct(
+            mid_channels,
+            out_channels,
+            expand_kernel,
+            padding=expand_kernel // 2,
+            act_cfg=None)
         self.se = squeeze_excitation(out_channels, se_ratio) if se_ratio \
             else nn.Identity()
         self.shortcut = nn.Identity() if in_channels == out_channels else \
@@ -50,8 +54,7 @@ class Bottleneck(BaseModule):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.relu(
-            self.se(self.conv3(self.conv2(self.conv1(x)))) +
-            self.shortcut(x))
+            self.se(self.conv3(self.conv2(self.conv1(x)))) + self.shortcut(x))
 
 
 class OFFLevel(BaseModule):
@@ -123,10 +126,13 @@ class OFFLevel(BaseModule):
             stride=stem_stride,
             padding=stem_kernel // 2)
         self.blocks = nn.Sequential(*[
-            Bottleneck(stem_channels if i == 0 else out_channels,
-                       stem_channels, out_channels, se_ratio,
-                       expand_kernel=kernel,
-                       out_relu=out_relu or i < num_blocks - 1)
+            Bottleneck(
+                stem_channels if i == 0 else out_channels,
+                stem_channels,
+                out_channels,
+                se_ratio,
+                expand_kernel=kernel,
+                out_relu=out_relu or i < num_blocks - 1)
             for i, kernel in enumerate(expand_kernels)
         ])
         self.out_channels = out_channels
@@ -152,13 +158,16 @@ class HypercolumnUnit(BaseModule):
     segment of every pair, with the lower level's features concatenated.
     (N, T, C, H, W) -> (N, T-1, reduce_channels + lower_channels, H, W)."""
 
-    def __init__(self, in_channels: int, lower_channels: int = 0,
+    def __init__(self,
+                 in_channels: int,
+                 lower_channels: int = 0,
                  reduce_channels: int = 128) -> None:
         super().__init__()
         self.reduce = ConvAct(in_channels, reduce_channels, 1)
         self.out_channels = reduce_channels + lower_channels
 
-    def forward(self, feats: torch.Tensor,
+    def forward(self,
+                feats: torch.Tensor,
                 lower: Optional[torch.Tensor] = None) -> torch.Tensor:
         n, t = feats.shape[:2]
         x = self.reduce(feats[:, :-1].flatten(0, 1)).unflatten(0, (n, t - 1))

@@ -160,8 +160,9 @@ class OFFUnit(BaseModule):
         self.kernel = kernel
         self.spatial_dropout = spatial_dropout
         # options of torch.compile, None to run eagerly
-        self.compile_options = (dict(compile) if isinstance(compile, dict)
-                                else dict() if compile else None)
+        self.compile_options = (
+            dict(compile)
+            if isinstance(compile, dict) else dict() if compile else None)
 
         shared = temporal or spatial_channels is None
         self.reduce = ConvAct(
@@ -222,8 +223,9 @@ class OFFUnit(BaseModule):
         reduced, earlier = self._reduced(feats)
         grads = {}
         if self.spatial:
-            grads.update(zip(self.spatial_names,
-                             SPATIAL_GRADIENTS[self.kernel](earlier)))
+            grads.update(
+                zip(self.spatial_names,
+                    SPATIAL_GRADIENTS[self.kernel](earlier)))
         if self.temporal:
             grads['F_t'] = reduced[:, 1:] - reduced[:, :-1]
         return grads
@@ -244,8 +246,8 @@ class OFFUnit(BaseModule):
         return reduced, earlier
 
     def _stacked(
-        self, feats: Union[torch.Tensor, Sequence[torch.Tensor]]
-    ) -> torch.Tensor:
+            self, feats: Union[torch.Tensor,
+                               Sequence[torch.Tensor]]) -> torch.Tensor:
         """The features as one checked (N, T, C_in, H, W) tensor."""
         if not isinstance(feats, torch.Tensor):
             feats = torch.stack(tuple(feats), dim=1)

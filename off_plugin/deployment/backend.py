@@ -24,8 +24,8 @@ from ..utils.fileio import atomic_write
 DEFAULT_OPSET = 18
 
 #: (PyTorch's outputs, ONNX Runtime's) -> (difference, tolerance)
-Comparison = Callable[[List[np.ndarray], List[np.ndarray]],
-                      Tuple[float, float]]
+Comparison = Callable[[List[np.ndarray], List[np.ndarray]], Tuple[float,
+                                                                  float]]
 
 
 class Graph(NamedTuple):
@@ -69,11 +69,12 @@ class Graph(NamedTuple):
         with torch.no_grad():
             expected = self.module.eval()(*inputs)
         expected = [
-            t.cpu().numpy() for t in (expected if isinstance(
-                expected, (tuple, list)) else (expected, ))
+            t.cpu().numpy()
+            for t in (expected if isinstance(expected, (tuple, list)) else (
+                expected, ))
         ]
-        actual = ORTModel(self.path(out), device)(
-            *[t.cpu().numpy() for t in inputs])
+        actual = ORTModel(self.path(out),
+                          device)(*[t.cpu().numpy() for t in inputs])
         return (self.compare or compare_outputs)(expected, actual)
 
 
@@ -152,7 +153,8 @@ class ORTModel:
         self.input_names = [i.name for i in self.session.get_inputs()]
         self.output_names = [o.name for o in self.session.get_outputs()]
         self.metadata = {
-            key: json.loads(value) for key, value in
+            key: json.loads(value)
+            for key, value in
             self.session.get_modelmeta().custom_metadata_map.items()
         }
 
@@ -208,7 +210,8 @@ def max_abs_difference(expected: Sequence[np.ndarray],
         for e, a in zip(expected, actual))
 
 
-def compare_outputs(expected: List[np.ndarray], actual: List[np.ndarray],
+def compare_outputs(expected: List[np.ndarray],
+                    actual: List[np.ndarray],
                     relative: float = 1e-4) -> Tuple[float, float]:
     """The largest absolute difference and, as the tolerance, ``relative``
     times the scale of PyTorch's outputs (their largest absolute value,

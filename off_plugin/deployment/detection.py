@@ -66,20 +66,24 @@ def ps_roi_align(x: Tensor, rois: Tensor, output_size: Tuple[int, int],
     kh, kw = output_size
     n, channels, height, width = x.shape
     bins = kh * kw
-    maps = x.view(n, channels // bins, bins, height, width).transpose(
-        1, 2).reshape(n * bins, channels // bins, height, width)
+    maps = x.view(n, channels // bins, bins, height,
+                  width).transpose(1, 2).reshape(n * bins, channels // bins,
+                                                 height, width)
     x1, y1, x2, y2 = (rois[:, 1:] * spatial_scale).unbind(1)
     bin_w = ((x2 - x1) / kw)[:, None, None]
     bin_h = ((y2 - y1) / kh)[:, None, None]
     left = x1[:, None, None] + bin_w * torch.arange(kw).to(x)[None, None]
     top = y1[:, None, None] + bin_h * torch.arange(kh).to(x)[None, :, None]
     left, top = torch.broadcast_tensors(left, top)  # (R, kh, kw)
-    sub_boxes = torch.stack(
-        (left, top, left + bin_w, top + bin_h), dim=-1).view(-1, 4)
+    sub_boxes = torch.stack((left, top, left + bin_w, top + bin_h),
+                            dim=-1).view(-1, 4)
     images = rois[:, :1] * bins + torch.arange(bins).to(x)  # (R, kh * kw)
     pooled = torchvision.ops.roi_align(
-        maps, torch.cat((images.view(-1, 1), sub_boxes), dim=1), (1, 1),
-        1.0, sampling_ratio, aligned=True)
+        maps,
+        torch.cat((images.view(-1, 1), sub_boxes), dim=1), (1, 1),
+        1.0,
+        sampling_ratio,
+        aligned=True)
     return pooled.view(len(rois), kh, kw, -1).permute(0, 3, 1, 2)
 
 
@@ -91,10 +95,15 @@ def decode_boxes(coder: nn.Module, priors: Tensor, deltas: Tensor,
     ``mmdet.core``. Shapes: priors (R, 4), deltas (R, 4 * C) -> (R, 4 * C).
     """
     if isinstance(coder, DeltaXYWHBBoxCoder):
-        return delta2bbox(priors, deltas, coder.means, coder.stds, max_shape,
-                          clip_border=coder.clip_border,
-                          add_ctr_clamp=coder.add_ctr_clamp,
-                          ctr_clamp=coder.ctr_clamp)
+        return delta2bbox(
+            priors,
+            deltas,
+            coder.means,
+            coder.stds,
+            max_shape,
+            clip_border=coder.clip_border,
+            add_ctr_clamp=coder.add_ctr_clamp,
+            ctr_clamp=coder.ctr_clamp)
     return get_box_tensor(coder.decode(priors, deltas, max_shape=max_shape))
 
 
@@ -165,9 +174,9 @@ class VideoDetectorGraph(nn.Module):
                 'no ONNX translation (nor its whole-cell bins a RoiAlign '
                 'equivalent); set it to PSRoIAlign (output_size, '
                 'sampling_ratio) and retrain or fine-tune.')
-        if not self.position_sensitive and (
-                not hasattr(layer, 'aligned')
-                or getattr(layer, 'pool_mode', 'avg') != 'avg'):
+        if not self.position_sensitive and (not hasattr(layer, 'aligned')
+                                            or getattr(layer, 'pool_mode',
+                                                       'avg') != 'avg'):
             raise ValueError(
                 'model.detector.roi_head.bbox_roi_extractor.roi_layer: '
                 f'{type(layer).__name__} does not export; use '
@@ -175,7 +184,8 @@ class VideoDetectorGraph(nn.Module):
         self.roi_layer = layer
         self.off_maps = [] if model.off is None else sorted({
             i
-            for indices in model.off.sub_network.in_indices for i in indices
+            for indices in model.off.sub_network.in_indices
+            for i in indices
         })
 
     def preprocess(self, img: Tensor) -> Tensor:
@@ -188,8 +198,9 @@ class VideoDetectorGraph(nn.Module):
             img = (img - preprocessor.mean) / preprocessor.std
         divisor = preprocessor.pad_size_divisor
         height, width = img.shape[-2:]
-        return F.pad(img, (0, -width % divisor, 0, -height % divisor),
-                     value=preprocessor.pad_value)
+        return F.pad(
+            img, (0, -width % divisor, 0, -height % divisor),
+            value=preprocessor.pad_value)
 
     def forward(self, img: Tensor, *prev_is_first: Tensor) -> tuple:
         feats = self.model.extract_frame_feats(self.preprocess(img))
@@ -217,12 +228,13 @@ class VideoDetectorGraph(nn.Module):
             device=cls_scores[0].device)
         nms_pre = cfg.get('nms_pre', -1)
         levels = []
-        for level, (score, delta, prior) in enumerate(
-                zip(cls_scores, bbox_preds, priors)):
-            delta = delta[0].permute(1, 2, 0).reshape(
-                -1, head.bbox_coder.encode_size)
-            score = score[0].permute(1, 2, 0).reshape(
-                -1, head.cls_out_channels)
+        for level, (score, delta,
+                    prior) in enumerate(zip(cls_scores, bbox_preds, priors)):
+            delta = delta[0].permute(1, 2,
+                                     0).reshape(-1,
+                                                head.bbox_coder.encode_size)
+            score = score[0].permute(1, 2, 0).reshape(-1,
+                                                      head.cls_out_channels)
             score = (score.sigmoid()
                      if head.use_sigmoid_cls else score.softmax(-1))[:, 0]
             if 0 < nms_pre < len(score):
@@ -230,8 +242,8 @@ class VideoDetectorGraph(nn.Module):
                 delta, prior = delta[inds], prior[inds]
             levels.append((score, delta, prior,
                            torch.full_like(score, level, dtype=torch.long)))
-        scores, deltas, priors, level_ids = (torch.cat(t)
-                                             for t in zip(*levels))
+        scores, deltas, priors, level_ids = (
+            torch.cat(t) for t in zip(*levels))
         boxes = decode_boxes(head.bbox_coder, priors, deltas, self.shape)
         valid = torch.ones_like(scores, dtype=torch.bool)
         if cfg.get('min_bbox_size', -1) >= 0:
@@ -261,19 +273,21 @@ class VideoDetectorGraph(nn.Module):
                 roi_head.score_maps(x)[0], rois, layer.output_size,
                 layer.spatial_scale, layer.sampling_ratio)
         else:
-            pooled = torchvision.ops.roi_align(
-                x[0], rois, layer.output_size, layer.spatial_scale,
-                layer.sampling_ratio, layer.aligned)
+            pooled = torchvision.ops.roi_align(x[0], rois, layer.output_size,
+                                               layer.spatial_scale,
+                                               layer.sampling_ratio,
+                                               layer.aligned)
             if roi_head.with_shared_head:
                 pooled = roi_head.shared_head(pooled)
         cls_score, bbox_pred = head(pooled)
-        scores = (head.loss_cls.get_activation(cls_score)
-                  if head.custom_cls_channels else cls_score.softmax(-1))
+        scores = (
+            head.loss_cls.get_activation(cls_score)
+            if head.custom_cls_channels else cls_score.softmax(-1))
         classes = 1 if head.reg_class_agnostic else head.num_classes
-        boxes = decode_boxes(
-            head.bbox_coder, proposals.repeat_interleave(classes, dim=0),
-            bbox_pred.view(-1, head.bbox_coder.encode_size),
-            self.shape).view(len(proposals), classes, 4)
+        boxes = decode_boxes(head.bbox_coder,
+                             proposals.repeat_interleave(classes, dim=0),
+                             bbox_pred.view(-1, head.bbox_coder.encode_size),
+                             self.shape).view(len(proposals), classes, 4)
 
         scores = scores[:, :-1]
         boxes = boxes.expand(-1, scores.shape[1], -1).reshape(-1, 4)
@@ -318,7 +332,8 @@ def input_shape(config: Config) -> Tuple[int, int]:
         '--shape H W.')
 
 
-def compare_detections(expected: List[np.ndarray], actual: List[np.ndarray],
+def compare_detections(expected: List[np.ndarray],
+                       actual: List[np.ndarray],
                        score_tolerance: float = 1e-3,
                        min_iou: float = .99) -> Tuple[float, float]:
     """Detection parity of two lists of outputs (``dets`` (K, 5),
@@ -358,8 +373,9 @@ def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     low = np.maximum(box[:2], boxes[:, :2])
     high = np.minimum(box[2:], boxes[:, 2:])
     inter = np.prod(np.clip(high - low, 0, None), axis=1)
-    union = (np.prod(box[2:] - box[:2]) +
-             np.prod(boxes[:, 2:] - boxes[:, :2], axis=1) - inter)
+    union = (
+        np.prod(box[2:] - box[:2]) +
+        np.prod(boxes[:, 2:] - boxes[:, :2], axis=1) - inter)
     same = np.abs(boxes - box).max(axis=1) <= 1e-3
     return np.where(union > 0, inter / np.maximum(union, 1e-12),
                     same.astype(float))
@@ -385,17 +401,18 @@ def graphs(model: OFFVideoDetector,
     graph = VideoDetectorGraph(model, (height, width)).eval()
     generator = torch.Generator().manual_seed(0)
     device = next(model.parameters()).device
-    frames = torch.randint(0, 256, (2, 1, 3, height, width),
-                           generator=generator).float().to(device)
+    frames = torch.randint(
+        0, 256, (2, 1, 3, height, width),
+        generator=generator).float().to(device)
     inputs = (frames[0], )
     input_names = ['img']
     if graph.off_maps:
         with torch.no_grad():
             prev = model.extract_frame_feats(graph.preprocess(frames[1]))
-        inputs += tuple(prev[i] for i in graph.off_maps) + (
-            torch.zeros(1, device=device), )
-        input_names += [f'prev_{k}' for k in range(len(graph.off_maps))
-                        ] + ['is_first']
+        inputs += tuple(prev[i] for i in graph.off_maps) + (torch.zeros(
+            1, device=device), )
+        input_names += [f'prev_{k}'
+                        for k in range(len(graph.off_maps))] + ['is_first']
     metadata = dict(
         task=TASK,
         graph='video_detector',
@@ -406,9 +423,14 @@ def graphs(model: OFFVideoDetector,
     if classes:
         metadata['classes'] = list(classes)
     return [
-        Graph('', graph, inputs, input_names, ['dets', 'labels'] + [
-            f'feat_{k}' for k in range(len(graph.off_maps))
-        ], metadata=metadata, compare=compare_detections)
+        Graph(
+            '',
+            graph,
+            inputs,
+            input_names, ['dets', 'labels'] +
+            [f'feat_{k}' for k in range(len(graph.off_maps))],
+            metadata=metadata,
+            compare=compare_detections)
     ]
 
 
@@ -430,11 +452,12 @@ class ORTVideoDetector:
         device (str): ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
     """
 
-    def __init__(self, config: Config, onnx_file: str,
+    def __init__(self,
+                 config: Config,
+                 onnx_file: str,
                  device: str = 'cpu') -> None:
         self.cfg = config
-        self.model = ORTModel(onnx_file, device).expect(TASK,
-                                                        'video_detector')
+        self.model = ORTModel(onnx_file, device).expect(TASK, 'video_detector')
         metadata = self.model.metadata
         init_default_scope(config.get('default_scope', 'mmdet'))
         if metadata.get('classes'):
@@ -478,9 +501,8 @@ class ORTVideoDetector:
         inputs = [frame[None].float().cpu().numpy()]
         if self.first_prev:
             first = self._last is None or self._last[0] != sample.video_id
-            inputs += (self.first_prev if first else self._last[1]) + [
-                np.array([first], np.float32)
-            ]
+            inputs += (self.first_prev if first else
+                       self._last[1]) + [np.array([first], np.float32)]
         dets, labels, *feats = self.model(*inputs)
         self._last = (sample.video_id, feats)
         results = InstanceData()

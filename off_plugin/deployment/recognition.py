@@ -40,8 +40,9 @@ class RecognizerGraph(nn.Module):
                 f'{preprocessor.format_shape!r}; the export takes 2D '
                 "recognizers ('NCHW').")
         self.model = model
-        self.head = (model.off_head
-                     if isinstance(model, OFFRecognizer) else model.cls_head)
+        self.head = (
+            model.off_head
+            if isinstance(model, OFFRecognizer) else model.cls_head)
 
     def forward(self, clips: torch.Tensor) -> torch.Tensor:
         preprocessor = self.model.data_preprocessor
@@ -73,11 +74,11 @@ def test_views(config: Config) -> Tuple[int, int, int]:
     """(segments, crops, crop size) of the config's test pipeline: the
     views of a video the exported graph takes."""
     steps = {step['type']: step for step in config.test_pipeline}
-    sampler = next((step for name, step in steps.items()
-                    if 'SampleFrames' in name), {})
+    sampler = next(
+        (step for name, step in steps.items() if 'SampleFrames' in name), {})
     segments = sampler.get('num_segments', sampler.get('num_clips', 1))
-    segments *= sampler.get('clip_len', 1) * (
-        2 if sampler.get('twice_sample') else 1)
+    segments *= sampler.get('clip_len',
+                            1) * (2 if sampler.get('twice_sample') else 1)
     crops = 10 if 'TenCrop' in steps else 3 if 'ThreeCrop' in steps else 1
     crop = next((step['crop_size'] for name, step in steps.items()
                  if 'Crop' in name and 'crop_size' in step), 224)
@@ -102,16 +103,20 @@ def graphs(model: Recognizer2D,
     height, width = shape or (crop, crop)
     channels = next(m for m in model.backbone.modules()
                     if isinstance(m, nn.Conv2d)).in_channels
-    clips = torch.randint(0, 256, (batch_size, crops * segments, channels,
-                                   height, width)).float()
+    clips = torch.randint(
+        0, 256,
+        (batch_size, crops * segments, channels, height, width)).float()
     batch = torch.export.Dim('batch', min=1, max=1024)
     return [
-        Graph('', RecognizerGraph(model).eval(), (clips, ), ['clips'],
-              ['scores'],
-              dynamic_shapes=dict(clips={0: batch}) if dynamic else None,
-              metadata=dict(task=TASK, graph='recognizer',
-                            views=[crops, segments],
-                            num_classes=model.cls_head.num_classes))
+        Graph(
+            '',
+            RecognizerGraph(model).eval(), (clips, ), ['clips'], ['scores'],
+            dynamic_shapes=dict(clips={0: batch}) if dynamic else None,
+            metadata=dict(
+                task=TASK,
+                graph='recognizer',
+                views=[crops, segments],
+                num_classes=model.cls_head.num_classes))
     ]
 
 
@@ -120,7 +125,9 @@ class ORTRecognizer:
     ``init_recognizer`` / ``inference_recognizer`` are: the config's test
     pipeline makes the clips, the file scores them."""
 
-    def __init__(self, config: Config, onnx_file: str,
+    def __init__(self,
+                 config: Config,
+                 onnx_file: str,
                  device: str = 'cpu') -> None:
         self.cfg = config
         self.model = ORTModel(onnx_file, device).expect(TASK, 'recognizer')
@@ -131,8 +138,7 @@ class ORTRecognizer:
         """The video's ``ActionDataSample`` with ``pred_score``."""
         data = pseudo_collate([
             self.pipeline(
-                dict(filename=video, label=-1, start_index=0,
-                     modality='RGB'))
+                dict(filename=video, label=-1, start_index=0, modality='RGB'))
         ])
         clips = data['inputs'][0][None].float().numpy()
         views = int(np.prod(self.model.metadata['views']))

@@ -102,8 +102,11 @@ def graphs(model: nn.Module,
 
     def dynamic_shapes(*ranks):
         """Batch, height and width of each input free."""
-        return tuple({0: batch, r - 2: size[0], r - 1: size[1]}
-                     for r in ranks) if dynamic else None
+        return tuple({
+            0: batch,
+            r - 2: size[0],
+            r - 1: size[1]
+        } for r in ranks) if dynamic else None
 
     metadata = dict(task=TASK, num_frames=num)
     out = [
@@ -118,9 +121,9 @@ def graphs(model: nn.Module,
             Graph('frame', frame, (frames[:, 0], ), ['frame'], ['features'],
                   dynamic_shapes(4), dict(metadata, graph='frame')),
             Graph('fusion', FusionGraph(model),
-                  (frames[:, generator.target], feats),
-                  ['target', 'features'], ['restored'],
-                  dynamic_shapes(4, 5), dict(metadata, graph='fusion'))
+                  (frames[:, generator.target], feats), ['target', 'features'],
+                  ['restored'], dynamic_shapes(4, 5),
+                  dict(metadata, graph='fusion'))
         ]
     return out
 
@@ -150,9 +153,9 @@ class ORTRestorer:
         parts = [f'{stem}.{part}.onnx' for part in ('frame', 'fusion')]
         self.streaming = all(osp.isfile(part) for part in parts)
         if self.streaming:
-            self.frame, self.fusion = (
-                ORTModel(path, device, threads).expect(TASK, graph)
-                for path, graph in zip(parts, ('frame', 'fusion')))
+            self.frame, self.fusion = (ORTModel(path, device, threads).expect(
+                TASK,
+                graph) for path, graph in zip(parts, ('frame', 'fusion')))
 
     def entry(self, frame: np.ndarray) -> tuple:
         """(H, W, 3) uint8 RGB -> the frame (1, 3, H, W) float32 and its
@@ -168,5 +171,5 @@ class ORTRestorer:
                              np.concatenate([f for _, f in window], axis=1))
         else:
             x, = self.window(np.stack([x for x, _ in window], axis=1))
-        return np.clip(x[0], 0, 255).round().astype(np.uint8).transpose(
-            1, 2, 0)
+        return np.clip(x[0], 0,
+                       255).round().astype(np.uint8).transpose(1, 2, 0)

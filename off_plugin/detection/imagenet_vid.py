@@ -69,7 +69,9 @@ class ImagenetVIDDataset(BaseVideoDataset):
 
     METAINFO = dict(classes=tuple(imagenet_vid_classes()))
 
-    def __init__(self, *args, det_ann_file: Optional[str] = None,
+    def __init__(self,
+                 *args,
+                 det_ann_file: Optional[str] = None,
                  **kwargs) -> None:
         self.det_ann_file = det_ann_file
         super().__init__(*args, **kwargs)
@@ -106,8 +108,12 @@ class ImagenetVIDDataset(BaseVideoDataset):
         return coco
 
     @staticmethod
-    def _check_keys(ann_file: str, kind: str, index: int, entry: dict,
-                    keys: Sequence[str], rule: str = '') -> None:
+    def _check_keys(ann_file: str,
+                    kind: str,
+                    index: int,
+                    entry: dict,
+                    keys: Sequence[str],
+                    rule: str = '') -> None:
         """One line naming the first of ``keys`` missing from ``entry``, the
         ``index``-th of its list."""
         missing = [key for key in keys if key not in entry]
@@ -167,8 +173,8 @@ class ImagenetVIDDataset(BaseVideoDataset):
             anns[ann['image_id']].append(ann)
         lost = sorted({
             ann['category_id']
-            for image_anns in anns.values() for ann in image_anns
-            if ann['category_id'] not in self.cat2label
+            for image_anns in anns.values()
+            for ann in image_anns if ann['category_id'] not in self.cat2label
         })
         if lost:
             raise ValueError(
@@ -193,13 +199,17 @@ class ImagenetVIDDataset(BaseVideoDataset):
             video_id = image['video_id'] if is_vid else len(videos) + 1
             video = videos.setdefault(
                 video_id,
-                dict(video_id=video_id, images=[], video_length=0,
-                     ann_file=ann_file))
+                dict(
+                    video_id=video_id,
+                    images=[],
+                    video_length=0,
+                    ann_file=ann_file))
             video['images'].append(
                 self.parse_data_info(
-                    dict(raw_img_info=dict(image, img_id=img_id,
-                                           video_id=video_id),
-                         raw_ann_info=anns[img_id])))
+                    dict(
+                        raw_img_info=dict(
+                            image, img_id=img_id, video_id=video_id),
+                        raw_ann_info=anns[img_id])))
             video['video_length'] += 1
         if self._boxes['first'] is not None:
             warnings.warn(
@@ -238,8 +248,10 @@ class ImagenetVIDDataset(BaseVideoDataset):
                     self._boxes['first'] = ann['id']
             if changed != 'dropped':
                 kept.append(
-                    dict(ann, bbox=[x1, y1, x2 - x1, y2 - y1],
-                         area=(x2 - x1) * (y2 - y1)))
+                    dict(
+                        ann,
+                        bbox=[x1, y1, x2 - x1, y2 - y1],
+                        area=(x2 - x1) * (y2 - y1)))
         return super().parse_data_info(dict(raw_data_info, raw_ann_info=kept))
 
     def filter_data(self) -> List[dict]:
@@ -271,8 +283,7 @@ class ImagenetVIDDataset(BaseVideoDataset):
         """Frames the sampler visits: all in testing, the key frames in
         training."""
         info = self.get_data_info(idx)
-        return len(info['images'] if self.test_mode else
-                   info['key_frame_ids'])
+        return len(info['images'] if self.test_mode else info['key_frame_ids'])
 
     def prepare_data(self, idx: Any) -> Any:
         """``(video, i)``: the i-th frame (testing) or key frame

@@ -21,8 +21,7 @@ from ..utils.video_io import read_video
 def init_video_detector(config: Union[str, Path, Config],
                         checkpoint: Optional[str] = None,
                         device: str = 'cpu',
-                        cfg_options: Optional[dict] = None
-                        ) -> torch.nn.Module:
+                        cfg_options: Optional[dict] = None) -> torch.nn.Module:
     """An :class:`OFFVideoDetector` from its config and checkpoint, in eval
     mode, class names (``dataset_meta``) from the checkpoint or else from
     the config's test dataset. A missing checkpoint file or one of another
@@ -66,8 +65,9 @@ def build_test_pipeline(cfg: Config) -> Compose:
     return Compose(pipeline)
 
 
-def iter_video_detections(model: torch.nn.Module, frames: Iterator[np.ndarray]
-                          ) -> Iterator[Tuple[np.ndarray, DetDataSample]]:
+def iter_video_detections(
+    model: torch.nn.Module, frames: Iterator[np.ndarray]
+) -> Iterator[Tuple[np.ndarray, DetDataSample]]:
     """Online detection: yields each frame with its ``DetDataSample``
     (``pred_instances`` in the frame's pixel coordinates) as soon as it is
     done; each frame's features are computed once and reused by the next
@@ -76,10 +76,15 @@ def iter_video_detections(model: torch.nn.Module, frames: Iterator[np.ndarray]
     model.reset()  # a new video
     for frame_id, frame in enumerate(frames):
         data = pipeline(
-            dict(img=[frame], img_id=[frame_id], frame_id=[frame_id],
-                 video_id=[0], ori_video_length=[-1], video_length=[1]))
-        data = dict(inputs=[data['inputs']], data_samples=[
-            data['data_samples']])
+            dict(
+                img=[frame],
+                img_id=[frame_id],
+                frame_id=[frame_id],
+                video_id=[0],
+                ori_video_length=[-1],
+                video_length=[1]))
+        data = dict(
+            inputs=[data['inputs']], data_samples=[data['data_samples']])
         with torch.no_grad():
             result = model.test_step(data)[0]
         yield frame, result[0]
@@ -88,5 +93,7 @@ def iter_video_detections(model: torch.nn.Module, frames: Iterator[np.ndarray]
 def inference_video_detector(model: torch.nn.Module,
                              video: str) -> List[DetDataSample]:
     """Per-frame detections of a video file or a folder of frames."""
-    return [sample for _, sample in iter_video_detections(
-        model, read_video(video)[1])]
+    return [
+        sample for _, sample in iter_video_detections(model,
+                                                      read_video(video)[1])
+    ]

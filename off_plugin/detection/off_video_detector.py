@@ -70,13 +70,16 @@ class OFFVideoDetector(BaseMOTModel):
         # (video_id, features) of the last frame seen in online testing
         self._last_frame: Optional[Tuple[object, Feats]] = None
 
-    def check_checkpoint(self, state_dict: dict,
+    def check_checkpoint(self,
+                         state_dict: dict,
                          filename: Optional[str] = None) -> None:
         """Refuse the weights of another model in one line naming
         ``filename``. Missing ``off.*`` weights are allowed: an OFF detector
         may start from a trained baseline."""
         check_checkpoint_weights(
-            self.state_dict(), state_dict, filename,
+            self.state_dict(),
+            state_dict,
+            filename,
             what='this OFFVideoDetector',
             fix='Use the config it was trained with (off=None for a '
             'baseline checkpoint), or load a plain detector into '
@@ -124,8 +127,9 @@ class OFFVideoDetector(BaseMOTModel):
         return tuple(f[:n] for f in feats), tuple(f[n:] for f in feats)
 
     @staticmethod
-    def _key_ref(inputs: Tensor, data_samples: TrackSampleList
-                 ) -> Tuple[Tensor, Tensor, List[DetDataSample]]:
+    def _key_ref(
+        inputs: Tensor, data_samples: TrackSampleList
+    ) -> Tuple[Tensor, Tensor, List[DetDataSample]]:
         """Key and reference frames of each video of a training batch."""
         if inputs.dim() != 5:
             raise ValueError('OFFVideoDetector expects inputs of shape '
@@ -159,8 +163,7 @@ class OFFVideoDetector(BaseMOTModel):
             f'rpn_{k}' if 'loss' in k and 'rpn' not in k else k: v
             for k, v in rpn_losses.items()
         }
-        losses.update(
-            detector.roi_head.loss(roi_x, rpn_results, key_samples))
+        losses.update(detector.roi_head.loss(roi_x, rpn_results, key_samples))
         return losses
 
     def predict(self,
@@ -183,8 +186,7 @@ class OFFVideoDetector(BaseMOTModel):
             sample.pred_instances = result
         return data_samples
 
-    def _forward(self, inputs: Tensor,
-                 data_samples: TrackSampleList) -> tuple:
+    def _forward(self, inputs: Tensor, data_samples: TrackSampleList) -> tuple:
         """Tensor mode (FLOP counting, export), as mmdet's two-stage
         detectors: :meth:`predict` without its post-processing, the RoI
         head's outputs for the RPN's proposals of every frame."""
@@ -194,8 +196,9 @@ class OFFVideoDetector(BaseMOTModel):
             rpn_x, frames, rescale=False)
         return self.detector.roi_head.forward(roi_x, proposals, frames)
 
-    def _online_feats(self, inputs: Tensor, frames: List[DetDataSample]
-                      ) -> Tuple[Feats, Optional[Feats]]:
+    def _online_feats(
+            self, inputs: Tensor,
+            frames: List[DetDataSample]) -> Tuple[Feats, Optional[Feats]]:
         """Features of the frames (N, T, C, H, W), the backbone once over
         all, and of each frame's reference: the frame before it in its
         video, from this batch or kept from the previous call (the first

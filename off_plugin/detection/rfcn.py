@@ -111,8 +111,8 @@ class RFCNBBoxHead(BBoxHead):
     def forward(self, x: Tensor) -> Tuple[Tensor, Tensor]:
         """Average voting: (R, score_channels, k, k) -> (R, C+1), (R, 4)."""
         votes = x.mean(dim=(2, 3))
-        return votes.split(
-            (self.num_classes + 1, self.bbox_coder.encode_size), dim=1)
+        return votes.split((self.num_classes + 1, self.bbox_coder.encode_size),
+                           dim=1)
 
 
 @MODELS.register_module()
@@ -158,8 +158,7 @@ class RFCNRoIHead(StandardRoIHead):
                 batch_data_samples: SampleList,
                 rescale: bool = False) -> List[InstanceData]:
         return super().predict(
-            self.score_maps(x), rpn_results_list, batch_data_samples,
-            rescale)
+            self.score_maps(x), rpn_results_list, batch_data_samples, rescale)
 
     def forward(self,
                 x: Tuple[Tensor],

@@ -58,11 +58,11 @@ def check_checkpoint_weights(own: Mapping,
     ]
     if not (missing or unknown or reshaped):
         return
-    found = '; '.join(
-        f'{len(keys)} {kind} (e.g. {keys[0]})'
-        for kind, keys in (('weights missing', missing),
-                           ('unknown weights', unknown),
-                           ('weights of another shape', reshaped)) if keys)
+    found = '; '.join(f'{len(keys)} {kind} (e.g. {keys[0]})'
+                      for kind, keys in (('weights missing', missing),
+                                         ('unknown weights', unknown),
+                                         ('weights of another shape',
+                                          reshaped)) if keys)
     raise CheckpointMismatchError(
         f'{filename or "the checkpoint"}: not a checkpoint of {what} '
         f'({found}). {fix}')

@@ -54,17 +54,22 @@ class FiniteLossHook(Hook):
     def _loss_scaler(runner):
         return getattr(runner.optim_wrapper, 'loss_scaler', None)
 
-    def before_train_iter(self, runner, batch_idx: int,
+    def before_train_iter(self,
+                          runner,
+                          batch_idx: int,
                           data_batch=None) -> None:
         scaler = self._loss_scaler(runner)
         self.scale = scaler.get_scale() if scaler is not None and \
             scaler.is_enabled() else None
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch=None,
                          outputs: Optional[dict] = None) -> None:
         losses = {
-            name: float(value.detach() if isinstance(value, torch.Tensor)
-                        else value)
+            name:
+            float(value.detach() if isinstance(value, torch.Tensor) else value)
             for name, value in (outputs or {}).items()
             if 'loss' in name and isinstance(value, (torch.Tensor, float))
         }
@@ -81,7 +86,8 @@ class FiniteLossHook(Hook):
                     f'FiniteLossHook: iteration {runner.iter + 1}: '
                     f'{described}; the AMP loss scaler skipped the step '
                     f'({self.amp_skips} in a row of at most '
-                    f'{self.max_amp_skips}).', logger='current',
+                    f'{self.max_amp_skips}).',
+                    logger='current',
                     level=logging.WARNING)
                 return
             described += (f' ({self.amp_skips} steps in a row skipped by '
@@ -99,8 +105,10 @@ class FiniteLossHook(Hook):
 def random_state() -> dict:
     """The states of the random generators training draws from: torch's
     (CPU and every CUDA device), NumPy's and Python's."""
-    state = dict(torch=torch.get_rng_state(), numpy=np.random.get_state(),
-                 python=random.getstate())
+    state = dict(
+        torch=torch.get_rng_state(),
+        numpy=np.random.get_state(),
+        python=random.getstate())
     if torch.cuda.is_available():
         state['cuda'] = torch.cuda.get_rng_state_all()
     return state
@@ -170,7 +178,9 @@ class ExactResumeHook(Hook):
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         check_checkpoint_weights(
-            model.state_dict(), checkpoint_weights(checkpoint), filename,
+            model.state_dict(),
+            checkpoint_weights(checkpoint),
+            filename,
             what='this model, so it cannot be resumed',
             fix='Resume from a checkpoint of this config\'s own run (its '
             'work_dir), or start from those weights with load_from.')
@@ -178,8 +188,8 @@ class ExactResumeHook(Hook):
 
     def before_train(self, runner) -> None:
         state, self.loaded_state = self.loaded_state, None
-        diff_rank_seed = (runner.cfg.get('randomness') or {}).get(
-            'diff_rank_seed', False)
+        diff_rank_seed = (runner.cfg.get('randomness')
+                          or {}).get('diff_rank_seed', False)
         if state is not None and (get_rank() == 0 or not diff_rank_seed):
             set_random_state(state)
 
@@ -218,13 +228,17 @@ class AtomicCheckpointHook(CheckpointHook):
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
         atomic = type(self.file_backend) is LocalBackend and \
             is_main_process()  # the rank that writes the file
-        with (atomic_write(self.last_ckpt) if atomic else
-              contextlib.nullcontext(filename)) as saved:
+        with (atomic_write(self.last_ckpt)
+              if atomic else contextlib.nullcontext(filename)) as saved:
             runner.save_checkpoint(
-                self.out_dir, osp.basename(saved), self.file_client_args,
+                self.out_dir,
+                osp.basename(saved),
+                self.file_client_args,
                 save_optimizer=self.save_optimizer,
-                save_param_scheduler=self.save_param_scheduler, meta=meta,
-                by_epoch=self.by_epoch, backend_args=self.backend_args,
+                save_param_scheduler=self.save_param_scheduler,
+                meta=meta,
+                by_epoch=self.by_epoch,
+                backend_args=self.backend_args,
                 **self.args)
         if not is_main_process():
             return
@@ -246,8 +260,7 @@ class BadSampleSkipper:
     ``BaseDataset`` draw another), up to ``max_skips`` in the run; one more
     is an error. ``skipped`` counts in shared memory, across workers."""
 
-    def __init__(self, prepare: Callable, max_skips: int,
-                 skipped) -> None:
+    def __init__(self, prepare: Callable, max_skips: int, skipped) -> None:
         self.prepare = prepare
         self.max_skips = max_skips
         self.skipped = skipped
@@ -268,7 +281,8 @@ class BadSampleSkipper:
             print_log(
                 f'SkipBadSamplesHook: skipped sample {idx} ({count} of at '
                 f'most {self.max_skips}): {type(err).__name__}: {err}',
-                logger='current', level=logging.WARNING)
+                logger='current',
+                level=logging.WARNING)
             return None
 
 
@@ -296,8 +310,8 @@ class SkipBadSamplesHook(Hook):
             raise TypeError(
                 f'SkipBadSamplesHook needs a dataset with prepare_data '
                 f'(mmengine BaseDataset), got {type(dataset).__name__}.')
-        dataset.prepare_data = BadSampleSkipper(
-            dataset.prepare_data, self.max_skips, self.skipped)
+        dataset.prepare_data = BadSampleSkipper(dataset.prepare_data,
+                                                self.max_skips, self.skipped)
 
     def before_train_epoch(self, runner) -> None:
         self.at_epoch_start = self.skipped.value
@@ -307,9 +321,10 @@ class SkipBadSamplesHook(Hook):
         print_log(
             f'SkipBadSamplesHook: {total - self.at_epoch_start} bad samples '
             f'skipped in epoch {runner.epoch + 1}, {total} of at most '
-            f'{self.max_skips} in the run.', logger='current',
-            level=logging.WARNING if total > self.at_epoch_start else
-            logging.INFO)
+            f'{self.max_skips} in the run.',
+            logger='current',
+            level=logging.WARNING
+            if total > self.at_epoch_start else logging.INFO)
 
 
 __all__ = [

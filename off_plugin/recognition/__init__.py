@@ -13,7 +13,7 @@ apply_task_fixes('recognition')
 from .. import core, engine  # noqa: F401
 from .bninception import BNInception
 from .checks import (CheckedDecordDecode, CheckedDecordInit,
-                     CheckedRawFrameDecode, CheckedRawframeDataset,
+                     CheckedRawframeDataset, CheckedRawFrameDecode,
                      CheckedVideoDataset)
 from .formatting import FormatRGBDiff
 from .off_head import OFFHead
@@ -25,7 +25,7 @@ from .score_fusion import (check_same_videos, fuse_scores, load_dumped_scores,
 __all__ = [
     'BNInception', 'CheckedDecordDecode', 'CheckedDecordInit',
     'CheckedRawFrameDecode', 'CheckedRawframeDataset', 'CheckedVideoDataset',
-    'FormatRGBDiff', 'IntervalConsistentSampleFrames',
-    'OFFHead', 'OFFRecognizer', 'check_same_videos', 'fuse_scores',
-    'load_dumped_scores', 'search_weights', 'top_k_accuracy'
+    'FormatRGBDiff', 'IntervalConsistentSampleFrames', 'OFFHead',
+    'OFFRecognizer', 'check_same_videos', 'fuse_scores', 'load_dumped_scores',
+    'search_weights', 'top_k_accuracy'
 ]

@@ -38,16 +38,21 @@ class InceptionBlock(nn.Module):
 
     def __init__(self, in_channels: int, branch_1x1: int,
                  branch_3x3: Tuple[int, int],
-                 branch_double_3x3: Tuple[int, int], pool: str,
-                 pool_proj: int, stride: int, norm_cfg: dict) -> None:
+                 branch_double_3x3: Tuple[int, int], pool: str, pool_proj: int,
+                 stride: int, norm_cfg: dict) -> None:
         super().__init__()
 
         def conv(name, c_in, c_out, kernel, stride=1):
             self.add_module(
                 name,
-                ConvModule(c_in, c_out, kernel, stride=stride,
-                           padding=kernel // 2, bias=True,
-                           norm_cfg=norm_cfg))
+                ConvModule(
+                    c_in,
+                    c_out,
+                    kernel,
+                    stride=stride,
+                    padding=kernel // 2,
+                    bias=True,
+                    norm_cfg=norm_cfg))
 
         self.branches = []
         if branch_1x1:
@@ -130,8 +135,10 @@ class BNInception(BaseModule):
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         unknown = [b for b in out_blocks if b not in INCEPTION_BLOCKS]
-        order = [list(INCEPTION_BLOCKS).index(b) for b in out_blocks
-                 if b in INCEPTION_BLOCKS]
+        order = [
+            list(INCEPTION_BLOCKS).index(b) for b in out_blocks
+            if b in INCEPTION_BLOCKS
+        ]
         if unknown or not out_blocks or order != sorted(set(order)):
             raise ValueError(
                 f'BNInception: out_blocks={tuple(out_blocks)} must be '
@@ -156,8 +163,8 @@ class BNInception(BaseModule):
             last = list(INCEPTION_BLOCKS).index(self.out_blocks[-1])
             self.block_names = list(INCEPTION_BLOCKS)[:last + 1]
             for name in self.block_names:
-                block = InceptionBlock(channels, *INCEPTION_BLOCKS[name],
-                                       norm_cfg=norm_cfg)
+                block = InceptionBlock(
+                    channels, *INCEPTION_BLOCKS[name], norm_cfg=norm_cfg)
                 self.add_module(f'inception_{name}', block)
                 channels = block.out_channels
         self.pool1 = nn.MaxPool2d(3, 2, ceil_mode=True)
@@ -175,8 +182,8 @@ class BNInception(BaseModule):
         return [m for m in self.modules() if isinstance(m, _BatchNorm)]
 
     def forward(
-        self, x: torch.Tensor
-    ) -> Union[torch.Tensor, Tuple[torch.Tensor, ...]]:
+            self,
+            x: torch.Tensor) -> Union[torch.Tensor, Tuple[torch.Tensor, ...]]:
         if x.shape[1] != self.in_channels:
             raise ValueError(
                 f'BNInception expects {self.in_channels} input channels, got '
@@ -207,8 +214,11 @@ class BNInception(BaseModule):
         }
         if 'conv1_7x7_s2.weight' in state:  # the Caffe port's names
             state = self.from_caffe_names(state)
-        own = {k: v for k, v in self.state_dict().items()
-               if not k.endswith('num_batches_tracked')}
+        own = {
+            k: v
+            for k, v in self.state_dict().items()
+            if not k.endswith('num_batches_tracked')
+        }
         missing = sorted(set(own) - set(state))
         if missing:
             raise ValueError(
@@ -220,12 +230,18 @@ class BNInception(BaseModule):
         weight = state[key]
         if weight.shape[1] != self.in_channels:
             # TSN's cross-modality initialisation.
-            state[key] = weight.mean(1, keepdim=True).expand(
-                -1, self.in_channels, -1, -1).contiguous()
+            state[key] = weight.mean(
+                1, keepdim=True).expand(-1, self.in_channels, -1,
+                                        -1).contiguous()
         # The port stores some BatchNorm vectors as (1, C).
         self.load_state_dict(
-            {k: state[k].reshape(v.shape) if state[k].numel() == v.numel()
-             else state[k] for k, v in own.items()}, strict=False)
+            {
+                k:
+                state[k].reshape(v.shape)
+                if state[k].numel() == v.numel() else state[k]
+                for k, v in own.items()
+            },
+            strict=False)
         MMLogger.get_current_instance().info(
             f'BNInception: loaded {len(own)} weights from {filename}')
 
@@ -237,9 +253,8 @@ class BNInception(BaseModule):
         for key in self.state_dict():
             prefix, layer, param = key.rsplit('.', 2)
             name = prefix.replace('.', '_')
-            renamed[key] = state.get(
-                f'{name}.{param}' if layer == 'conv' else
-                f'{name}_bn.{param}')
+            renamed[key] = state.get(f'{name}.{param}' if layer ==
+                                     'conv' else f'{name}_bn.{param}')
         return {k: v for k, v in renamed.items() if v is not None}
 
     def _freeze_stages(self) -> None:

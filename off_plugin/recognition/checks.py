@@ -94,13 +94,13 @@ class AnnotationCheckMixin:
             names = columns[1:] + ['label'] * (len(fields) - len(columns))
             for name, value in zip(names, fields[1:]):
                 self.check_value(error, number, name, value)
-        if unlabelled and (not self.test_mode
-                           or len(unlabelled) < len(lines)):
-            why = ('while other lines have one' if self.test_mode else
-                   'and a training list needs labels')
-            raise error(unlabelled[0], f'has no label {why}',
-                        f"write the line as '{layout}' (lists without any "
-                        'label are for test mode only)')
+        if unlabelled and (not self.test_mode or len(unlabelled) < len(lines)):
+            why = ('while other lines have one'
+                   if self.test_mode else 'and a training list needs labels')
+            raise error(
+                unlabelled[0], f'has no label {why}',
+                f"write the line as '{layout}' (lists without any "
+                'label are for test mode only)')
 
     def check_value(self, error, number: int, name: str, value: str) -> None:
         """Raise ``error(...)`` unless ``value`` of column ``name`` is a
@@ -225,9 +225,9 @@ class CheckedRawFrameDecode(RawFrameDecode):
         flow = results['modality'] == 'Flow'
         for index in np.unique(results['frame_inds']) + results.get(
                 'offset', 0):
-            names = ([results['filename_tmpl'].format(axis, index)
-                      for axis in 'xy'] if flow else
-                     [results['filename_tmpl'].format(index)])
+            names = ([
+                results['filename_tmpl'].format(axis, index) for axis in 'xy'
+            ] if flow else [results['filename_tmpl'].format(index)])
             for path in (osp.join(frame_dir, name) for name in names):
                 try:
                     content = self.file_client.get(path)

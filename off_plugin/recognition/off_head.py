@@ -50,8 +50,7 @@ class OFFHead(BaseHead):
                          **kwargs)
         self.off_sub_network = off_sub_network
         num_levels = len(off_sub_network.out_channels)
-        self.level_loss_weights = list(level_loss_weights or [1.] *
-                                       num_levels)
+        self.level_loss_weights = list(level_loss_weights or [1.] * num_levels)
         if len(self.level_loss_weights) != num_levels:
             raise ValueError(
                 f'OFFHead: level_loss_weights has '
@@ -78,8 +77,9 @@ class OFFHead(BaseHead):
                 **kwargs) -> List[torch.Tensor]:
         """Backbone maps -> per level (N, num_classes), the mean of
         :meth:`pair_scores` over the pairs."""
-        return [score.mean(dim=1) for score in self.pair_scores(
-            feats, num_segs)]
+        return [
+            score.mean(dim=1) for score in self.pair_scores(feats, num_segs)
+        ]
 
     def pair_scores(self, feats: Sequence[torch.Tensor],
                     num_segs: int) -> List[torch.Tensor]:
@@ -103,8 +103,8 @@ class OFFHead(BaseHead):
         self.check_labels(data_samples)
         losses = dict()
         scores = self(feats, num_segs)
-        for i, (score, weight) in enumerate(
-                zip(scores, self.level_loss_weights)):
+        for i, (score,
+                weight) in enumerate(zip(scores, self.level_loss_weights)):
             level = self.loss_by_feat(score, data_samples)
             losses[f'loss_off{i}'] = weight * level.pop('loss_cls')
             if i == len(scores) - 1:

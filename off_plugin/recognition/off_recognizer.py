@@ -73,8 +73,12 @@ class OFFRecognizer(Recognizer2D):
                  feature_checkpoint: Optional[str] = None,
                  freeze_feature_generation: bool = True,
                  **kwargs) -> None:
-        super().__init__(backbone, cls_head=cls_head, train_cfg=train_cfg,
-                         test_cfg=test_cfg, **kwargs)
+        super().__init__(
+            backbone,
+            cls_head=cls_head,
+            train_cfg=train_cfg,
+            test_cfg=test_cfg,
+            **kwargs)
         self.off_head = MODELS.build(off_head)
         crop_agg = self.test_cfg.get('crop_agg', 'mean')
         if crop_agg not in ('mean', 'max'):
@@ -121,10 +125,14 @@ class OFFRecognizer(Recognizer2D):
             for k, v in checkpoint_weights(read_checkpoint(filename)).items()
             if k.startswith(parts)
         }
-        own = {k: v for k, v in self.state_dict().items()
-               if k.startswith(parts)}
+        own = {
+            k: v
+            for k, v in self.state_dict().items() if k.startswith(parts)
+        }
         check_checkpoint_weights(
-            own, state, filename,
+            own,
+            state,
+            filename,
             what='this model\'s feature generation sub-network (stage 1)',
             fix='Set feature_checkpoint to the TSN checkpoint trained with '
             'the same backbone and num_classes.')
@@ -141,7 +149,9 @@ class OFFRecognizer(Recognizer2D):
         it (mmengine only warns about missing and mismatched weights)."""
         if prefix == '':
             check_checkpoint_weights(
-                self.state_dict(), state_dict, None,
+                self.state_dict(),
+                state_dict,
+                None,
                 what='this OFFRecognizer',
                 fix='Pass a checkpoint of a stage-2 run of this config; a '
                 'stage-1 (TSN) checkpoint goes to model.feature_checkpoint.')
@@ -172,12 +182,12 @@ class OFFRecognizer(Recognizer2D):
         mode = 'test' if test_mode else 'train'
         num_segs = getattr(self, f'{mode}_cfg')['num_segments']
         views = inputs.shape[1]
-        sampled = (data_samples[0].metainfo.get('num_clips')
-                   if data_samples else None)
+        sampled = (
+            data_samples[0].metainfo.get('num_clips')
+            if data_samples else None)
         if sampled not in (None, num_segs) or views % num_segs:
-            given = (f'{views} views per video, not a multiple of'
-                     if sampled is None else
-                     f'{sampled} segments per video, not')
+            given = (f'{views} views per video, not a multiple of' if sampled
+                     is None else f'{sampled} segments per video, not')
             raise ValueError(
                 f'OFFRecognizer: the {mode} pipeline gives {given} '
                 f'model.{mode}_cfg.num_segments={num_segs}; set one to the '
@@ -199,10 +209,10 @@ class OFFRecognizer(Recognizer2D):
         return self.off_head.predict_by_feat(
             self.fused_scores(inputs, data_samples), data_samples)
 
-    def fused_scores(self,
-                     inputs: torch.Tensor,
-                     data_samples: Optional[SampleList] = None
-                     ) -> torch.Tensor:
+    def fused_scores(
+            self,
+            inputs: torch.Tensor,
+            data_samples: Optional[SampleList] = None) -> torch.Tensor:
         """The test protocol's scores before the head's ``average_clips``:
         (N * crops, num_classes), or (N, num_classes) with
         ``crop_agg='max'``."""
@@ -247,8 +257,9 @@ class OFFRecognizer(Recognizer2D):
             off_score = off_weight * levels[-1]
         return self.test_cfg.get('rgb_weight', 1.) * tsn + off_score
 
-    def _forward(self, inputs: torch.Tensor, stage: str = 'backbone',
+    def _forward(self,
+                 inputs: torch.Tensor,
+                 stage: str = 'backbone',
                  **kwargs) -> tuple:
         maps, kwargs = self.extract_feat(inputs, test_mode=True)
-        return self.cls_head(maps[-1], **kwargs), self.off_head(
-            maps, **kwargs)
+        return self.cls_head(maps[-1], **kwargs), self.off_head(maps, **kwargs)

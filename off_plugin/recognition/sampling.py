@@ -122,8 +122,9 @@ class IntervalConsistentSampleFrames(BaseTransform):
         if self.test_mode:
             return np.minimum(1 + step * np.arange(count), last), step
         first = np.random.randint(self.max_start)
-        offsets = (np.random.randint(step - new_length + 1, size=count)
-                   if step > new_length else 1)
+        offsets = (
+            np.random.randint(step - new_length +
+                              1, size=count) if step > new_length else 1)
         return np.minimum(offsets + step * (first + np.arange(count)),
                           last), step
 
@@ -136,11 +137,11 @@ class IntervalConsistentSampleFrames(BaseTransform):
                 f'{total_frames}); it is empty or corrupt. Re-encode or '
                 'remove it from the annotation file.')
         starts, interval = self.segment_starts(total_frames)
-        frame_inds = (starts[:, None] +
-                      np.arange(self.clip_len) * self.frame_interval)
+        frame_inds = (
+            starts[:, None] + np.arange(self.clip_len) * self.frame_interval)
         frame_inds = np.minimum(frame_inds.reshape(-1), total_frames - 1)
-        results['frame_inds'] = (frame_inds +
-                                 results['start_index']).astype(np.int32)
+        results['frame_inds'] = (frame_inds + results['start_index']).astype(
+            np.int32)
         results['clip_len'] = self.clip_len
         results['frame_interval'] = self.frame_interval
         results['num_clips'] = len(starts)

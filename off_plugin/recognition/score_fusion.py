@@ -16,8 +16,8 @@ def load_dumped_scores(path: str) -> Tuple[np.ndarray, np.ndarray]:
     results = load(path)
     try:
         scores = np.stack([np.asarray(r['pred_score']) for r in results])
-        labels = np.array([int(np.asarray(r['gt_label']).reshape(-1)[0])
-                           for r in results])
+        labels = np.array(
+            [int(np.asarray(r['gt_label']).reshape(-1)[0]) for r in results])
     except (KeyError, TypeError) as err:
         raise ValueError(
             f'{path}: not a recognition result dump (each entry needs '
@@ -35,17 +35,19 @@ def fuse_scores(scores: Sequence[np.ndarray],
     return sum(w * s for w, s in zip(weights, scores))
 
 
-def top_k_accuracy(scores: np.ndarray, labels: np.ndarray, k: int = 1
-                   ) -> float:
+def top_k_accuracy(scores: np.ndarray,
+                   labels: np.ndarray,
+                   k: int = 1) -> float:
     """Fraction of videos whose label is among the k highest scores:
     MMAction2's ``top_k_accuracy`` for one k."""
     return float(functional.top_k_accuracy(scores, labels, (k, ))[0])
 
 
-def search_weights(scores: Sequence[np.ndarray],
-                   labels: np.ndarray,
-                   grid: Sequence[float] = tuple(np.arange(0, 3.01, .25))
-                   ) -> Tuple[Tuple[float, ...], float]:
+def search_weights(
+    scores: Sequence[np.ndarray],
+    labels: np.ndarray,
+    grid: Sequence[float] = tuple(np.arange(0, 3.01, .25))
+) -> Tuple[Tuple[float, ...], float]:
     """Fusion weights with the best top-1 on a validation split.
 
     The first stream's weight is 1 (only ratios matter); every other

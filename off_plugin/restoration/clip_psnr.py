@@ -29,6 +29,6 @@ class ClipPSNR(PSNR):
             result['gt_path'] = data['gt_path']
 
     def compute_metrics(self, results: List[dict]) -> dict:
-        dump({r['gt_path']: float(r[self.metric]) for r in results},
-             self.out_file)
+        dump({r['gt_path']: float(r[self.metric])
+              for r in results}, self.out_file)
         return super().compute_metrics(results)

@@ -20,9 +20,12 @@ def conv_stack(in_channels: int,
     for i in range(num_layers):
         last = i == num_layers - 1 and out_channels is not None
         layers.append(
-            ConvModule(in_channels if i == 0 else mid_channels,
-                       out_channels if last else mid_channels, 3,
-                       padding=1, act_cfg=None if last else dict(type='ReLU')))
+            ConvModule(
+                in_channels if i == 0 else mid_channels,
+                out_channels if last else mid_channels,
+                3,
+                padding=1,
+                act_cfg=None if last else dict(type='ReLU')))
     return nn.Sequential(*layers)
 
 
@@ -40,10 +43,12 @@ class ResidualGenerator(BaseModule):
     untrained network returns its (target) input frame exactly (not with
     ``Pretrained``, which is loaded as it is)."""
 
-    def __init__(self, zero_init_residual: bool = False,
+    def __init__(self,
+                 zero_init_residual: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(init_cfg=init_cfg or dict(
-            type='Xavier', layer='Conv2d', distribution='uniform'))
+        super().__init__(
+            init_cfg=init_cfg
+            or dict(type='Xavier', layer='Conv2d', distribution='uniform'))
         self.zero_init_residual = zero_init_residual
 
     def init_weights(self) -> None:
@@ -137,9 +142,8 @@ class DnCNNOFF(ResidualGenerator):
         self.frame_layers = conv_stack(in_channels, mid_channels,
                                        num_frame_layers)
         self.off_unit = OFFUnit(mid_channels, **off_unit)
-        self.fusion = conv_stack(
-            (num_frames - 1) * self.off_unit.out_channels, mid_channels,
-            num_fusion_layers)
+        self.fusion = conv_stack((num_frames - 1) * self.off_unit.out_channels,
+                                 mid_channels, num_fusion_layers)
         self.tail = conv_stack(mid_channels, mid_channels, num_tail_layers,
                                in_channels)
 

@@ -38,7 +38,9 @@ def init_restorer(config: Union[str, Path, Config],
     else:
         weights = checkpoint_weights(read_checkpoint(checkpoint))
         check_checkpoint_weights(
-            model.state_dict(), weights, checkpoint,
+            model.state_dict(),
+            weights,
+            checkpoint,
             what=f'this {type(model.generator).__name__} (the config\'s '
             'model.generator)',
             fix='Pass the config the checkpoint was trained with, or a '
@@ -70,8 +72,8 @@ class TorchSteps:
         x = (x.to(self.device).float() - self.preprocessor.mean) / \
             self.preprocessor.std
         x = x[None]
-        return x, (self.generator.frame_features(x[:, None])
-                   if self.cached else None)
+        return x, (
+            self.generator.frame_features(x[:, None]) if self.cached else None)
 
     def restore(self, window: List[tuple]) -> np.ndarray:
         """The entries of ``num_frames`` frames -> the restored target frame
@@ -79,11 +81,10 @@ class TorchSteps:
         inputs = torch.stack([x for x, _ in window], dim=1)
         if self.cached:
             feats = torch.cat([f for _, f in window], dim=1)
-            x = self.generator.restore(inputs[:, self.num_frames // 2],
-                                       feats)
+            x = self.generator.restore(inputs[:, self.num_frames // 2], feats)
         else:
-            x = self.generator(inputs[:, 0] if self.num_frames ==
-                               1 else inputs)
+            x = self.generator(inputs[:,
+                                      0] if self.num_frames == 1 else inputs)
         x = x[0] * self.preprocessor.std + self.preprocessor.mean
         return x.clamp(0, 255).round().byte().permute(1, 2, 0).cpu().numpy()
 

@@ -15,7 +15,8 @@ def ffmpeg_exe() -> str:
 
 def _run(args: list, data: bytes) -> bytes:
     proc = subprocess.run([ffmpeg_exe(), '-v', 'error', *args],
-                          input=data, capture_output=True)
+                          input=data,
+                          capture_output=True)
     if proc.returncode:
         lines = proc.stderr.decode(errors='replace').splitlines()
         message = ' | '.join(line.strip() for line in lines if line.strip())
@@ -34,9 +35,11 @@ def jpeg2000_roundtrip(frames: np.ndarray, quality: int) -> np.ndarray:
                          f'frames, got {frames.shape} {frames.dtype}.')
     t, h, w = frames.shape[:3]
     raw = ['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', f'{w}x{h}']
-    encoded = _run(raw + ['-i', '-', '-threads', '1', '-c:v', 'jpeg2000',
-                          '-q:v', str(quality), '-pix_fmt', 'rgb24', '-f',
-                          'nut', '-'], frames.tobytes())
+    encoded = _run(
+        raw + [
+            '-i', '-', '-threads', '1', '-c:v', 'jpeg2000', '-q:v',
+            str(quality), '-pix_fmt', 'rgb24', '-f', 'nut', '-'
+        ], frames.tobytes())
     decoded = _run(['-threads', '1', '-f', 'nut', '-i', '-'] + raw + ['-'],
                    encoded)
     out = np.frombuffer(decoded, np.uint8)

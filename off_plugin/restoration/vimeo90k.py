@@ -40,7 +40,8 @@ def compressed_dir(quality: int) -> str:
     return f'sequences_jpeg2000_q{quality}'
 
 
-def compress_command(root: str, quality: int,
+def compress_command(root: str,
+                     quality: int,
                      cache_root: Optional[str] = None) -> str:
     """The command that makes (or re-makes) the cached inputs."""
     cache = f' --cache-root {cache_root}' if cache_root else ''
@@ -141,8 +142,7 @@ def compress_clip(root: str,
                                  jpeg2000_roundtrip(np.stack(frames),
                                                     quality)):
                 if not cv2.imwrite(osp.join(tmp, name), img[..., ::-1]):
-                    raise OSError(
-                        f'OpenCV cannot write {osp.join(tmp, name)}')
+                    raise OSError(f'OpenCV cannot write {osp.join(tmp, name)}')
     except (OSError, RuntimeError) as err:
         return (f'{out}: not written ({err}); nothing of it is kept. Fix '
                 'the cause (disk space, permissions, FFmpeg) and re-run '
@@ -229,8 +229,8 @@ class Vimeo90KSeptupletDataset(BaseDataset):
             inputs' ``sequences_jpeg2000_q<Q>/``. Defaults to ``data_root``.
         kwargs: ``BaseDataset`` arguments (``pipeline``, ``test_mode``...).
     """
-    METAINFO = dict(dataset_type='vimeo90k_septuplet',
-                    task_name='video_restoration')
+    METAINFO = dict(
+        dataset_type='vimeo90k_septuplet', task_name='video_restoration')
 
     def __init__(self,
                  ann_file: str,
@@ -293,20 +293,18 @@ class Vimeo90KSeptupletDataset(BaseDataset):
             for target in targets:
                 data_list.append(
                     dict(
-                        key=clip if len(targets) == 1 else
-                        f'{clip}/im{target}',
+                        key=clip
+                        if len(targets) == 1 else f'{clip}/im{target}',
                         img_path=[
                             osp.join(cache, clip, f'im{i}.png')
-                            for i in range(target - before,
-                                           target + after + 1)
+                            for i in range(target - before, target + after + 1)
                         ],
                         gt_path=osp.join(self.data_root, 'sequences', clip,
                                          f'im{target}.png')))
         return data_list
 
     def compress_command(self) -> str:
-        return compress_command(self.data_root, self.quality,
-                                self.cache_root)
+        return compress_command(self.data_root, self.quality, self.cache_root)
 
     def prepare_data(self, idx: int):
         """The pipeline's output; when it fails on a bad file of the

@@ -52,7 +52,10 @@ def add_cfg_options(parser: argparse.ArgumentParser,
     """``--cfg-options`` as in MMAction2's and MMDetection's tools, or
     ``flag`` for the settings of another ``config``."""
     parser.add_argument(
-        flag, nargs='+', action=DictAction, default={},
+        flag,
+        nargs='+',
+        action=DictAction,
+        default={},
         metavar='KEY=VALUE',
         help=f'override settings of {config}, key=value pairs (e.g. '
         'model.test_cfg.off_weight=2 test_dataloader.num_workers=0); '

@@ -26,7 +26,8 @@ def require_host(task: str) -> None:
         raise ImportError(
             f'off_plugin.{task} needs {dist} (import name {package}), which '
             f'is not installed: pip install "off_plugin[{task}]" or bash '
-            f'tools/setup_env.sh --task {task}.', name=package)
+            f'tools/setup_env.sh --task {task}.',
+            name=package)
 
 
 def import_with(module: str, host_module: str) -> None:
@@ -35,5 +36,5 @@ def import_with(module: str, host_module: str) -> None:
     ``host_module`` is there when the registry imports it to build a
     config's component, without costing a task that does not use it the
     host module's import time."""
-    wrapt.register_post_import_hook(
-        lambda _: importlib.import_module(module), host_module)
+    wrapt.register_post_import_hook(lambda _: importlib.import_module(module),
+                                    host_module)

@@ -42,8 +42,8 @@ def read_video(video: str) -> Tuple[int, Iterator[np.ndarray]]:
     or a JPEG cut short.
     """
     if osp.isdir(video):
-        files = sorted(f for f in os.listdir(video)
-                       if f.lower().endswith(IMAGE_SUFFIXES))
+        files = sorted(
+            f for f in os.listdir(video) if f.lower().endswith(IMAGE_SUFFIXES))
         if not files:
             raise FileNotFoundError(
                 f'{video}: no image ({", ".join(IMAGE_SUFFIXES)}) in this '

@@ -27,8 +27,11 @@ def reproduce(tmp_path):
             module = fix.__module__.rpartition('.')[2]
             script = APPLY.format(module=module, name=fix.__name__) + script
         proc = subprocess.run([sys.executable, '-c', script],
-                              capture_output=True, text=True, timeout=600,
-                              cwd=tmp_path, env=env)
+                              capture_output=True,
+                              text=True,
+                              timeout=600,
+                              cwd=tmp_path,
+                              env=env)
         assert proc.returncode == 0, proc.stderr
         return proc.stdout.strip().splitlines()[-1]
 

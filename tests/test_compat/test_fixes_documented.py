@@ -14,14 +14,15 @@ HERE = Path(__file__).resolve().parent
 PAGE = HERE.parents[1] / 'docs' / 'advanced_guides' / 'upstream_fixes.md'
 
 
-
 def documented_rows() -> dict:
     """fix name -> (host release, reproduction, upstream reference) of the
     page's table"""
     rows = {}
     for line in PAGE.read_text().splitlines():
-        cells = [cell.strip().replace('`', '')
-                 for cell in line.strip('|').split('|')]
+        cells = [
+            cell.strip().replace('`', '')
+            for cell in line.strip('|').split('|')
+        ]
         if len(cells) == 6 and re.fullmatch(r'\w+\.\w+', cells[1]):
             rows[cells[1]] = (cells[0], cells[3], cells[4])
     return rows
@@ -32,7 +33,8 @@ def test_every_fix_is_on_the_page_and_nothing_else():
     # and those off_plugin.startup applies in every process (openmim)
     modules |= {
         fix.partition(':')[0].rpartition('.')[2]
-        for fixes in BEFORE_IMPORT.values() for fix in fixes
+        for fixes in BEFORE_IMPORT.values()
+        for fix in fixes
     }
     fixes = {
         f'{m}.{fix.__name__}': fix

@@ -64,10 +64,14 @@ def plain_runs():
     """The script's output, with the plugin's root and its recognition entry
     point in custom_imports, both in fresh interpreters started at once."""
     procs = {
-        plugin: subprocess.Popen(
-            [sys.executable, '-c',
-             textwrap.dedent(PLAIN_CONFIG).format(plugin=plugin)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        plugin:
+        subprocess.Popen([
+            sys.executable, '-c',
+            textwrap.dedent(PLAIN_CONFIG).format(plugin=plugin)
+        ],
+                         stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE,
+                         text=True)
         for plugin in ('off_plugin.all_tasks', 'off_plugin.recognition')
     }
     outputs = {}
@@ -195,7 +199,7 @@ def test_a_config_of_yours_selects_the_policies(tmp_path):
         if hook.__name__ == 'CheckpointHook':
             hook = AtomicCheckpointHook
         added.remove(hook)
-    assert sorted(h.__name__ for h in added) == [
-        'ExactResumeHook', 'FiniteLossHook']
+    assert sorted(h.__name__
+                  for h in added) == ['ExactResumeHook', 'FiniteLossHook']
     assert ExactResumeHook in hooks['policies']
     assert FiniteLossHook not in hooks['plain']

@@ -35,7 +35,9 @@ def test_mmaction_models_import_and_drn_fails_clearly():
 @pytest.mark.slow
 def test_reproduce_mmaction_models_does_not_import():
     proc = subprocess.run([sys.executable, '-c', 'import mmaction.models'],
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True,
+                          text=True,
+                          timeout=600)
     assert proc.returncode == 1
     assert ("ModuleNotFoundError: No module named "
             "'mmaction.models.localizers.drn'") in proc.stderr

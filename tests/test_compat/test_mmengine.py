@@ -43,16 +43,19 @@ def test_resume_continues_where_training_stopped(tmp_path):
     straight = make_runner(tmp_path / 'straight', 'straight', 4)
     straight.train()
 
-    first = make_runner(tmp_path / 'resumed', 'interrupted', 4,
-                        custom_hooks=[InterruptAfter(2)])
+    first = make_runner(
+        tmp_path / 'resumed',
+        'interrupted',
+        4,
+        custom_hooks=[InterruptAfter(2)])
     with pytest.raises(Interrupted):
         first.train()
     assert (tmp_path / 'resumed' / 'epoch_2.pth').is_file()
     assert not (tmp_path / 'resumed' / 'epoch_3.pth').exists()
 
     epochs = EpochRecorder()
-    second = make_runner(tmp_path / 'resumed', 'resumed', 4, resume=True,
-                         custom_hooks=[epochs])
+    second = make_runner(
+        tmp_path / 'resumed', 'resumed', 4, resume=True, custom_hooks=[epochs])
     second.train()
     assert epochs.started == [2, 3]  # epochs 0 and 1 are not run again
     assert second.epoch == 4 and second.iter == 16
@@ -67,8 +70,11 @@ def test_resume_continues_where_training_stopped(tmp_path):
 def test_load_from_restores_the_weights(tmp_path):
     trained = make_runner(tmp_path / 'a', 'trained', 1)
     trained.train()
-    fresh = make_runner(tmp_path / 'b', 'fresh', 1,
-                        load_from=str(tmp_path / 'a' / 'epoch_1.pth'))
+    fresh = make_runner(
+        tmp_path / 'b',
+        'fresh',
+        1,
+        load_from=str(tmp_path / 'a' / 'epoch_1.pth'))
     fresh.load_or_resume()
     for a, b in zip(trained.model.state_dict().values(),
                     fresh.model.state_dict().values()):
@@ -88,10 +94,12 @@ class Payload:
 def test_checkpoint_with_arbitrary_object_is_refused(tmp_path):
     marker = tmp_path / 'code_ran'
     checkpoint = tmp_path / 'evil.pth'
-    torch.save(dict(state_dict=ToyOFFModel().state_dict(),
-                    meta=dict(note=Payload(marker))), checkpoint)
-    runner = make_runner(tmp_path / 'w', 'victim', 1,
-                         load_from=str(checkpoint))
+    torch.save(
+        dict(
+            state_dict=ToyOFFModel().state_dict(),
+            meta=dict(note=Payload(marker))), checkpoint)
+    runner = make_runner(
+        tmp_path / 'w', 'victim', 1, load_from=str(checkpoint))
     with pytest.raises(pickle.UnpicklingError) as info:
         runner.load_or_resume()
     assert str(checkpoint) in str(info.value)
@@ -120,15 +128,20 @@ def with_other_numpy_module_names(checkpoint: Path, out: Path) -> Path:
 
 
 def test_resume_from_a_checkpoint_of_the_other_numpy(tmp_path):
-    first = make_runner(tmp_path / 'a', 'numpy_a', 2,
-                        custom_hooks=[InterruptAfter(1)])
+    first = make_runner(
+        tmp_path / 'a', 'numpy_a', 2, custom_hooks=[InterruptAfter(1)])
     with pytest.raises(Interrupted):
         first.train()
     other = with_other_numpy_module_names(tmp_path / 'a' / 'epoch_1.pth',
                                           tmp_path / 'other.pth')
     epochs = EpochRecorder()
-    second = make_runner(tmp_path / 'b', 'numpy_b', 2, resume=True,
-                         load_from=str(other), custom_hooks=[epochs])
+    second = make_runner(
+        tmp_path / 'b',
+        'numpy_b',
+        2,
+        resume=True,
+        load_from=str(other),
+        custom_hooks=[epochs])
     second.train()
     assert epochs.started == [1]
 
@@ -153,8 +166,7 @@ MMENGINE_CHECKPOINT = '''
 
 
 @pytest.mark.parametrize('fixed', [False, True], ids=['bug', 'fix'])
-def test_reproduce_mmengine_cannot_read_its_own_checkpoints(
-        reproduce, fixed):
+def test_reproduce_mmengine_cannot_read_its_own_checkpoints(reproduce, fixed):
     """open-mmlab/mmengine#1655: torch >= 2.6 loads with weights_only."""
     from off_plugin.compat.mmengine import allow_mmengine_checkpoints
     out = reproduce(allow_mmengine_checkpoints if fixed else None,
@@ -219,11 +231,15 @@ def test_reproduce_launcher_pytorch_crashes_without_cuda(reproduce, fixed):
     """``--launcher pytorch`` (and the Runner's DDP) on a machine without
     CUDA: mmengine 0.10.7 calls torch.cuda.set_device unconditionally."""
     from off_plugin.compat.mmengine import run_distributed_on_cpu
-    env = dict(os.environ, RANK='0', LOCAL_RANK='0', WORLD_SIZE='1',
-               MASTER_ADDR='127.0.0.1', MASTER_PORT=str(free_port()),
-               CUDA_VISIBLE_DEVICES='')
-    out = reproduce(run_distributed_on_cpu if fixed else None, CPU_LAUNCH,
-                    env)
+    env = dict(
+        os.environ,
+        RANK='0',
+        LOCAL_RANK='0',
+        WORLD_SIZE='1',
+        MASTER_ADDR='127.0.0.1',
+        MASTER_PORT=str(free_port()),
+        CUDA_VISIBLE_DEVICES='')
+    out = reproduce(run_distributed_on_cpu if fixed else None, CPU_LAUNCH, env)
     if fixed:
         assert out == 'gloo MMDistributedDataParallel'
     else:

@@ -17,7 +17,6 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 WALLS = ('pkg_resources is deprecated', 'timm.models.layers is deprecated',
          'diffusers/models')
 
-
 # every script of tools/ and demo/
 TOOL_SCRIPTS = sorted(
     glob.glob(osp.join(ROOT, 'tools', '*', '*.py')) +
@@ -60,8 +59,8 @@ SCRIPTS = {
     'silence_upstream_warnings': (WARNINGS.format(
         setup='from off_plugin.compat import silence_upstream_warnings\n'
         '    silence_upstream_warnings()'), {}),
-    'PYTHONWARNINGS': (WARNINGS.format(setup=''),
-                       dict(PYTHONWARNINGS=pythonwarnings())),
+    'PYTHONWARNINGS':
+    (WARNINGS.format(setup=''), dict(PYTHONWARNINGS=pythonwarnings())),
 }
 
 
@@ -71,17 +70,21 @@ def run_python():
     all start at once: importing the hosts takes most of their time, on a
     core each."""
     procs = {
-        name: subprocess.Popen(
+        name:
+        subprocess.Popen(
             [sys.executable, '-c', textwrap.dedent(code)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            cwd=ROOT, env=dict(os.environ, **env))
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env=dict(os.environ, **env))
         for name, (code, env) in SCRIPTS.items()
     }
 
     def finished(name):
         out, err = procs[name].communicate(timeout=300)
-        return subprocess.CompletedProcess(
-            procs[name].args, procs[name].returncode, out, err)
+        return subprocess.CompletedProcess(procs[name].args,
+                                           procs[name].returncode, out, err)
 
     yield finished
     for proc in procs.values():  # left running by a failed test

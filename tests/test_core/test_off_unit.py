@@ -120,10 +120,9 @@ def test_lower_level_features_are_concatenated_unchanged():
 
 def test_gradients_reach_reduction_and_nothing_else_is_learned():
     unit = OFFUnit(in_channels=4, reduce_channels=8)
-    assert [name for name, _ in unit.named_parameters()] == [
-        'reduce.conv.weight', 'reduce.conv.bias']
-    assert set(unit.state_dict()) == {'reduce.conv.weight',
-                                      'reduce.conv.bias'}
+    assert [name for name, _ in unit.named_parameters()
+            ] == ['reduce.conv.weight', 'reduce.conv.bias']
+    assert set(unit.state_dict()) == {'reduce.conv.weight', 'reduce.conv.bias'}
 
     optimizer = torch.optim.SGD(unit.parameters(), lr=0.1)
     weight = unit.reduce.conv.weight.detach().clone()
@@ -177,13 +176,13 @@ def test_temporal_only_unit_ignores_appearance():
     (torch.randn(2, 3, 5, 6, 6), None, 'in_channels=5'),
     (torch.randn(2, 1, 4, 6, 6), None, 'T >= 2'),
     (torch.randn(2, 4, 6, 6), None, '(N, T, C, H, W)'),
-    (torch.randn(2, 3, 4, 6, 6), torch.randn(2, 3, 2, 6, 6),
-     'lower_channels=0'),
+    (torch.randn(2, 3, 4, 6, 6), torch.randn(2, 3, 2, 6,
+                                             6), 'lower_channels=0'),
 ])
 def test_bad_inputs_give_clear_errors(feats, lower, message):
     unit = OFFUnit(in_channels=4)
-    with pytest.raises(ValueError, match=message.replace('(', r'\(').replace(
-            ')', r'\)')):
+    with pytest.raises(
+            ValueError, match=message.replace('(', r'\(').replace(')', r'\)')):
         unit(feats, lower)
 
 
@@ -220,8 +219,8 @@ def test_compiled_unit_equals_the_eager_unit(variant):
     training (dropout drawn from the same seed) and in testing."""
     torch.manual_seed(0)
     eager = OFFUnit(in_channels=4, reduce_channels=5, **variant)
-    compiled = OFFUnit(in_channels=4, reduce_channels=5, compile=True,
-                       **variant)
+    compiled = OFFUnit(
+        in_channels=4, reduce_channels=5, compile=True, **variant)
     compiled.load_state_dict(eager.state_dict())
     feats = torch.randn(2, 3, 4, 6, 8)
     lower = torch.randn(2, 2, 3, 6, 8) if 'lower_channels' in variant \

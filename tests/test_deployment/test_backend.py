@@ -55,11 +55,14 @@ def test_compare_and_parity_line():
 def test_wrong_file_and_device_are_refused(tmp_path):
     with pytest.raises(FileNotFoundError, match='export_onnx.py'):
         ORTModel(str(tmp_path / 'missing.onnx'))
-    graph = Graph('', Affine(), (torch.randn(2, 3), ), ['x'], ['y', 't'],
-                  metadata=dict(task='unit', graph='affine'))
+    graph = Graph(
+        '',
+        Affine(), (torch.randn(2, 3), ), ['x'], ['y', 't'],
+        metadata=dict(task='unit', graph='affine'))
     path = graph.export(str(tmp_path / 'a.onnx'))
-    with pytest.raises(ValueError, match='not the window graph of '
-                       'restoration'):
+    with pytest.raises(
+            ValueError, match='not the window graph of '
+            'restoration'):
         ORTModel(path).expect('restoration', 'window')
     with pytest.raises(ValueError, match='onnxruntime-gpu'):
         providers('cuda:0')  # the CPU build has no CUDA provider
@@ -69,9 +72,11 @@ def test_wrong_file_and_device_are_refused(tmp_path):
 
 def test_a_file_that_is_not_onnx_is_refused_in_one_line(tmp_path):
     (tmp_path / 'weights.pth').write_bytes(b'PK\x03\x04 not a model')
-    with pytest.raises(ValueError, match=r'weights.pth: ONNX Runtime cannot '
-                       r'load it \(.*\); pass an .onnx file of '
-                       'tools/deployment/export_onnx.py'):
+    with pytest.raises(
+            ValueError,
+            match=r'weights.pth: ONNX Runtime cannot '
+            r'load it \(.*\); pass an .onnx file of '
+            'tools/deployment/export_onnx.py'):
         ORTModel(str(tmp_path / 'weights.pth'))
 
 

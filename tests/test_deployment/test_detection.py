@@ -80,8 +80,9 @@ def test_ps_roi_align_equals_torchvision(psroi, sampling_ratio):
     torch.manual_seed(0)
     x = torch.randn(2, 35 * psroi[0] * psroi[1], 20, 24)
     corner = torch.rand(60, 2) * 300
-    rois = torch.cat((torch.randint(0, 2, (60, 1)).float(), corner,
-                      corner + torch.rand(60, 2) * 200 + 1), dim=1)
+    rois = torch.cat((torch.randint(
+        0, 2, (60, 1)).float(), corner, corner + torch.rand(60, 2) * 200 + 1),
+                     dim=1)
     expected = torchvision.ops.ps_roi_align(x, rois, psroi, 1 / 16,
                                             sampling_ratio)
     actual = detection.ps_roi_align(x, rois, psroi, 1 / 16, sampling_ratio)
@@ -95,9 +96,11 @@ def test_ps_roi_pool_is_refused():
         type='PSRoIPool', output_size=7)
     with pytest.warns(UserWarning, match='random weights'):
         model = detection.init_model(cfg, None)
-    with pytest.raises(ValueError, match=r'^model\.detector\.roi_head\.'
-                       r"bbox_roi_extractor\.roi_layer\.type='PSRoIPool'"
-                       '.*set it to PSRoIAlign'):
+    with pytest.raises(
+            ValueError,
+            match=r'^model\.detector\.roi_head\.'
+            r"bbox_roi_extractor\.roi_layer\.type='PSRoIPool'"
+            '.*set it to PSRoIAlign'):
         detection.graphs(model)
 
 
@@ -118,18 +121,21 @@ def test_online_detections_equal_pytorch(frames, tmp_path, config, test_cfg,
     assert graph.input_names == ['img'] + [
         f'prev_{k}' for k in range(num_prev)
     ] + ['is_first'] * bool(num_prev)
-    assert graph.output_names == ['dets', 'labels'] + [
-        f'feat_{k}' for k in range(num_prev)
-    ]
+    assert graph.output_names == ['dets', 'labels'
+                                  ] + [f'feat_{k}' for k in range(num_prev)]
     onnx_file = graph.export(str(tmp_path / 'detector.onnx'))
     difference, tolerance = graph.verify(onnx_file)
     assert difference <= tolerance
 
-    expected = [s.pred_instances for _, s in
-                iter_video_detections(model, iter(frames))]
+    expected = [
+        s.pred_instances
+        for _, s in iter_video_detections(model, iter(frames))
+    ]
     ort_detector = detection.ORTVideoDetector(model.cfg, onnx_file)
-    actual = [s.pred_instances for _, s in
-              iter_video_detections(ort_detector, iter(frames))]
+    actual = [
+        s.pred_instances
+        for _, s in iter_video_detections(ort_detector, iter(frames))
+    ]
     worst = [assert_same_detections(e, a) for e, a in zip(expected, actual)]
     assert all(len(e) > 0 for e in expected)
     assert max(score for _, score in worst) < 1e-3
@@ -138,8 +144,9 @@ def test_online_detections_equal_pytorch(frames, tmp_path, config, test_cfg,
 
     # frames the pipeline resizes to another size than the export's
     with pytest.raises(ValueError, match='export again with --shape 96 128'):
-        next(iter_video_detections(ort_detector,
-                                   iter([cv2.resize(frames[0], (128, 96))])))
+        next(
+            iter_video_detections(ort_detector,
+                                  iter([cv2.resize(frames[0], (128, 96))])))
 
 
 def test_detect_video_onnxruntime_equals_pytorch(frames, tmp_path,
@@ -151,12 +158,13 @@ def test_detect_video_onnxruntime_equals_pytorch(frames, tmp_path,
     graph, = detection.graphs(model)
     onnx_file = graph.export(str(tmp_path / 'off.onnx'))
     results = {}
-    for backend, weights in (('pytorch', checkpoint),
-                             ('onnxruntime', onnx_file)):
+    for backend, weights in (('pytorch', checkpoint), ('onnxruntime',
+                                                       onnx_file)):
         out = str(tmp_path / backend / 'video.mp4')
         monkeypatch.setattr(sys, 'argv', [
-            'detect_video.py', str(RFCN_OFF), weights, str(folder), out,
-            '--score-thr', '0', '--backend', backend
+            'detect_video.py',
+            str(RFCN_OFF), weights,
+            str(folder), out, '--score-thr', '0', '--backend', backend
         ])
         runpy.run_path(TOOL, run_name='__main__')
         assert cv2.VideoCapture(out).get(cv2.CAP_PROP_FRAME_COUNT) == 3
@@ -165,8 +173,10 @@ def test_detect_video_onnxruntime_equals_pytorch(frames, tmp_path,
     for expected, actual in zip(results['pytorch'], results['onnxruntime']):
         assert len(expected['bboxes']) > 0
         difference, tolerance = detection.compare_detections(*[[
-            np.concatenate([np.reshape(r['bboxes'], (-1, 4)),
-                            np.reshape(r['scores'], (-1, 1))], 1),
+            np.concatenate([
+                np.reshape(r['bboxes'], (-1, 4)),
+                np.reshape(r['scores'], (-1, 1))
+            ], 1),
             np.asarray(r['labels'])
         ] for r in (expected, actual)])
         assert difference <= tolerance

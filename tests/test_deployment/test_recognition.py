@@ -37,12 +37,18 @@ def demo(tmp_path_factory):
     root = tmp_path_factory.mktemp('deploy_recognition')
     cfg = Config.fromfile(STAGE2)
     model = random_weights(recognition.init_model(cfg, None))
-    torch.save(dict(meta=dict(epoch=10), state_dict=model.state_dict()),
-               root / 'off.pth')
+    torch.save(
+        dict(meta=dict(epoch=10), state_dict=model.state_dict()),
+        root / 'off.pth')
     graph, = recognition.graphs(model)
     graph.export(str(root / 'off.onnx'))
-    frames = render_clip(np.random.default_rng(1), MOTIONS['move_left'],
-                         size=64, num_frames=24, speed=1, patch=16)
+    frames = render_clip(
+        np.random.default_rng(1),
+        MOTIONS['move_left'],
+        size=64,
+        num_frames=24,
+        speed=1,
+        patch=16)
     write_video(str(root / 'clip.mp4'), frames)
     return root, graph
 
@@ -66,11 +72,11 @@ def test_demo_clip_gets_inference_recognizers_score(demo):
     expected = inference_recognizer(model, video).pred_score
     result = recognition.ORTRecognizer(model.cfg, str(root / 'off.onnx'))(
         video)
-    torch.testing.assert_close(result.pred_score, expected, rtol=1e-4,
-                               atol=1e-6)
+    torch.testing.assert_close(
+        result.pred_score, expected, rtol=1e-4, atol=1e-6)
     data = pseudo_collate([
-        Compose(model.cfg.test_pipeline)(
-            dict(filename=video, label=-1, start_index=0, modality='RGB'))
+        Compose(model.cfg.test_pipeline)(dict(
+            filename=video, label=-1, start_index=0, modality='RGB'))
     ])
     difference, tolerance = graph.verify(
         str(root / 'off.onnx'), (data['inputs'][0][None].float(), ))
@@ -84,27 +90,35 @@ def test_recognize_video_tool_on_onnxruntime_as_on_pytorch(demo, capsys):
     args = [str(STAGE2), str(root / 'clip.mp4'), '--topk', '4']
     on_torch = tool['main']([args[0], str(root / 'off.pth'), *args[1:]])
     on_ort = tool['main']([
-        args[0], str(root / 'off.onnx'), *args[1:], '--backend',
-        'onnxruntime'
+        args[0],
+        str(root / 'off.onnx'), *args[1:], '--backend', 'onnxruntime'
     ])
     assert [c for c, _ in on_ort] == [c for c, _ in on_torch]
     np.testing.assert_allclose([s for _, s in on_ort],
-                               [s for _, s in on_torch], rtol=1e-4)
+                               [s for _, s in on_torch],
+                               rtol=1e-4)
     assert_unchanged(before, root)
 
 
 def test_a_file_of_other_views_is_refused(demo, tmp_path):
     root, _ = demo
-    four = Graph('', torch.nn.Identity(), (torch.zeros(1, 4, 3, 8, 8), ),
-                 ['clips'], ['scores'],
-                 metadata=dict(task='recognition', graph='recognizer',
-                               views=[1, 4], num_classes=4))
+    four = Graph(
+        '',
+        torch.nn.Identity(), (torch.zeros(1, 4, 3, 8, 8), ), ['clips'],
+        ['scores'],
+        metadata=dict(
+            task='recognition',
+            graph='recognizer',
+            views=[1, 4],
+            num_classes=4))
     four.export(str(tmp_path / 'four.onnx'))
-    with pytest.raises(ValueError, match=r'four.onnx takes 4 views .* gives '
-                       '8; export with this config'):
-        recognition.ORTRecognizer(Config.fromfile(STAGE2),
-                                  str(tmp_path / 'four.onnx'))(
-                                      str(root / 'clip.mp4'))
+    with pytest.raises(
+            ValueError,
+            match=r'four.onnx takes 4 views .* gives '
+            '8; export with this config'):
+        recognition.ORTRecognizer(
+            Config.fromfile(STAGE2), str(tmp_path / 'four.onnx'))(
+                str(root / 'clip.mp4'))
 
 
 @pytest.mark.parametrize('config, segments', [

@@ -40,8 +40,10 @@ def restorer(name, **generator):
 
 def video(num, height=20, width=28):
     rng = np.random.default_rng(0)
-    return [rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
-            for _ in range(num)]
+    return [
+        rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+        for _ in range(num)
+    ]
 
 
 FAMILIES = {
@@ -66,8 +68,8 @@ def exported(request, tmp_path_factory):
 
 def test_graphs_match_pytorch_at_any_size(exported):
     name, model, graphs, out = exported
-    assert [g.suffix for g in graphs] == (
-        [''] if name == 'DnCNN' else ['', 'frame', 'fusion'])
+    assert [g.suffix for g in graphs
+            ] == ([''] if name == 'DnCNN' else ['', 'frame', 'fusion'])
     for graph in graphs:
         for batch, height, width in ((1, 32, 32), (2, 24, 40)):
             inputs = [
@@ -109,12 +111,16 @@ def test_restore_video_tool_on_onnxruntime_as_on_pytorch(exported, tmp_path):
     before = checksums(tmp_path)
     tool = runpy.run_path(TOOL)
     config = str(CONFIGS / DEMO['DnCNN_OFF(3)'])
-    tool['main'](
-        [config, str(tmp_path / 'off3.pth'),
-         str(frames), str(tmp_path / 'torch') + '/'])
+    tool['main']([
+        config,
+        str(tmp_path / 'off3.pth'),
+        str(frames),
+        str(tmp_path / 'torch') + '/'
+    ])
     tool['main']([
         config, out,
-        str(frames), str(tmp_path / 'ort') + '/', '--backend', 'onnxruntime'
+        str(frames),
+        str(tmp_path / 'ort') + '/', '--backend', 'onnxruntime'
     ])
     assert_unchanged(before, tmp_path, documented=('torch', 'ort'))
     names = sorted(p.name for p in (tmp_path / 'torch').iterdir())
@@ -129,10 +135,15 @@ def test_restore_video_tool_on_onnxruntime_as_on_pytorch(exported, tmp_path):
 def test_a_missing_or_other_file_is_refused(tmp_path):
     with pytest.raises(FileNotFoundError, match='no such ONNX file'):
         restoration.ORTRestorer(str(tmp_path / 'missing.onnx'))
-    Graph('', torch.nn.Identity(), (torch.zeros(1, 8, 3, 8, 8), ), ['clips'],
-          ['scores'], metadata=dict(task='recognition', graph='recognizer')
-          ).export(str(tmp_path / 'recognizer.onnx'))
-    with pytest.raises(ValueError, match='recognizer.onnx: the recognizer '
-                       'graph of recognition, not the window graph of '
-                       'restoration'):
+    Graph(
+        '',
+        torch.nn.Identity(), (torch.zeros(1, 8, 3, 8, 8), ), ['clips'],
+        ['scores'],
+        metadata=dict(task='recognition', graph='recognizer')).export(
+            str(tmp_path / 'recognizer.onnx'))
+    with pytest.raises(
+            ValueError,
+            match='recognizer.onnx: the recognizer '
+            'graph of recognition, not the window graph of '
+            'restoration'):
         restoration.ORTRestorer(str(tmp_path / 'recognizer.onnx'))

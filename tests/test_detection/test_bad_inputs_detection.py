@@ -59,8 +59,12 @@ class Case(NamedTuple):
 def base(tmp_path_factory):
     """One real 3-frame 64x64 moving-objects video (COCO-VID)."""
     root = tmp_path_factory.mktemp('base')
-    make_moving_objects(str(root), dict(val=1), num_frames=3, size=(64, 64),
-                        object_size=(16, 24))
+    make_moving_objects(
+        str(root),
+        dict(val=1),
+        num_frames=3,
+        size=(64, 64),
+        object_size=(16, 24))
     return root
 
 
@@ -71,8 +75,10 @@ def checkpoint(tmp_path_factory):
     with DefaultScope.overwrite_default_scope('mmdet'):
         model = MODELS.build(copy.deepcopy(CFG.model))
     path = tmp_path_factory.mktemp('ckpt') / 'off.pth'
-    torch.save(dict(state_dict=model.state_dict(),
-                    meta=dict(dataset_meta=dict(classes=CLASSES))), path)
+    torch.save(
+        dict(
+            state_dict=model.state_dict(),
+            meta=dict(dataset_meta=dict(classes=CLASSES))), path)
     return str(path)
 
 
@@ -95,15 +101,17 @@ class Vid:
         train) dataset on it, every sample of the video."""
         with open(self.ann_file, 'w') as f:
             f.write(json.dumps(self.coco) if text is None else text)
-        cfg = copy.deepcopy(CFG.val_dataloader.dataset if test_mode else
-                            CFG.train_dataloader.dataset)
+        cfg = copy.deepcopy(CFG.val_dataloader.dataset if test_mode else CFG.
+                            train_dataloader.dataset)
         cfg.update(data_root=str(self.root), ann_file='annotations/val.json')
 
         def run():
             with DefaultScope.overwrite_default_scope('mmdet'):
                 dataset = DATASETS.build(cfg)
-                return [dataset[(0, i)]
-                        for i in range(dataset.get_len_per_video(0))]
+                return [
+                    dataset[(0, i)]
+                    for i in range(dataset.get_len_per_video(0))
+                ]
 
         return run
 
@@ -111,22 +119,27 @@ class Vid:
 def boxes(samples):
     """Ground-truth boxes of each frame (test pipeline: pixels of the
     frame)."""
-    return [s['data_samples'][0].gt_instances.bboxes.tolist()
-            for s in samples]
+    return [s['data_samples'][0].gt_instances.bboxes.tolist() for s in samples]
 
 
 def box_warnings(records):
-    return [str(w.message) for w in records
-            if 'boxes reached outside' in str(w.message)]
+    return [
+        str(w.message) for w in records
+        if 'boxes reached outside' in str(w.message)
+    ]
 
 
 # ---------------------------------------------------------------- COCO-VID
 def missing_frame_file(tmp_path, base, _):
     vid = Vid(tmp_path, base)
     os.remove(vid.frame(1))
-    return Case(vid.load(), error=FileNotFoundError, names=[
-        vid.ann_file, 'image 2 (video 1, frame_id 1)',
-        f'{vid.frame(1)} is missing', 'Check data_prefix'])
+    return Case(
+        vid.load(),
+        error=FileNotFoundError,
+        names=[
+            vid.ann_file, 'image 2 (video 1, frame_id 1)',
+            f'{vid.frame(1)} is missing', 'Check data_prefix'
+        ])
 
 
 def box_outside_the_image(tmp_path, base, _):
@@ -138,7 +151,8 @@ def box_outside_the_image(tmp_path, base, _):
         assert box_warnings(records) == [
             f'{vid.ann_file}: 1 boxes reached outside their image and were '
             'clipped to it, 0 with less than 1 pixel of width or height '
-            'inside it were dropped (first: annotation 1).']
+            'inside it were dropped (first: annotation 1).'
+        ]
 
     return Case(vid.load(), check)
 
@@ -156,7 +170,8 @@ def degenerate_box(bbox):
             assert box_warnings(records) == [
                 f'{vid.ann_file}: 0 boxes reached outside their image and '
                 'were clipped to it, 1 with less than 1 pixel of width or '
-                'height inside it were dropped (first: annotation 1).']
+                'height inside it were dropped (first: annotation 1).'
+            ]
 
         return Case(vid.load(), check)
 
@@ -166,16 +181,22 @@ def degenerate_box(bbox):
 def unknown_category_id(tmp_path, base, _):
     vid = Vid(tmp_path, base)
     vid.coco['annotations'][0]['category_id'] = 9
-    return Case(vid.load(), error=ValueError, names=[
-        vid.ann_file, 'annotation 1 has category_id 9', '[1, 2, 3]',
-        f'fix or remove it {REMAKE}'])
+    return Case(
+        vid.load(),
+        error=ValueError,
+        names=[
+            vid.ann_file, 'annotation 1 has category_id 9', '[1, 2, 3]',
+            f'fix or remove it {REMAKE}'
+        ])
 
 
 def unknown_category_name(tmp_path, base, _):
     vid = Vid(tmp_path, base)
     vid.coco['categories'][1]['name'] = 'zebra'
-    return Case(vid.load(), error=ValueError, names=[
-        vid.ann_file, 'category ids [2] (zebra)', 'Set metainfo=dict('])
+    return Case(
+        vid.load(),
+        error=ValueError,
+        names=[vid.ann_file, 'category ids [2] (zebra)', 'Set metainfo=dict('])
 
 
 def image_without(key):
@@ -183,9 +204,13 @@ def image_without(key):
     def make(tmp_path, base, _):
         vid = Vid(tmp_path, base)
         del vid.coco['images'][1][key]
-        return Case(vid.load(), error=ValueError, names=[
-            vid.ann_file, f"image 2 (val/0000/000001.jpg) has no '{key}'",
-            f'add it {REMAKE}'])
+        return Case(
+            vid.load(),
+            error=ValueError,
+            names=[
+                vid.ann_file, f"image 2 (val/0000/000001.jpg) has no '{key}'",
+                f'add it {REMAKE}'
+            ])
 
     return make
 
@@ -193,33 +218,49 @@ def image_without(key):
 def annotation_of_no_image(tmp_path, base, _):
     vid = Vid(tmp_path, base)
     vid.coco['annotations'][0]['image_id'] = 99
-    return Case(vid.load(), error=ValueError, names=[
-        vid.ann_file, 'annotation 1 has image_id 99, which no image has',
-        'fix or remove it'])
+    return Case(
+        vid.load(),
+        error=ValueError,
+        names=[
+            vid.ann_file, 'annotation 1 has image_id 99, which no image has',
+            'fix or remove it'
+        ])
 
 
 def repeated_frame_id(tmp_path, base, _):
     vid = Vid(tmp_path, base)
     vid.coco['images'][1]['frame_id'] = 0
-    return Case(vid.load(), error=ValueError, names=[
-        vid.ann_file, 'video 1', 'same frame_id 0 (images 1 and 2)',
-        f'its own frame_id (0, 1, ... in time order) {REMAKE}'])
+    return Case(
+        vid.load(),
+        error=ValueError,
+        names=[
+            vid.ann_file, 'video 1', 'same frame_id 0 (images 1 and 2)',
+            f'its own frame_id (0, 1, ... in time order) {REMAKE}'
+        ])
 
 
 def repeated_annotation_id(tmp_path, base, _):
     vid = Vid(tmp_path, base)
     vid.coco['annotations'][1]['id'] = 1
-    return Case(vid.load(), error=ValueError, names=[
-        vid.ann_file, 'annotation 1 has an id used by an earlier',
-        'fix or remove it'])
+    return Case(
+        vid.load(),
+        error=ValueError,
+        names=[
+            vid.ann_file, 'annotation 1 has an id used by an earlier',
+            'fix or remove it'
+        ])
 
 
 def truncated_json(tmp_path, base, _):
     vid = Vid(tmp_path, base)
     run = vid.load(text=json.dumps(vid.coco)[:200])
-    return Case(run, error=ValueError, names=[
-        vid.ann_file, 'not a valid json file', 'line 1 column',
-        f'write it again {REMAKE}'])
+    return Case(
+        run,
+        error=ValueError,
+        names=[
+            vid.ann_file, 'not a valid json file', 'line 1 column',
+            f'write it again {REMAKE}'
+        ])
 
 
 def json_without_videos(tmp_path, base, _):
@@ -243,8 +284,9 @@ def frame_with_channels(channels):
         if channels == 1:  # a 1-channel JPEG
             cv2.imwrite(vid.frame(1), np.full((64, 64), 77, np.uint8))
         else:  # a BGRA PNG, fully transparent
-            cv2.imwrite(vid.frame(1)[:-len('.jpg')] + '.png',
-                        np.full((64, 64, 4), [10, 20, 30, 0], np.uint8))
+            cv2.imwrite(
+                vid.frame(1)[:-len('.jpg')] + '.png',
+                np.full((64, 64, 4), [10, 20, 30, 0], np.uint8))
             vid.coco['images'][1]['file_name'] = 'val/0000/000001.png'
 
         def check(samples, records):
@@ -268,9 +310,13 @@ def bad_frame(damage, problem, test_mode=True, index=1):
             data = f.read()
         with open(path, 'wb') as f:
             f.write(damage(data))
-        return Case(vid.load(test_mode), error=OSError, names=[
-            vid.ann_file, f'image {index + 1} (video 1, frame_id {index})',
-            f'{path} {problem}', REFRAME])
+        return Case(
+            vid.load(test_mode),
+            error=OSError,
+            names=[
+                vid.ann_file, f'image {index + 1} (video 1, frame_id {index})',
+                f'{path} {problem}', REFRAME
+            ])
 
     return make
 
@@ -279,9 +325,10 @@ def bad_frame(damage, problem, test_mode=True, index=1):
 def ilsvrc(root, vid_list=None, xml=None, det_list=None):
     """A train and a val snippet of 2 frames, a DET image, FGFA's lists;
     the run: tools/dataset_converters/convert_imagenet_vid.py on it."""
-    snippets = dict(train='train/ILSVRC2015_VID_train_0000/'
-                    'ILSVRC2015_train_00000000',
-                    val='val/ILSVRC2015_val_00000000')
+    snippets = dict(
+        train='train/ILSVRC2015_VID_train_0000/'
+        'ILSVRC2015_train_00000000',
+        val='val/ILSVRC2015_val_00000000')
     files = [f'VID/{s}/{i:06d}' for s in snippets.values() for i in (0, 1)]
     for name in files + ['DET/train/ILSVRC2013_train/n02691156/a_1']:
         image = root / 'Data' / f'{name}.JPEG'
@@ -297,10 +344,10 @@ def ilsvrc(root, vid_list=None, xml=None, det_list=None):
             '</object></annotation>')
     lists = root / 'ImageSets'
     lists.mkdir()
-    (lists / 'VID_train_15frames.txt').write_text(
-        f'{snippets["train"]} 1 1 2\n')
-    (lists / 'VID_val_videos.txt').write_text(
-        vid_list or f'{snippets["val"]} 1 0 2\n')
+    (lists /
+     'VID_train_15frames.txt').write_text(f'{snippets["train"]} 1 1 2\n')
+    (lists / 'VID_val_videos.txt').write_text(vid_list
+                                              or f'{snippets["val"]} 1 0 2\n')
     (lists / 'DET_train_30classes.txt').write_text(
         det_list or 'train/ILSVRC2013_train/n02691156/a_1 1\n')
     bad_xml = root / 'Annotations' / f'{files[-1]}.xml'  # val, frame 1
@@ -315,8 +362,11 @@ def bad_xml(edit, *names):
 
     def make(tmp_path, base, _):
         run, xml, out = ilsvrc(tmp_path, xml=edit)
-        return Case(run, error=BAD_INPUT, out=out, names=[
-            xml, *names, 're-extract it from the ILSVRC2015 archive'])
+        return Case(
+            run,
+            error=BAD_INPUT,
+            out=out,
+            names=[xml, *names, 're-extract it from the ILSVRC2015 archive'])
 
     return make
 
@@ -324,9 +374,14 @@ def bad_xml(edit, *names):
 def vid_list_line_without_a_column(tmp_path, base, _):
     run, _, out = ilsvrc(
         tmp_path, vid_list='val/ILSVRC2015_val_00000000 1 0\n')
-    return Case(run, error=BAD_INPUT, out=out, names=[
-        f'{tmp_path}/ImageSets/VID_val_videos.txt:1:',
-        '<frame index> <number of frames>', 'fix or remove the line'])
+    return Case(
+        run,
+        error=BAD_INPUT,
+        out=out,
+        names=[
+            f'{tmp_path}/ImageSets/VID_val_videos.txt:1:',
+            '<frame index> <number of frames>', 'fix or remove the line'
+        ])
 
 
 def det_list_line_without_a_column(tmp_path, base, _):
@@ -337,8 +392,8 @@ def det_list_line_without_a_column(tmp_path, base, _):
         # only the first column (the image) is read
         with open(osp.join(out, 'imagenet_det_30cls.json')) as f:
             det = json.load(f)
-        assert [i['file_name'] for i in det['images']] == [
-            'DET/train/ILSVRC2013_train/n02691156/a_1.JPEG']
+        assert [i['file_name'] for i in det['images']
+                ] == ['DET/train/ILSVRC2013_train/n02691156/a_1.JPEG']
         assert [a['bbox'] for a in det['annotations']] == [[1, 2, 29, 38]]
 
     return Case(run, check)
@@ -369,8 +424,11 @@ def bad_video(make_video, *names):
         video = make_video(str(tmp_path / 'in'))
         out = tmp_path / 'out'
         argv = [OFF, checkpoint, video, str(out / 'video.mp4')]
-        return Case(lambda: DETECT['main'](argv), error=BAD_INPUT,
-                    out=str(out), names=[video, *names])
+        return Case(
+            lambda: DETECT['main'](argv),
+            error=BAD_INPUT,
+            out=str(out),
+            names=[video, *names])
 
     return make
 
@@ -396,8 +454,9 @@ def image_file(stem):
 def folder_with_a_truncated_frame(stem):
     os.makedirs(stem)
     for t in range(3):
-        cv2.imwrite(osp.join(stem, f'{t:06d}.jpg'),
-                    np.full((64, 64, 3), 40 * t, np.uint8))
+        cv2.imwrite(
+            osp.join(stem, f'{t:06d}.jpg'),
+            np.full((64, 64, 3), 40 * t, np.uint8))
     cut(osp.join(stem, '000002.jpg'), 0.5)
     return stem
 
@@ -419,42 +478,58 @@ CASES = [
     json_without_videos,
     pytest.param(frame_with_channels(1), id='grayscale_frame'),
     pytest.param(frame_with_channels(4), id='rgba_frame'),
-    pytest.param(bad_frame(lambda b: b[:len(b) // 2],
-                           'is a truncated JPEG (no end-of-image marker)'),
-                 id='truncated_jpeg'),
-    pytest.param(bad_frame(lambda b: b[:2] + bytes(200) + b[202:],
-                           'cannot be decoded as an image'),
-                 id='corrupt_jpeg'),
-    pytest.param(bad_frame(lambda b: b'', 'is empty (0 bytes)'),
-                 id='empty_frame'),
-    pytest.param(bad_frame(lambda b: b[:len(b) // 2],
-                           'is a truncated JPEG', test_mode=False, index=0),
-                 id='truncated_reference_frame_in_training'),
-    pytest.param(bad_xml(lambda x: x[:len(x) // 2], 'cannot read the '
-                         'annotation (unclosed token: line 1, column'),
-                 id='truncated_xml'),
-    pytest.param(bad_xml(lambda x: x.replace('</xmin>', '</xmim>'),
-                         'mismatched tag: line 1, column'),
-                 id='malformed_xml'),
-    pytest.param(bad_xml(lambda x: x.replace(AIRPLANE, PERSON),
-                         f"object class '{PERSON}' is not one of the 30"),
-                 id='xml_with_unknown_wnid'),
+    pytest.param(
+        bad_frame(lambda b: b[:len(b) // 2],
+                  'is a truncated JPEG (no end-of-image marker)'),
+        id='truncated_jpeg'),
+    pytest.param(
+        bad_frame(lambda b: b[:2] + bytes(200) + b[202:],
+                  'cannot be decoded as an image'),
+        id='corrupt_jpeg'),
+    pytest.param(
+        bad_frame(lambda b: b'', 'is empty (0 bytes)'), id='empty_frame'),
+    pytest.param(
+        bad_frame(
+            lambda b: b[:len(b) // 2],
+            'is a truncated JPEG',
+            test_mode=False,
+            index=0),
+        id='truncated_reference_frame_in_training'),
+    pytest.param(
+        bad_xml(
+            lambda x: x[:len(x) // 2], 'cannot read the '
+            'annotation (unclosed token: line 1, column'),
+        id='truncated_xml'),
+    pytest.param(
+        bad_xml(lambda x: x.replace('</xmin>', '</xmim>'),
+                'mismatched tag: line 1, column'),
+        id='malformed_xml'),
+    pytest.param(
+        bad_xml(lambda x: x.replace(AIRPLANE, PERSON),
+                f"object class '{PERSON}' is not one of the 30"),
+        id='xml_with_unknown_wnid'),
     vid_list_line_without_a_column,
     det_list_line_without_a_column,
-    pytest.param(bad_video(empty_file, 'the file is empty (0 bytes)'),
-                 id='empty_video_file'),
-    pytest.param(bad_video(truncated('.mp4', 'mp4v'), *NOT_A_VIDEO),
-                 id='truncated_mp4'),
-    pytest.param(bad_video(truncated('.avi', 'MJPG'),
-                           'only 4 of its 8 frames decode', REVIDEO),
-                 id='truncated_avi_decoding_half'),
+    pytest.param(
+        bad_video(empty_file, 'the file is empty (0 bytes)'),
+        id='empty_video_file'),
+    pytest.param(
+        bad_video(truncated('.mp4', 'mp4v'), *NOT_A_VIDEO),
+        id='truncated_mp4'),
+    pytest.param(
+        bad_video(
+            truncated('.avi', 'MJPG'), 'only 4 of its 8 frames decode',
+            REVIDEO),
+        id='truncated_avi_decoding_half'),
     pytest.param(bad_video(image_file, *NOT_A_VIDEO), id='not_a_video'),
-    pytest.param(bad_video(zero_frames, 'the video has no frames'),
-                 id='zero_frame_video'),
-    pytest.param(bad_video(folder_with_a_truncated_frame,
-                           '000002.jpg is a truncated JPEG',
-                           're-extract it, or remove it from the folder'),
-                 id='frame_folder_with_a_truncated_frame'),
+    pytest.param(
+        bad_video(zero_frames, 'the video has no frames'),
+        id='zero_frame_video'),
+    pytest.param(
+        bad_video(folder_with_a_truncated_frame,
+                  '000002.jpg is a truncated JPEG',
+                  're-extract it, or remove it from the folder'),
+        id='frame_folder_with_a_truncated_frame'),
 ]
 
 

@@ -24,13 +24,14 @@ def load(name):
 
 
 def test_every_vid_model_has_a_config():
-    assert {osp.basename(p) for p in VID} == {
-        'rfcn_r101-dc5_4xb1-220k_imagenet-vid.py',
-        'off-ss_rfcn_r101-dc5_4xb1-220k_imagenet-vid.py',
-        'off-ms_rfcn_r101-dc5_4xb1-220k_imagenet-vid.py',
-        'faster-rcnn_r50-dc5_4xb1-220k_imagenet-vid.py',
-        'off-ms_faster-rcnn_r50-dc5_4xb1-220k_imagenet-vid.py',
-    }
+    assert {osp.basename(p)
+            for p in VID} == {
+                'rfcn_r101-dc5_4xb1-220k_imagenet-vid.py',
+                'off-ss_rfcn_r101-dc5_4xb1-220k_imagenet-vid.py',
+                'off-ms_rfcn_r101-dc5_4xb1-220k_imagenet-vid.py',
+                'faster-rcnn_r50-dc5_4xb1-220k_imagenet-vid.py',
+                'off-ms_faster-rcnn_r50-dc5_4xb1-220k_imagenet-vid.py',
+            }
 
 
 @pytest.mark.parametrize('path', VID, ids=[osp.basename(p) for p in VID])
@@ -49,11 +50,11 @@ def test_paper_settings(path):
     train = cfg.train_dataloader.dataset
     assert train.type == 'ImagenetVIDDataset' and train.det_ann_file
     assert cfg.train_dataloader.sampler.type == 'TrackImgSampler'
-    resize = [t for t in train.pipeline[1].transforms
-              if t.type == 'Resize'][0]
+    resize = [t for t in train.pipeline[1].transforms if t.type == 'Resize'][0]
     assert resize.scale == (1000, 600) and resize.keep_ratio
-    assert {e.type for e in cfg.val_evaluator} == {'ImagenetVIDMetric',
-                                                   'CocoVideoMetric'}
+    assert {e.type
+            for e in cfg.val_evaluator
+            } == {'ImagenetVIDMetric', 'CocoVideoMetric'}
     detector = cfg.model.detector
     assert detector.backbone.strides[-1] == 1  # res5 dilated: stride 16
     assert detector.backbone.dilations[-1] == 2
@@ -85,8 +86,13 @@ def test_paper_settings(path):
 @pytest.fixture(scope='module')
 def tiny_set(tmp_path_factory):
     root = tmp_path_factory.mktemp('moving_objects')
-    make_moving_objects(str(root), dict(train=4, val=2), num_frames=3,
-                        size=(64, 64), object_size=(18, 24), max_objects=2)
+    make_moving_objects(
+        str(root),
+        dict(train=4, val=2),
+        num_frames=3,
+        size=(64, 64),
+        object_size=(18, 24),
+        max_objects=2)
     return root
 
 
@@ -104,13 +110,13 @@ def tiny(cfg, data, work_dir, scale=(96, 64)):
     if 'fc_out_channels' in detector.roi_head.bbox_head:
         detector.roi_head.bbox_head.fc_out_channels = 32
     detector.train_cfg.rpn.allowed_border = -1
-    for loader, split in (('train', 'train'), ('val', 'val'),
-                          ('test', 'val')):
+    for loader, split in (('train', 'train'), ('val', 'val'), ('test', 'val')):
         dataloader = cfg[f'{loader}_dataloader']
         dataloader.update(num_workers=0, persistent_workers=False)
         dataset = dataloader.dataset
         dataset.update(
-            data_root=str(data), ann_file=f'annotations/{split}.json',
+            data_root=str(data),
+            ann_file=f'annotations/{split}.json',
             metainfo=dict(classes=CLASSES))
         dataset.pop('det_ann_file', None)
         for step in dataset.pipeline:
@@ -146,8 +152,10 @@ def test_runner_trains_and_tests_every_config(path, tiny_set, tmp_path):
     before = {k: v.clone() for k, v in runner.model.state_dict().items()}
     runner.train()
     after = runner.model.state_dict()
-    moved = [k for k, v in before.items()
-             if v.is_floating_point() and not torch.equal(v, after[k])]
+    moved = [
+        k for k, v in before.items()
+        if v.is_floating_point() and not torch.equal(v, after[k])
+    ]
     assert any(k.startswith('detector.roi_head') for k in moved)
     if cfg.model.off is not None:
         assert any(k.startswith('off.') for k in moved)

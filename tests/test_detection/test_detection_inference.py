@@ -37,9 +37,10 @@ def setup(tmp_path_factory):
     model = MODELS.build(Config.fromfile(OFF).model)
     model.init_weights()
     checkpoint = str(root / 'off.pth')
-    torch.save(dict(state_dict=model.state_dict(),
-                    meta=dict(dataset_meta=dict(classes=CLASSES))),
-               checkpoint)
+    torch.save(
+        dict(
+            state_dict=model.state_dict(),
+            meta=dict(dataset_meta=dict(classes=CLASSES))), checkpoint)
     return root, checkpoint
 
 
@@ -56,8 +57,8 @@ def test_video_folder_detections_online_equal_offline(setup):
     pipeline = build_test_pipeline(model.cfg)
     frames = [cv2.imread(osp.join(folder, f'{t:06d}.jpg')) for t in range(4)]
     inputs = torch.stack([
-        pipeline(dict(img=[f], img_id=[t], frame_id=[t], video_id=[0]))
-        ['inputs'][0] for t, f in enumerate(frames)
+        pipeline(dict(img=[f], img_id=[t], frame_id=[t],
+                      video_id=[0]))['inputs'][0] for t, f in enumerate(frames)
     ])
     samples = [r.clone() for r in results]
     data = model.data_preprocessor(
@@ -74,8 +75,7 @@ def test_video_folder_detections_online_equal_offline(setup):
                                        results[t].pred_instances.bboxes)
 
 
-def test_detect_video_tool_writes_video_and_json(setup, tmp_path,
-                                                 monkeypatch):
+def test_detect_video_tool_writes_video_and_json(setup, tmp_path, monkeypatch):
     root, checkpoint = setup
     folder = root / 'data' / 'Data' / 'val' / '0000'
     video = str(tmp_path / 'in.mp4')
@@ -85,10 +85,11 @@ def test_detect_video_tool_writes_video_and_json(setup, tmp_path,
         writer.write(cv2.imread(str(folder / f'{t:06d}.jpg')))
     writer.release()
     out = str(tmp_path / 'out' / 'video.mp4')
-    monkeypatch.setattr(sys, 'argv', [
-        'detect_video.py', OFF, checkpoint, video, out, '--score-thr', '0'])
-    runpy.run_path(osp.join(ROOT, 'demo', 'detect_video.py'),
-                   run_name='__main__')
+    monkeypatch.setattr(
+        sys, 'argv',
+        ['detect_video.py', OFF, checkpoint, video, out, '--score-thr', '0'])
+    runpy.run_path(
+        osp.join(ROOT, 'demo', 'detect_video.py'), run_name='__main__')
     capture = cv2.VideoCapture(out)
     assert capture.get(cv2.CAP_PROP_FRAME_COUNT) == 4
     assert capture.get(cv2.CAP_PROP_FPS) == 10
@@ -126,19 +127,25 @@ def test_checkpoint_of_another_model_is_refused(setup, tmp_path):
     # a plain mmdet detector's keys (no 'detector.' prefix)
     state = torch.load(checkpoint)['state_dict']
     plain = str(tmp_path / 'plain.pth')
-    torch.save(dict(state_dict={k.replace('detector.', '', 1): v
-                                for k, v in state.items()}), plain)
-    with pytest.raises(ValueError, match='^' + re.escape(plain) + (
-            r': not a checkpoint of this OFFVideoDetector \(\d+ weights '
-            r'missing \(e\.g\. detector\.')):
+    torch.save(
+        dict(state_dict={
+            k.replace('detector.', '', 1): v
+            for k, v in state.items()
+        }), plain)
+    mismatch = (r': not a checkpoint of this OFFVideoDetector \(\d+ weights '
+                r'missing \(e\.g\. detector\.')
+    with pytest.raises(ValueError, match='^' + re.escape(plain) + mismatch):
         init_video_detector(OFF, plain)
-    with pytest.raises(FileNotFoundError,
-                       match=r'nothing\.pth: no such checkpoint file'):
+    with pytest.raises(
+            FileNotFoundError, match=r'nothing\.pth: no such checkpoint file'):
         init_video_detector(OFF, str(tmp_path / 'nothing.pth'))
     # a baseline checkpoint may start an OFF detector (OFF from scratch)
     baseline = str(tmp_path / 'baseline.pth')
-    torch.save(dict(state_dict={k: v for k, v in state.items()
-                                if not k.startswith('off.')}), baseline)
+    torch.save(
+        dict(state_dict={
+            k: v
+            for k, v in state.items() if not k.startswith('off.')
+        }), baseline)
     model = init_video_detector(OFF, baseline)
     assert torch.equal(model.detector.neck.convs[0].conv.weight,
                        state['detector.neck.convs.0.conv.weight'])

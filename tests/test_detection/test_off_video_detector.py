@@ -39,9 +39,13 @@ def build(off=True):
 def frame_sample(video_id, frame_id, boxes=((8, 8, 40, 36), )):
     sample = DetDataSample(
         metainfo=dict(
-            img_shape=(SIZE, SIZE), ori_shape=(SIZE, SIZE),
-            scale_factor=(1., 1.), batch_input_shape=(SIZE, SIZE),
-            pad_shape=(SIZE, SIZE), video_id=video_id, frame_id=frame_id))
+            img_shape=(SIZE, SIZE),
+            ori_shape=(SIZE, SIZE),
+            scale_factor=(1., 1.),
+            batch_input_shape=(SIZE, SIZE),
+            pad_shape=(SIZE, SIZE),
+            video_id=video_id,
+            frame_id=frame_id))
     sample.gt_instances = InstanceData(
         bboxes=torch.tensor(boxes, dtype=torch.float),
         labels=torch.ones(len(boxes), dtype=torch.long))
@@ -70,8 +74,8 @@ def test_se_bottleneck_scales_the_residual_branch():
     x = torch.randn(2, 16, 5, 5)
     branch = block.conv3(block.conv2(block.conv1(x)))
     gate = torch.sigmoid(
-        block.se.fc2(torch.relu(block.se.fc1(
-            branch.mean((2, 3), keepdim=True)))))
+        block.se.fc2(
+            torch.relu(block.se.fc1(branch.mean((2, 3), keepdim=True)))))
     torch.testing.assert_close(block(x), torch.relu(branch * gate + x))
     assert not (gate == 1).all()
 
@@ -94,8 +98,10 @@ def test_training_pairs_key_and_reference_of_each_video():
     model = build()
     inputs = torch.randn(2, 2, 3, SIZE, SIZE)
     samples = [
-        track_sample([frame_sample(1, 3), frame_sample(1, 4)], key=1),
-        track_sample([frame_sample(2, 0), frame_sample(2, 1)], key=0),
+        track_sample(
+            [frame_sample(1, 3), frame_sample(1, 4)], key=1),
+        track_sample(
+            [frame_sample(2, 0), frame_sample(2, 1)], key=0),
     ]
     key, ref, key_samples = model._key_ref(inputs, samples)
     assert torch.equal(key, torch.stack((inputs[0, 1], inputs[1, 0])))
@@ -105,8 +111,8 @@ def test_training_pairs_key_and_reference_of_each_video():
     model.train()
     losses = model.loss(inputs, samples)
     total, _ = model.parse_losses(losses)
-    assert {'loss_rpn_cls', 'loss_rpn_bbox', 'loss_cls', 'loss_bbox'} <= set(
-        losses) and torch.isfinite(total)
+    assert {'loss_rpn_cls', 'loss_rpn_bbox', 'loss_cls', 'loss_bbox'
+            } <= set(losses) and torch.isfinite(total)
     total.backward()
     unit = model.off.sub_network.levels[1].units[0].reduce.conv
     assert unit.weight.grad.abs().sum() > 0
@@ -130,16 +136,18 @@ def test_baseline_never_computes_reference_frames():
 def test_online_testing_computes_each_frame_once_and_equals_offline():
     model = build()
     torch.manual_seed(1)
-    videos = {1: torch.randn(3, 3, SIZE, SIZE),
-              2: torch.randn(2, 3, SIZE, SIZE)}
+    videos = {
+        1: torch.randn(3, 3, SIZE, SIZE),
+        2: torch.randn(2, 3, SIZE, SIZE)
+    }
     seen = count_backbone_images(model)
     online = {}
     with torch.no_grad():
         for video_id, frames in videos.items():
             for t, frame in enumerate(frames):  # one frame per test step
                 out = model.predict(
-                    frame[None, None],
-                    [track_sample([frame_sample(video_id, t)])])
+                    frame[None,
+                          None], [track_sample([frame_sample(video_id, t)])])
                 online[video_id, t] = out[0][0].pred_instances
     # every frame went through the backbone exactly once
     assert sum(len(x) for x in seen) == 5
@@ -154,12 +162,12 @@ def test_online_testing_computes_each_frame_once_and_equals_offline():
             for t in range(len(frames)):
                 key = tuple(f[t:t + 1] for f in feats)
                 ref = tuple(f[max(t - 1, 0):max(t - 1, 0) + 1] for f in feats)
-                offline = model.predict_frames(
-                    key, ref, [frame_sample(video_id, t)])[0]
-                torch.testing.assert_close(offline.bboxes,
-                                           online[video_id, t].bboxes)
-                torch.testing.assert_close(offline.scores,
-                                           online[video_id, t].scores)
+                offline = model.predict_frames(key, ref,
+                                               [frame_sample(video_id, t)])[0]
+                torch.testing.assert_close(offline.bboxes, online[video_id,
+                                                                  t].bboxes)
+                torch.testing.assert_close(offline.scores, online[video_id,
+                                                                  t].scores)
     assert len(online[1, 2].bboxes) > 0
 
 
@@ -185,8 +193,9 @@ def test_tensor_mode_is_predict_before_post_processing():
     model = build()
     frames = torch.randn(2, 3, SIZE, SIZE)
     with torch.no_grad():
-        model(frames[:1, None], [track_sample([frame_sample(3, 0)])],
-              mode='tensor')
+        model(
+            frames[:1, None], [track_sample([frame_sample(3, 0)])],
+            mode='tensor')
         cls_score, bbox_pred = model(
             frames[1:, None], [track_sample([frame_sample(3, 1)])],
             mode='tensor')
@@ -195,8 +204,8 @@ def test_tensor_mode_is_predict_before_post_processing():
         key, ref = (tuple(f[i:i + 1] for f in feats) for i in (1, 0))
         rpn_x, roi_x = model.head_inputs(key, ref)
         samples = [frame_sample(3, 1)]
-        proposals = model.detector.rpn_head.predict(rpn_x, samples,
-                                                    rescale=False)
+        proposals = model.detector.rpn_head.predict(
+            rpn_x, samples, rescale=False)
         expected = model.detector.roi_head.forward(roi_x, proposals, samples)
     torch.testing.assert_close(cls_score, expected[0])
     torch.testing.assert_close(bbox_pred, expected[1])
@@ -224,11 +233,10 @@ def test_flops_per_frame_are_the_baselines_plus_the_refiner():
             model.predict(frames[0], [track_sample([frame_sample(5, 0)])])
         samples = [track_sample([frame_sample(5, 1)])]
         totals[off] = frame_flops(
-            model, lambda x, m=model: type(m).forward(m, x, samples,
-                                                      mode='tensor'),
+            model,
+            lambda x, m=model: type(m).forward(m, x, samples, mode='tensor'),
             (frames[1], ))
         if off:
             feats = model.extract_frame_feats(frames[1, 0])
-            refiner = frame_flops(model.off, model.off.forward,
-                                  (feats, feats))
+            refiner = frame_flops(model.off, model.off.forward, (feats, feats))
     assert totals[True] == totals[False] + refiner > totals[False]

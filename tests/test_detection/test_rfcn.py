@@ -33,13 +33,19 @@ def rfcn_head(num_classes=3, in_channels=16, k=3, sampler='OHEMSampler'):
                 num_classes=num_classes),
             train_cfg=ConfigDict(
                 assigner=dict(
-                    type='MaxIoUAssigner', pos_iou_thr=0.5, neg_iou_thr=0.5,
+                    type='MaxIoUAssigner',
+                    pos_iou_thr=0.5,
+                    neg_iou_thr=0.5,
                     min_pos_iou=0.5),
-                sampler=dict(type=sampler, num=8, pos_fraction=0.25,
-                             add_gt_as_proposals=True),
+                sampler=dict(
+                    type=sampler,
+                    num=8,
+                    pos_fraction=0.25,
+                    add_gt_as_proposals=True),
                 pos_weight=-1),
             test_cfg=ConfigDict(
-                score_thr=0.0, nms=dict(type='nms', iou_threshold=0.3),
+                score_thr=0.0,
+                nms=dict(type='nms', iou_threshold=0.3),
                 max_per_img=100)))
 
 
@@ -49,31 +55,35 @@ def test_ps_roi_pooling_of_hand_built_map():
     k, outputs = 2, 2
     ys, xs = torch.meshgrid(torch.arange(6.), torch.arange(6.), indexing='ij')
     # channel ch holds ch * 100 + 10 * y + x
-    maps = torch.stack([ch * 100 + 10 * ys + xs
-                        for ch in range(outputs * k * k)])[None]
+    maps = torch.stack(
+        [ch * 100 + 10 * ys + xs for ch in range(outputs * k * k)])[None]
     extractor = MODELS.build(
-        dict(type='PSRoIExtractor',
-             roi_layer=dict(type='PSRoIPool', output_size=k),
-             out_channels=outputs, featmap_strides=[1]))
+        dict(
+            type='PSRoIExtractor',
+            roi_layer=dict(type='PSRoIPool', output_size=k),
+            out_channels=outputs,
+            featmap_strides=[1]))
     pooled = extractor((maps, ), torch.tensor([[0., 1., 1., 5., 5.]]))
     # a 4x4 RoI: bins of 2x2 pixels, rows 1 + 2i and 2 + 2i (mean
     # 1.5 + 2i), columns likewise
-    expected = torch.tensor([[[(c * k * k + i * k + j) * 100 +
-                               10 * (1.5 + 2 * i) + (1.5 + 2 * j)
-                               for j in range(k)] for i in range(k)]
-                             for c in range(outputs)])
+    expected = torch.tensor([[[
+        (c * k * k + i * k + j) * 100 + 10 * (1.5 + 2 * i) + (1.5 + 2 * j)
+        for j in range(k)
+    ] for i in range(k)] for c in range(outputs)])
     assert pooled.shape == (1, outputs, k, k)
     torch.testing.assert_close(pooled[0], expected)
 
     # ps_roi_align, same layout: on a map constant per channel every bin
     # reads its own channel's constant.
     align = MODELS.build(
-        dict(type='PSRoIExtractor',
-             roi_layer=dict(type='PSRoIAlign', output_size=k,
-                            sampling_ratio=2),
-             out_channels=outputs, featmap_strides=[1]))
-    flat = torch.arange(outputs * k * k, dtype=torch.float).view(
-        1, -1, 1, 1).expand(1, -1, 4, 4).contiguous()
+        dict(
+            type='PSRoIExtractor',
+            roi_layer=dict(type='PSRoIAlign', output_size=k, sampling_ratio=2),
+            out_channels=outputs,
+            featmap_strides=[1]))
+    flat = torch.arange(
+        outputs * k * k,
+        dtype=torch.float).view(1, -1, 1, 1).expand(1, -1, 4, 4).contiguous()
     torch.testing.assert_close(
         align((flat, ), torch.tensor([[0., .5, .5, 3., 3.]]))[0],
         torch.arange(outputs * k * k, dtype=torch.float).view(outputs, k, k))
@@ -82,9 +92,11 @@ def test_ps_roi_pooling_of_hand_built_map():
 def test_roi_layer_must_be_position_sensitive():
     with pytest.raises(ValueError, match='PSRoIAlign or PSRoIPool'):
         MODELS.build(
-            dict(type='PSRoIExtractor',
-                 roi_layer=dict(type='RoIAlign', output_size=7),
-                 out_channels=4, featmap_strides=[16]))
+            dict(
+                type='PSRoIExtractor',
+                roi_layer=dict(type='RoIAlign', output_size=7),
+                out_channels=4,
+                featmap_strides=[16]))
 
 
 def test_voting_averages_bins_into_scores_and_deltas():
@@ -94,8 +106,7 @@ def test_voting_averages_bins_into_scores_and_deltas():
     torch.testing.assert_close(cls_score, pooled[:, :4].mean((2, 3)))
     torch.testing.assert_close(bbox_pred, pooled[:, 4:].mean((2, 3)))
     # the score maps: k*k*(C+1) class channels, then k*k*4 box channels
-    assert head.score_maps(torch.randn(2, 16, 6, 6)).shape == (2, 9 * 8, 6,
-                                                               6)
+    assert head.score_maps(torch.randn(2, 16, 6, 6)).shape == (2, 9 * 8, 6, 6)
 
 
 def test_extractor_channels_follow_the_head():
@@ -103,13 +114,18 @@ def test_extractor_channels_follow_the_head():
     assert head.bbox_roi_extractor.out_channels == 5 + 1 + 4
     with pytest.raises(ValueError, match='num_classes \\+ 1 \\+ 4 = 10'):
         MODELS.build(
-            dict(type='RFCNRoIHead',
-                 bbox_roi_extractor=dict(
-                     type='PSRoIExtractor', out_channels=8,
-                     roi_layer=dict(type='PSRoIPool', output_size=3),
-                     featmap_strides=[1]),
-                 bbox_head=dict(type='RFCNBBoxHead', in_channels=16,
-                                roi_feat_size=3, num_classes=5)))
+            dict(
+                type='RFCNRoIHead',
+                bbox_roi_extractor=dict(
+                    type='PSRoIExtractor',
+                    out_channels=8,
+                    roi_layer=dict(type='PSRoIPool', output_size=3),
+                    featmap_strides=[1]),
+                bbox_head=dict(
+                    type='RFCNBBoxHead',
+                    in_channels=16,
+                    roi_feat_size=3,
+                    num_classes=5)))
 
 
 def sample(boxes, labels, size=(32, 32)):
@@ -122,8 +138,9 @@ def sample(boxes, labels, size=(32, 32)):
 
 
 def proposals(boxes):
-    return InstanceData(bboxes=torch.tensor(boxes, dtype=torch.float),
-                        scores=torch.ones(len(boxes)))
+    return InstanceData(
+        bboxes=torch.tensor(boxes, dtype=torch.float),
+        scores=torch.ones(len(boxes)))
 
 
 @pytest.mark.parametrize('sampler', ['OHEMSampler', 'RandomSampler'])
@@ -133,13 +150,15 @@ def test_losses_with_mmdet_samplers(sampler):
     head.init_weights()
     feats = (torch.randn(2, 16, 32, 32), )
     samples = [sample([[4, 4, 20, 20]], [1]), sample([[8, 2, 30, 18]], [2])]
-    rpn = [proposals([[4, 4, 20, 21], [0, 0, 10, 10], [12, 12, 31, 31]]),
-           proposals([[8, 3, 29, 18], [1, 20, 9, 30]])]
+    rpn = [
+        proposals([[4, 4, 20, 21], [0, 0, 10, 10], [12, 12, 31, 31]]),
+        proposals([[8, 3, 29, 18], [1, 20, 9, 30]])
+    ]
     losses = head.loss(feats, rpn, samples)
     assert set(losses) == {'loss_cls', 'loss_bbox', 'acc'}
     # randomly initialised: about uniform over 4 classes
-    assert losses['loss_cls'].item() == pytest.approx(torch.log(
-        torch.tensor(4.)).item(), abs=0.1)
+    assert losses['loss_cls'].item() == pytest.approx(
+        torch.log(torch.tensor(4.)).item(), abs=0.1)
     assert losses['loss_bbox'].item() > 0
     losses['loss_cls'].backward()
     assert head.bbox_head.fc_cls.weight.grad.abs().sum() > 0
@@ -161,12 +180,12 @@ def test_predictions_follow_the_score_maps():
     data_sample.set_metainfo(dict(scale_factor=(.5, .5), ori_shape=(64, 64)))
     result = head.predict((torch.randn(1, 16, 32, 32), ),
                           [proposals([[2, 2, 12, 12], [16, 16, 30, 28]])],
-                          [data_sample], rescale=True)[0]
+                          [data_sample],
+                          rescale=True)[0]
     top = result.scores.argsort(descending=True)[:2]
     assert result.labels[top].tolist() == [2, 2]
     expected_score = torch.softmax(torch.tensor([0., 5., 8., 0.]), 0)[2]
-    torch.testing.assert_close(result.scores[top],
-                               expected_score.repeat(2))
+    torch.testing.assert_close(result.scores[top], expected_score.repeat(2))
     torch.testing.assert_close(
         result.bboxes[top].sort(0).values,
         torch.tensor([[4., 4., 24., 24.], [32., 32., 60., 56.]]))

@@ -42,14 +42,18 @@ GTS = [
 ]
 # and predictions as (label, box, score)
 PREDS = [
-    [(CAT, [10, 10, 59, 59], .9),  # TP
-     (CAT, [300, 300, 349, 349], .8),  # FP
-     (DOG, [100, 100, 149, 149], .95)],  # TP
-    [(CAT, [20, 20, 69, 69], .7),  # TP
-     (CAT, SMALL_PRED, .5),  # TP under the ImageNet rule, FP at IoU 0.5
-     (DOG, [400, 400, 449, 449], .85),  # FP
-     (DOG, [500, 400, 549, 449], .8),  # FP
-     (DOG, [300, 50, 349, 99], .4)],  # TP
+    [
+        (CAT, [10, 10, 59, 59], .9),  # TP
+        (CAT, [300, 300, 349, 349], .8),  # FP
+        (DOG, [100, 100, 149, 149], .95)
+    ],  # TP
+    [
+        (CAT, [20, 20, 69, 69], .7),  # TP
+        (CAT, SMALL_PRED, .5),  # TP under the ImageNet rule, FP at IoU 0.5
+        (DOG, [400, 400, 449, 449], .85),  # FP
+        (DOG, [500, 400, 549, 449], .8),  # FP
+        (DOG, [300, 50, 349, 99], .4)
+    ],  # TP
 ]
 # VOC area AP (eval_mode='area'): the area under the precision envelope
 # (precision at recall r = the best precision at any recall >= r).
@@ -66,7 +70,11 @@ VID_MAP = (5 / 6 + 3 / 4) / 2  # 19/24
 IOU50_MAP = (5 / 9 + 3 / 4) / 2  # 47/72
 
 
-def frame_sample(img_id, gts, preds, video_length=2, ignore=(),
+def frame_sample(img_id,
+                 gts,
+                 preds,
+                 video_length=2,
+                 ignore=(),
                  with_instances=True):
     """A frame's ``DetDataSample`` as the test loop gives it to a metric:
     ``instances`` as the dataset parsed them, ``gt_instances`` rescaled by
@@ -107,8 +115,10 @@ def track_sample(frames):
 
 def video_steps():
     """The whole video in one step."""
-    return [[track_sample([frame_sample(i, GTS[i], PREDS[i])
-                           for i in range(2)]).to_dict()]]
+    return [[
+        track_sample([frame_sample(i, GTS[i], PREDS[i])
+                      for i in range(2)]).to_dict()
+    ]]
 
 
 def frame_steps():
@@ -135,8 +145,13 @@ def test_hand_computed_map_and_the_small_box_rule():
 
     # the same frames at plain IoU 0.5 (mmdet's default rule, no dataset)
     gts, preds = zip(*frames)
-    plain, _ = eval_map(preds, gts, iou_thr=.5, logger='silent', nproc=1,
-                        use_legacy_coordinate=True)
+    plain, _ = eval_map(
+        preds,
+        gts,
+        iou_thr=.5,
+        logger='silent',
+        nproc=1,
+        use_legacy_coordinate=True)
     assert plain == pytest.approx(IOU50_MAP)
 
     # the one prediction that makes the difference
@@ -167,22 +182,44 @@ def test_gt_from_ann_file(tmp_path):
     boxes = [(i, label, box, 0) for i in range(2) for label, box in GTS[i]]
     boxes += [(0, CAT, [300, 300, 349, 349], 1), (1, 2, [0, 0, 9, 9], 0)]
     ann_file = tmp_path / 'val.json'
-    ann_file.write_text(json.dumps(dict(
-        images=[dict(id=i, file_name=f'{i}.JPEG', width=640, height=480,
-                     video_id=1, frame_id=i) for i in range(2)],
-        annotations=[
-            dict(id=n, image_id=i, category_id=(7, 3, 5)[label],
-                 bbox=[x1, y1, x2 - x1, y2 - y1],
-                 area=(x2 - x1) * (y2 - y1), iscrowd=crowd)
-            for n, (i, label, (x1, y1, x2, y2), crowd) in enumerate(boxes)
-        ],
-        categories=[dict(id=7, name='cat'), dict(id=3, name='dog'),
-                    dict(id=5, name='bird')])))
-    steps = [[track_sample([
-        frame_sample(i, GTS[i], PREDS[i], with_instances=False)
-        for i in range(2)]).to_dict()]]
-    assert evaluate(steps, ann_file=str(ann_file)) == {
-        'vid/mAP': pytest.approx((1 + 3 / 4) / 2)}
+    ann_file.write_text(
+        json.dumps(
+            dict(
+                images=[
+                    dict(
+                        id=i,
+                        file_name=f'{i}.JPEG',
+                        width=640,
+                        height=480,
+                        video_id=1,
+                        frame_id=i) for i in range(2)
+                ],
+                annotations=[
+                    dict(
+                        id=n,
+                        image_id=i,
+                        category_id=(7, 3, 5)[label],
+                        bbox=[x1, y1, x2 - x1, y2 - y1],
+                        area=(x2 - x1) * (y2 - y1),
+                        iscrowd=crowd)
+                    for n, (i, label, (x1, y1, x2, y2),
+                            crowd) in enumerate(boxes)
+                ],
+                categories=[
+                    dict(id=7, name='cat'),
+                    dict(id=3, name='dog'),
+                    dict(id=5, name='bird')
+                ])))
+    steps = [[
+        track_sample([
+            frame_sample(i, GTS[i], PREDS[i], with_instances=False)
+            for i in range(2)
+        ]).to_dict()
+    ]]
+    assert evaluate(
+        steps, ann_file=str(ann_file)) == {
+            'vid/mAP': pytest.approx((1 + 3 / 4) / 2)
+        }
     with pytest.raises(AssertionError, match='ann_file'):
         evaluate(steps)
 
@@ -207,17 +244,25 @@ def test_class_names_from_dataset_meta():
         # car and bike found (AP 1), bus missed (AP 0)
         classes = ('car', 'bus', 'bike')
         assert evaluate(steps, classes) == {'vid/mAP': pytest.approx(2 / 3)}
-        rows = {line.split('|')[1].strip(): line.split('|')[5].strip()
-                for line in log.getvalue().splitlines()
-                if line.count('|') == 6}
-        assert rows == {'class': 'ap', 'car': '1.000', 'bus': '0.000',
-                        'bike': '1.000', 'mAP': '0.667'}
+        rows = {
+            line.split('|')[1].strip(): line.split('|')[5].strip()
+            for line in log.getvalue().splitlines() if line.count('|') == 6
+        }
+        assert rows == {
+            'class': 'ap',
+            'car': '1.000',
+            'bus': '0.000',
+            'bike': '1.000',
+            'mAP': '0.667'
+        }
         # more classes than the 30 of ImageNet VID, and no table on request
         log.seek(0)
         log.truncate()
         many = tuple(f'class{i}' for i in range(40))
-        assert evaluate(steps, many, classwise=False) == {
-            'vid/mAP': pytest.approx(2 / 3)}
+        assert evaluate(
+            steps, many, classwise=False) == {
+                'vid/mAP': pytest.approx(2 / 3)
+            }
         assert '|' not in log.getvalue()
     finally:
         logger.removeHandler(handler)
@@ -227,10 +272,13 @@ def test_class_without_gt_is_left_out_of_the_mean():
     # birds are predicted (false positives) but never annotated: eval_map
     # gives the class AP 0 and leaves it out of the mean
     preds = [PREDS[0] + [(BIRD, [10, 10, 59, 59], .99)], PREDS[1]]
-    steps = [[track_sample([frame_sample(i, GTS[i], preds[i])
-                            for i in range(2)]).to_dict()]]
+    steps = [[
+        track_sample([frame_sample(i, GTS[i], preds[i])
+                      for i in range(2)]).to_dict()
+    ]]
     assert evaluate(steps, ('cat', 'dog', 'bird')) == {
-        'vid/mAP': pytest.approx(VID_MAP)}
+        'vid/mAP': pytest.approx(VID_MAP)
+    }
     # no class with ground truth at all: mAP 0
     steps = [[track_sample([frame_sample(0, [], PREDS[0], 1)]).to_dict()]]
     assert evaluate(steps) == {'vid/mAP': 0.}
@@ -240,8 +288,9 @@ def test_ignored_boxes_neither_count_nor_penalise():
     gts = [(CAT, [10, 10, 59, 59]), (CAT, [100, 100, 149, 149])]
     preds = [(CAT, [100, 100, 149, 149], .9), (CAT, [10, 10, 59, 59], .8)]
     # the crowd box matched first would be a FP if it counted: AP 1/2
-    steps = [[track_sample([frame_sample(0, gts, preds, 1,
-                                         ignore=(1, ))]).to_dict()]]
+    steps = [[
+        track_sample([frame_sample(0, gts, preds, 1, ignore=(1, ))]).to_dict()
+    ]]
     assert evaluate(steps) == {'vid/mAP': pytest.approx(1.)}
 
 
@@ -264,8 +313,7 @@ def test_registered_and_coexists_with_coco_video_metric():
 def _evaluate_on_rank(rank, port, out_dir):
     """Rank ``rank`` of 2 scores frame ``rank``."""
     dist.init_process_group(
-        'gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
-        world_size=2)
+        'gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=2)
     os.chdir(out_dir)  # collect_tracking_results writes to ./.dist_test
     metric = ImagenetVIDMetric(nproc=1)
     metric.dataset_meta = dict(classes=('cat', 'dog'))
@@ -280,8 +328,11 @@ def test_two_ranks_get_the_result_of_all_frames(tmp_path):
         free.bind(('127.0.0.1', 0))
         port = free.getsockname()[1]
     # fork: the ranks need no fresh import of the OpenMMLab stack (~40 s)
-    mp.start_processes(_evaluate_on_rank, args=(port, str(tmp_path)),
-                       nprocs=2, start_method='fork')
+    mp.start_processes(
+        _evaluate_on_rank,
+        args=(port, str(tmp_path)),
+        nprocs=2,
+        start_method='fork')
     for rank in (0, 1):
         result = json.loads((tmp_path / f'rank{rank}.json').read_text())
         assert result == {'vid/mAP': pytest.approx(VID_MAP)}

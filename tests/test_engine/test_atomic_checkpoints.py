@@ -17,8 +17,7 @@ def test_checkpoint_failing_mid_write_leaves_the_previous_one(
     work = tmp_path / 'work'
     policy = 'AtomicCheckpointHook'  # the policy under test
     runner = make_runner(work, 'full-disk', 3, checkpoint_hook=policy)
-    checkpoint_hook, = (h for h in runner.hooks
-                        if type(h).__name__ == policy)
+    checkpoint_hook, = (h for h in runner.hooks if type(h).__name__ == policy)
     checkpoint_hook.max_keep_ckpts = 1
     fsync = os.fsync
     written = []
@@ -36,15 +35,20 @@ def test_checkpoint_failing_mid_write_leaves_the_previous_one(
     assert [os.path.basename(p) for p in written] == [
         '.epoch_1.pth.tmp-%d' % os.getpid(),
         '.last_checkpoint.tmp-%d' % os.getpid(),
-        '.epoch_2.pth.tmp-%d' % os.getpid()]
+        '.epoch_2.pth.tmp-%d' % os.getpid()
+    ]
     # besides the log folder (a time stamp)
-    assert sorted(p for p in os.listdir(work) if not p[0].isdigit()) == [
-        'epoch_1.pth', 'last_checkpoint']
+    assert sorted(p for p in os.listdir(work)
+                  if not p[0].isdigit()) == ['epoch_1.pth', 'last_checkpoint']
     assert (work / 'last_checkpoint').read_text() == str(work / 'epoch_1.pth')
     saved = torch.load(work / 'epoch_1.pth', weights_only=False)
     assert saved['meta']['epoch'] == 1
 
-    resumed = make_runner(work, 'resumed-after-full-disk', 3, resume=True,
-                          checkpoint_hook=policy)
+    resumed = make_runner(
+        work,
+        'resumed-after-full-disk',
+        3,
+        resume=True,
+        checkpoint_hook=policy)
     resumed.train()
     assert resumed.epoch == 3 and resumed.iter == 12

@@ -14,8 +14,11 @@ from tiny_runs import detector_config, recognizer_config, restorer_config
 
 import off_plugin.all_tasks  # noqa: F401
 
-TASKS = {'mmaction': recognizer_config, 'mmagic': restorer_config,
-         'mmdet': detector_config}
+TASKS = {
+    'mmaction': recognizer_config,
+    'mmagic': restorer_config,
+    'mmdet': detector_config
+}
 
 
 class Payload:
@@ -38,18 +41,20 @@ def runners(tmp_path_factory):
         cfg.work_dir = str(tmp / 'work')
         runner = Runner.from_cfg(cfg)
         good = tmp / 'good.pth'
-        torch.save(dict(meta=dict(epoch=0, iter=0),
-                        state_dict=runner.model.state_dict()), good)
+        torch.save(
+            dict(
+                meta=dict(epoch=0, iter=0),
+                state_dict=runner.model.state_dict()), good)
         out[host] = runner, good
     return out
 
 
 def another_model(path: Path, good: Path) -> Path:
     """A checkpoint of another network (a small classifier)."""
-    other = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.ReLU(),
-                                torch.nn.Linear(8, 2))
-    torch.save(dict(meta=dict(epoch=1, iter=4),
-                    state_dict=other.state_dict()), path)
+    other = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    torch.save(
+        dict(meta=dict(epoch=1, iter=4), state_dict=other.state_dict()), path)
     return path
 
 
@@ -63,8 +68,8 @@ def truncated(path: Path, good: Path) -> Path:
 def pickled_object(path: Path, good: Path) -> Path:
     """A good checkpoint with an object whose unpickling runs code."""
     checkpoint = torch.load(good, weights_only=False)
-    checkpoint.setdefault('meta', {})['note'] = Payload(
-        path.with_suffix('.code_ran'))
+    checkpoint.setdefault('meta',
+                          {})['note'] = Payload(path.with_suffix('.code_ran'))
     torch.save(checkpoint, path)
     return path
 

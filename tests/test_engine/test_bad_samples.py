@@ -53,21 +53,25 @@ def test_skip_bad_samples_skips_names_and_counts_them(tmp_path, capsys):
     runner.train()
     assert runner.epoch == 2 and runner.iter == 8
     log = capsys.readouterr().out
-    skips = re.findall(r'SkipBadSamplesHook: skipped sample \d+ \((\d) of at '
-                       r'most 4\): .*', log)
+    skips = re.findall(
+        r'SkipBadSamplesHook: skipped sample \d+ \((\d) of at '
+        r'most 4\): .*', log)
     # each bad video, once an epoch, one line each
     assert [int(n) for n in skips] == [1, 2, 3, 4]
     for line in re.findall(r'SkipBadSamplesHook: skipped sample .*', log):
         assert any(b in line for b in bad), line
-    counts = re.findall(r'SkipBadSamplesHook: (\d) bad samples skipped in '
-                        r'epoch (\d), (\d) of at most 4 in the run', log)
+    counts = re.findall(
+        r'SkipBadSamplesHook: (\d) bad samples skipped in '
+        r'epoch (\d), (\d) of at most 4 in the run', log)
     assert counts == [('2', '1', '2'), ('2', '2', '4')]
 
 
 def test_one_bad_sample_more_than_allowed_stops_the_run(tmp_path):
     runner = runner_of(tmp_path, skipping(1))
     corrupt(tmp_path, 'train_0003.mp4', 'train_0006.mp4')
-    with pytest.raises(RuntimeError, match='one more than the 1 this run '
-                       'may skip; fix or remove the bad files'):
+    with pytest.raises(
+            RuntimeError,
+            match='one more than the 1 this run '
+            'may skip; fix or remove the bad files'):
         runner.train()
     assert not list((tmp_path / 'work').glob('*.pth'))

@@ -12,8 +12,8 @@ from tiny_runs import (detector_config, errors_of, mim_train,
 
 pytestmark = [
     pytest.mark.gpu, pytest.mark.slow,
-    pytest.mark.skipif(not torch.cuda.is_available(),
-                       reason='needs a CUDA GPU')
+    pytest.mark.skipif(
+        not torch.cuda.is_available(), reason='needs a CUDA GPU')
 ]
 
 DEVICE_HOOK = '''
@@ -40,21 +40,27 @@ SETTINGS = {
     'mmagic': 'train_cfg = dict(max_iters=1, val_interval=100)',
     'mmdet': 'train_cfg = dict(max_epochs=1, val_interval=100)',
 }
-CONFIGS = {'mmaction': recognizer_config, 'mmagic': restorer_config,
-           'mmdet': detector_config}
+CONFIGS = {
+    'mmaction': recognizer_config,
+    'mmagic': restorer_config,
+    'mmdet': detector_config
+}
 
 
 @pytest.mark.parametrize('host', list(CONFIGS))
 def test_demo_config_trains_on_cuda(tmp_path, host):
     (tmp_path / 'device_hook.py').write_text(DEVICE_HOOK)
-    config = CONFIGS[host](
-        tmp_path, SETTINGS[host] + '''
+    config = CONFIGS[host](tmp_path, SETTINGS[host] + '''
 custom_imports = dict(imports=['off_plugin.all_tasks', 'device_hook'],
                       allow_failed_imports=False)
 custom_hooks = [dict(type='RecordDeviceHook')]
 ''')
-    proc = mim_train(host, config, tmp_path / 'work', pythonpath=tmp_path,
-                     log=tmp_path / 'train')
+    proc = mim_train(
+        host,
+        config,
+        tmp_path / 'work',
+        pythonpath=tmp_path,
+        log=tmp_path / 'train')
     assert proc.wait(timeout=600) == 0, errors_of(tmp_path / 'train')
     record = json.loads((tmp_path / 'work' / 'device.json').read_text())
     assert record['device'] == 'cuda:0'

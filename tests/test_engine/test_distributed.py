@@ -52,19 +52,20 @@ class SaveRankWeightsHook(Hook):
                            device=str(next(model.parameters()).device)), f)
 '''
 
-
 BN_STATISTICS = ('running_mean', 'running_var', 'num_batches_tracked')
-
 
 # What every run adds to the task's tiny config.
 SETTINGS = {
-    'mmaction': '''
+    'mmaction':
+    '''
         train_cfg = dict(max_epochs=1, val_interval=100)
         ''',
-    'mmagic': '''
+    'mmagic':
+    '''
         train_cfg = dict(max_iters=3, val_interval=100)
         ''',
-    'mmdet': '''
+    'mmdet':
+    '''
         train_cfg = dict(max_epochs=1, val_interval=100)
         default_hooks = dict(checkpoint=dict(interval=1))
         ''',
@@ -75,10 +76,12 @@ custom_imports = dict(imports=['off_plugin.all_tasks', 'rank_hook'],
 custom_hooks = [dict(type='SaveRankWeightsHook')]
 '''
 
-
 # host -> the config written for it
-RUNS = {'mmaction': recognizer_config, 'mmagic': restorer_config,
-        'mmdet': detector_config}
+RUNS = {
+    'mmaction': recognizer_config,
+    'mmagic': restorer_config,
+    'mmdet': detector_config
+}
 
 
 @pytest.fixture(scope='module')
@@ -95,12 +98,19 @@ def train_two_processes(tmp_path_factory):
     runs = {}
     for (host, make_config), port in zip(RUNS.items(), ports):
         tmp_path = tmp_path_factory.mktemp(host)
-        config = make_config(tmp_path,
-                             RANKS + textwrap.dedent(SETTINGS[host]))
+        config = make_config(tmp_path, RANKS + textwrap.dedent(SETTINGS[host]))
         (tmp_path / 'rank_hook.py').write_text(RANK_HOOK)
         runs[host] = tmp_path, mim_train(
-            host, config, tmp_path / 'work', '--gpus', '2', '--launcher',
-            'pytorch', '--port', str(port), pythonpath=tmp_path,
+            host,
+            config,
+            tmp_path / 'work',
+            '--gpus',
+            '2',
+            '--launcher',
+            'pytorch',
+            '--port',
+            str(port),
+            pythonpath=tmp_path,
             log=tmp_path / 'train')
 
     def finished(host):
@@ -109,8 +119,10 @@ def train_two_processes(tmp_path_factory):
         assert proc.returncode == 0, errors_of(tmp_path / 'train')
 
         def weights(when):
-            return [torch.load(tmp_path / 'work' / f'{when}_rank{r}.pth')
-                    for r in (0, 1)]
+            return [
+                torch.load(tmp_path / 'work' / f'{when}_rank{r}.pth')
+                for r in (0, 1)
+            ]
 
         return tmp_path / 'work', weights('start'), weights('end')
 
@@ -128,8 +140,10 @@ def assert_same_and_trained(start, end, prefix):
         if key.endswith(BN_STATISTICS):
             continue
         assert torch.equal(value, end[1][key]), key
-    moved = [k for k, v in start[1].items() if k.startswith(prefix)
-             and v.is_floating_point() and not torch.equal(v, end[1][k])]
+    moved = [
+        k for k, v in start[1].items() if k.startswith(prefix)
+        and v.is_floating_point() and not torch.equal(v, end[1][k])
+    ]
     assert len(moved) > 10
 
 
@@ -174,10 +188,11 @@ def test_cpu_processes_train_on_gloo(train_two_processes):
 
 
 @pytest.mark.gpu
-@pytest.mark.skipif(torch.cuda.device_count() < 2,
-                    reason='needs two CUDA GPUs')
+@pytest.mark.skipif(
+    torch.cuda.device_count() < 2, reason='needs two CUDA GPUs')
 @pytest.mark.parametrize('host', list(RUNS))
 def test_two_gpus_train_on_nccl(train_two_processes, host):
     work, _, _ = train_two_processes(host)
     assert where_ranks_trained(work) == [
-        dict(backend='nccl', device=f'cuda:{rank}') for rank in (0, 1)]
+        dict(backend='nccl', device=f'cuda:{rank}') for rank in (0, 1)
+    ]

@@ -17,7 +17,8 @@ def test_a_diverging_config_stops_at_its_first_nan_loss(tmp_path):
     """DnCNN_OFF(3) with Adam at lr 1e4: the weights blow up within a few
     iterations. Checkpoints every 2 iterations: the run must stop at the
     first iteration whose loss is not finite and name the last one saved."""
-    config = restorer_config(tmp_path, '''
+    config = restorer_config(
+        tmp_path, '''
         optim_wrapper = dict(optimizer=dict(lr=1e4))
         train_cfg = dict(max_iters=50, val_interval=100)
         default_hooks = dict(checkpoint=dict(interval=2),
@@ -40,8 +41,9 @@ def test_a_diverging_config_stops_at_its_first_nan_loss(tmp_path):
     assert int(last.stem.split('_')[1]) == (stopped - 1) // 2 * 2
     assert f'resume from it (--resume {last})' in message
     weights = torch.load(last, weights_only=False)['state_dict']
-    assert all(torch.isfinite(w).all() for w in weights.values()
-               if w.is_floating_point())
+    assert all(
+        torch.isfinite(w).all() for w in weights.values()
+        if w.is_floating_point())
 
 
 class StubRunner:
@@ -98,8 +100,11 @@ def test_a_nan_loss_whose_step_was_taken_stops_an_amp_run():
     for runner in (StubRunner(scaler), StubRunner(None)):
         hook = FiniteLossHook()
         hook.before_train_iter(runner, 0)
-        with pytest.raises(FloatingPointError,
-                           match=r'iteration 1 .*loss_cls = nan'):
+        with pytest.raises(
+                FloatingPointError, match=r'iteration 1 .*loss_cls = nan'):
             hook.after_train_iter(
-                runner, 0, outputs=dict(loss_cls=torch.tensor(float('nan')),
-                                        acc=torch.tensor(float('nan'))))
+                runner,
+                0,
+                outputs=dict(
+                    loss_cls=torch.tensor(float('nan')),
+                    acc=torch.tensor(float('nan'))))

@@ -96,27 +96,42 @@ class KillHook(Hook):
 # kill and the one left before it (the checkpoint of iteration
 # ``resumed_at``, where both resumes start), the last checkpoint.
 TASKS = {
-    'mmaction': dict(
-        make_config=recognizer_config, iters=12, first_kill=6,
-        second_kill=('epoch_2.pth', 8), kept=('epoch_1.pth', 4),
-        last='epoch_3.pth', settings='''
+    'mmaction':
+    dict(
+        make_config=recognizer_config,
+        iters=12,
+        first_kill=6,
+        second_kill=('epoch_2.pth', 8),
+        kept=('epoch_1.pth', 4),
+        last='epoch_3.pth',
+        settings='''
         train_cfg = dict(max_epochs=3, val_interval=100)
         default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=1),
                              logger=dict(interval=1))
         '''),
-    'mmagic': dict(
-        make_config=restorer_config, iters=6, first_kill=3,
-        second_kill=('iter_4.pth', 4), kept=('iter_2.pth', 2),
-        last='iter_6.pth', settings='''
+    'mmagic':
+    dict(
+        make_config=restorer_config,
+        iters=6,
+        first_kill=3,
+        second_kill=('iter_4.pth', 4),
+        kept=('iter_2.pth', 2),
+        last='iter_6.pth',
+        settings='''
         train_cfg = dict(max_iters=6, val_interval=100)
         default_hooks = dict(checkpoint=dict(interval=2, max_keep_ckpts=1),
                              logger=dict(interval=1))
         train_dataloader = dict(num_workers=1)
         '''),
-    'mmdet': dict(
-        make_config=detector_config, iters=12, first_kill=6,
-        second_kill=('epoch_2.pth', 8), kept=('epoch_1.pth', 4),
-        last='epoch_3.pth', settings='''
+    'mmdet':
+    dict(
+        make_config=detector_config,
+        iters=12,
+        first_kill=6,
+        second_kill=('epoch_2.pth', 8),
+        kept=('epoch_1.pth', 4),
+        last='epoch_3.pth',
+        settings='''
         train_cfg = dict(max_epochs=3, val_interval=100)
         default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=1),
                              logger=dict(interval=1))
@@ -129,8 +144,9 @@ def logged(work: Path, run: int) -> list:
     ``work`` logged, in its time-stamped log folder."""
     stamps = sorted(p for p in work.iterdir() if p.name[0].isdigit())
     lines = (stamps[run] / 'vis_data' / 'scalars.json').read_text()
-    return [json.loads(line) for line in lines.splitlines()
-            if '"loss"' in line]
+    return [
+        json.loads(line) for line in lines.splitlines() if '"loss"' in line
+    ]
 
 
 COMMON = '''
@@ -148,22 +164,28 @@ def runs(tmp_path_factory):
     for host, task in TASKS.items():
         tmp = tmp_path_factory.mktemp(host)
         (tmp / 'kill_hook.py').write_text(KILL_HOOK)
-        config = task['make_config'](tmp, COMMON + textwrap.dedent(
-            task['settings']))
+        config = task['make_config'](tmp, COMMON +
+                                     textwrap.dedent(task['settings']))
         kills = {}
         for name, hook in (('kill1', f'after_iter={task["first_kill"]}'),
                            ('kill2',
                             f'while_writing={task["second_kill"][0]!r}')):
             kills[name] = tmp / f'{name}.py'
             kills[name].write_text(
-                f"_base_ = ['{config}']\n" + custom_hooks_with_policies(
-                    f'dict(type="KillHook", {hook})'))
+                f"_base_ = ['{config}']\n" +
+                custom_hooks_with_policies(f'dict(type="KillHook", {hook})'))
         out[host] = dict(tmp=tmp, config=config, kills=kills)
         procs[host, 'straight'] = mim_train(
-            host, config, tmp / 'straight', pythonpath=tmp,
+            host,
+            config,
+            tmp / 'straight',
+            pythonpath=tmp,
             log=tmp / 'straight')
         procs[host, 'kill1'] = mim_train(
-            host, kills['kill1'], tmp / 'lineage', pythonpath=tmp,
+            host,
+            kills['kill1'],
+            tmp / 'lineage',
+            pythonpath=tmp,
             log=tmp / 'kill1')
     # every lineage goes on once its previous run has ended
     for (host, name), proc in list(procs.items()):
@@ -172,8 +194,12 @@ def runs(tmp_path_factory):
         out[host][name] = proc.returncode, errors_of(tmp / name)
         if name == 'kill1':
             procs[host, 'kill2'] = mim_train(
-                host, out[host]['kills']['kill2'], tmp / 'lineage',
-                '--resume', pythonpath=tmp, log=tmp / 'kill2')
+                host,
+                out[host]['kills']['kill2'],
+                tmp / 'lineage',
+                '--resume',
+                pythonpath=tmp,
+                log=tmp / 'kill2')
     for host in TASKS:
         tmp = out[host]['tmp']
         proc = procs[host, 'kill2']
@@ -182,18 +208,22 @@ def runs(tmp_path_factory):
         # what the second kill left, before the last resume
         lineage = tmp / 'lineage'
         out[host]['left'] = sorted(
-            p.name for p in lineage.iterdir() if not p.name[0].isdigit()
-            and not p.name.endswith('.py'))
+            p.name for p in lineage.iterdir()
+            if not p.name[0].isdigit() and not p.name.endswith('.py'))
         out[host]['last_checkpoint'] = (lineage /
                                         'last_checkpoint').read_text()
         procs[host, 'resume'] = mim_train(
-            host, out[host]['config'], lineage, '--resume', pythonpath=tmp,
+            host,
+            out[host]['config'],
+            lineage,
+            '--resume',
+            pythonpath=tmp,
             log=tmp / 'resume')
     for host in TASKS:
         proc = procs[host, 'resume']
         proc.wait(timeout=600)
-        out[host]['resume'] = proc.returncode, errors_of(
-            out[host]['tmp'] / 'resume')
+        out[host]['resume'] = proc.returncode, errors_of(out[host]['tmp'] /
+                                                         'resume')
     yield out
     for proc in procs.values():  # left running by a failed run
         if proc.poll() is None:
@@ -220,9 +250,11 @@ def test_killed_twice_and_resumed_ends_as_the_uninterrupted_run(runs, host):
     # each iteration logged once: the first run up to its kill, each resume
     # from the checkpoint on, to the kill and to the end
     iters = task['iters']
-    expected = {0: range(1, task['first_kill'] + 1),
-                1: range(resumed_at + 1, task['second_kill'][1] + 1),
-                2: range(resumed_at + 1, iters + 1)}
+    expected = {
+        0: range(1, task['first_kill'] + 1),
+        1: range(resumed_at + 1, task['second_kill'][1] + 1),
+        2: range(resumed_at + 1, iters + 1)
+    }
     uninterrupted = {log['iter']: log for log in logged(straight, 0)}
     assert list(uninterrupted) == list(range(1, iters + 1))
     for i, steps in expected.items():
@@ -235,8 +267,10 @@ def test_killed_twice_and_resumed_ends_as_the_uninterrupted_run(runs, host):
                     i, log['iter'], key)
 
     # the same weights, bit for bit, after the same number of iterations
-    ends = [torch.load(d / task['last'], weights_only=False)
-            for d in (straight, lineage)]
+    ends = [
+        torch.load(d / task['last'], weights_only=False)
+        for d in (straight, lineage)
+    ]
     assert ends[0]['meta']['iter'] == ends[1]['meta']['iter'] == iters
     assert ends[0]['state_dict'].keys() == ends[1]['state_dict'].keys()
     for key, value in ends[0]['state_dict'].items():

@@ -49,8 +49,9 @@ def _bilinear(plane: np.ndarray, y: float, x: float) -> float:
     else:
         x1 = x0 + 1
     ly, lx = y - y0, x - x0
-    return ((1 - ly) * (1 - lx) * plane[y0, x0] + (1 - ly) * lx * plane[y0, x1]
-            + ly * (1 - lx) * plane[y1, x0] + ly * lx * plane[y1, x1])
+    return ((1 - ly) * (1 - lx) * plane[y0, x0] +
+            (1 - ly) * lx * plane[y0, x1] + ly * (1 - lx) * plane[y1, x0] +
+            ly * lx * plane[y1, x1])
 
 
 def roi_align(features: np.ndarray, rois: np.ndarray, out_h: int, out_w: int,
@@ -116,6 +117,7 @@ def roi_pool(features: np.ndarray, rois: np.ndarray, out_h: int, out_w: int,
                     window = features[b, c, ys:ye, xs:xe]
                     i = int(np.argmax(window))  # first maximum, row-major
                     out[n, c, ph, pw] = window.flat[i]
-                    argmax[n, c, ph, pw] = ((ys + i // window.shape[1]) *
-                                            width + xs + i % window.shape[1])
+                    argmax[n, c, ph,
+                           pw] = ((ys + i // window.shape[1]) * width + xs +
+                                  i % window.shape[1])
     return out, argmax

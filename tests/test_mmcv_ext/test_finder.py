@@ -10,14 +10,20 @@ import sys
 import pytest
 
 off_mmcv_ext = pytest.importorskip(
-    'off_mmcv_ext', reason='off-mmcv-ext is not installed (a --mmcv-full '
+    'off_mmcv_ext',
+    reason='off-mmcv-ext is not installed (a --mmcv-full '
     'environment uses the compiled mmcv._ext)')
 
 
 def python(code: str, **env) -> str:
     result = subprocess.run([sys.executable, '-c', code],
-                            capture_output=True, text=True,
-                            env={**os.environ, **env}, timeout=300)
+                            capture_output=True,
+                            text=True,
+                            env={
+                                **os.environ,
+                                **env
+                            },
+                            timeout=300)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
@@ -32,8 +38,9 @@ def fake_mmcv(root, with_ext: bool):
 
 
 def test_a_compiled_ext_wins(tmp_path):
-    out = python('import mmcv._ext; print(mmcv._ext.ORIGIN)',
-                 PYTHONPATH=str(fake_mmcv(tmp_path, with_ext=True)))
+    out = python(
+        'import mmcv._ext; print(mmcv._ext.ORIGIN)',
+        PYTHONPATH=str(fake_mmcv(tmp_path, with_ext=True)))
     assert out == 'mmcv itself'
 
 
@@ -43,8 +50,8 @@ def test_served_where_mmcv_has_none(tmp_path):
         'print(hasattr(mmcv._ext, "__path__"))',
         PYTHONPATH=str(fake_mmcv(tmp_path, with_ext=False)))
     ops, is_package = out.splitlines()
-    assert ops == os.path.join(os.path.dirname(off_mmcv_ext.__file__),
-                               'ops.py')
+    assert ops == os.path.join(
+        os.path.dirname(off_mmcv_ext.__file__), 'ops.py')
     assert is_package == 'False'
 
 
@@ -55,8 +62,9 @@ def test_only_mmcv_ext_is_served():
 
 def test_pip_tracks_every_file():
     files = {str(f) for f in importlib.metadata.files('off-mmcv-ext')}
-    assert {'off_mmcv_ext.pth', 'off_mmcv_ext/__init__.py',
-            'off_mmcv_ext/ops.py'} <= files
+    assert {
+        'off_mmcv_ext.pth', 'off_mmcv_ext/__init__.py', 'off_mmcv_ext/ops.py'
+    } <= files
 
 
 @pytest.mark.slow

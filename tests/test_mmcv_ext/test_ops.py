@@ -27,12 +27,14 @@ def random_boxes(rng, n, size=64.0):
 def test_nms_keeps_what_greedy_nms_keeps(offset, iou_threshold):
     rng = np.random.default_rng(offset * 10 + int(iou_threshold * 10))
     boxes = random_boxes(rng, 100)  # and two jittered copies of each
-    boxes = np.concatenate([boxes] + [boxes + rng.uniform(-2, 2, boxes.shape)
-                                      for _ in range(2)])
+    boxes = np.concatenate(
+        [boxes] + [boxes + rng.uniform(-2, 2, boxes.shape) for _ in range(2)])
     scores = rng.uniform(size=300)
     dets, keep = nms(
         torch.from_numpy(boxes).float(),
-        torch.from_numpy(scores).float(), iou_threshold, offset=offset)
+        torch.from_numpy(scores).float(),
+        iou_threshold,
+        offset=offset)
     expected = reference.nms(boxes, scores, iou_threshold, offset)
     assert 20 < len(expected) < 300  # some boxes suppressed, some kept
     np.testing.assert_array_equal(keep.numpy(), expected)
@@ -56,8 +58,10 @@ def test_nms_iou_equal_to_threshold_is_kept():
     assert mmcv._ext.nms(boxes, scores, 0.49, 0).tolist() == [0]
 
 
-@pytest.mark.skipif(COMPILED, reason="mmcv's compiled CPU nms sorts "
-                    'unstably: ties there may keep either box')
+@pytest.mark.skipif(
+    COMPILED,
+    reason="mmcv's compiled CPU nms sorts "
+    'unstably: ties there may keep either box')
 def test_nms_ties_keep_the_first_box():
     boxes = torch.tensor([[0., 0., 4., 4.], [0., 0., 4., 4.], [9, 9, 12, 12]])
     scores = torch.tensor([0.5, 0.5, 0.5])
@@ -85,9 +89,11 @@ def roi_cases():
     rois = np.concatenate([
         np.array([[0, 0, 2, 1], [1, 4, 6, 5], [1, 12, 3, 16]]),
         random_boxes(rng, 9, size=12.0) * 2,  # some past the borders
-        np.array([[-6, -6, -1, -2],  # outside the map
-                  [3, 3, 3, 3],  # a point
-                  [30, 28, 44, 36]]),  # beyond the map
+        np.array([
+            [-6, -6, -1, -2],  # outside the map
+            [3, 3, 3, 3],  # a point
+            [30, 28, 44, 36]
+        ]),  # beyond the map
     ])
     batch = np.array([0, 1, 0] + [i % 2 for i in range(9)] + [0, 1, 1])
     return features, np.concatenate([batch[:, None], rois], axis=1)
@@ -112,8 +118,8 @@ def test_roi_align_gradient(aligned):
     features, rois = roi_cases()
     x = torch.from_numpy(features).requires_grad_()
     assert torch.autograd.gradcheck(
-        lambda x: roi_align(x, torch.from_numpy(rois), (2, 3), 0.5, 0, 'avg',
-                            aligned), (x, ))
+        lambda x: roi_align(x, torch.from_numpy(rois),
+                            (2, 3), 0.5, 0, 'avg', aligned), (x, ))
 
 
 def test_roi_align_of_no_rois_and_its_gradient():
@@ -144,15 +150,20 @@ def test_roi_pool_takes_the_maximum_of_mmcv_bins(spatial_scale):
     output = torch.zeros(len(rois), 3, 3, 2, dtype=torch.float64)
     argmax = torch.zeros(len(rois), 3, 3, 2, dtype=torch.int32)
     mmcv._ext.roi_pool_forward(
-        torch.from_numpy(features), torch.from_numpy(rois), output, argmax,
-        pooled_height=3, pooled_width=2, spatial_scale=spatial_scale)
+        torch.from_numpy(features),
+        torch.from_numpy(rois),
+        output,
+        argmax,
+        pooled_height=3,
+        pooled_width=2,
+        spatial_scale=spatial_scale)
     expected, expected_argmax = reference.roi_pool(features, rois, 3, 2,
                                                    spatial_scale)
     assert (expected_argmax == -1).any() and (expected_argmax >= 0).any()
     np.testing.assert_array_equal(output.numpy(), expected)
     np.testing.assert_array_equal(argmax.numpy(), expected_argmax)
-    layer_out = RoIPool((3, 2), spatial_scale)(
-        torch.from_numpy(features), torch.from_numpy(rois))
+    layer_out = RoIPool((3, 2), spatial_scale)(torch.from_numpy(features),
+                                               torch.from_numpy(rois))
     np.testing.assert_array_equal(layer_out.numpy(), expected)
 
 
@@ -185,8 +196,9 @@ def test_ops_on_cuda_match_the_cpu():
             nms(boxes.cuda(), scores.cuda(), 0.5, offset=offset)[1].cpu(),
             nms(boxes, scores, 0.5, offset=offset)[1])
     features, rois = (torch.from_numpy(a).float() for a in roi_cases())
-    for layer in (RoIAlign((3, 2), 0.5, 0), RoIAlign(2, 1.0, 2, 'avg', False),
-                  RoIPool((3, 2), 0.5)):
+    for layer in (RoIAlign(
+        (3, 2), 0.5, 0), RoIAlign(2, 1.0, 2, 'avg', False), RoIPool((3, 2),
+                                                                    0.5)):
         outs, grads = [], []
         for device in ('cpu', 'cuda'):
             x = features.to(device).requires_grad_()

@@ -20,8 +20,9 @@ from tiny_runs import RECOGNITION, STAGE2
 
 import off_plugin.recognition  # noqa: F401
 
-FLOW = (RECOGNITION / 'ucf101' /
-        'off_bninception_4xb32-7of25seg-20kiter_ucf101-split1-flow.py')
+FLOW = (
+    RECOGNITION / 'ucf101' /
+    'off_bninception_4xb32-7of25seg-20kiter_ucf101-split1-flow.py')
 REENCODE = 'Re-encode or re-download it, or drop it from the annotation file'
 
 
@@ -71,12 +72,16 @@ def forward(net, data, training):
 def video(path, num_frames=24):
     """A motion-demo video of ``num_frames`` frames."""
     path.parent.mkdir(exist_ok=True)
-    write_video(str(path), render_clip(np.random.default_rng(0), (1, 0), 64,
-                                       num_frames, 1, 16))
+    write_video(
+        str(path),
+        render_clip(np.random.default_rng(0), (1, 0), 64, num_frames, 1, 16))
     return path
 
 
-def video_list(tmp_path, text, loader='train_dataloader', path=STAGE2,
+def video_list(tmp_path,
+               text,
+               loader='train_dataloader',
+               path=STAGE2,
                **kwargs):
     """Write the list ``text``; returns what builds ``loader``'s dataset (a
     VideoDataset) of the config at ``path`` on it."""
@@ -101,8 +106,9 @@ def flow_frames(tmp_path, total=30):
     frames.mkdir(parents=True)
     for i in range(1, total + 1):
         for axis in 'xy':
-            cv2.imwrite(str(frames / f'{axis}_{i:05d}.jpg'),
-                        np.full((32, 40), 128, np.uint8))
+            cv2.imwrite(
+                str(frames / f'{axis}_{i:05d}.jpg'),
+                np.full((32, 40), 128, np.uint8))
     (tmp_path / 'list.txt').write_text(f'clip {total} 0\n')
     return frames, dataset(FLOW, 'val_dataloader', tmp_path / 'list.txt',
                            tmp_path / 'rawframes')
@@ -139,8 +145,7 @@ def zero_frame_video(tmp_path):
     path = tmp_path / 'videos' / 'clip.mp4'
     cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'mp4v'), 25,
                     (64, 64)).release()  # an mp4 container, no frame
-    return lambda: data[0], (f"'{path}'", 'cannot find video stream',
-                             REENCODE)
+    return lambda: data[0], (f"'{path}'", 'cannot find video stream', REENCODE)
 
 
 def missing_video(tmp_path):
@@ -159,15 +164,15 @@ def short_clip(tmp_path):
     test = video_list(tmp_path, 'clip.mp4 0\n', 'test_dataloader')()
 
     def check(results):
-        for seen, inds in zip(results, ([0, 1, 2, 2, 2],
-                                        [0, 1, 2, 2, 2, 2, 2, 2])):
+        for seen, inds in zip(results,
+                              ([0, 1, 2, 2, 2], [0, 1, 2, 2, 2, 2, 2, 2])):
             sampled = seen['IntervalConsistentSampleFrames']['frame_inds']
             assert sampled.tolist() == inds
             imgs = seen['CheckedDecordDecode']['imgs']
             assert all(np.array_equal(img, imgs[2]) for img in imgs[3:])
             assert not np.array_equal(imgs[1], imgs[2])
-            assert seen['PackActionInputs']['inputs'].shape == (
-                len(inds), 3, 56, 56)
+            assert seen['PackActionInputs']['inputs'].shape == (len(inds), 3,
+                                                                56, 56)
 
     return lambda: (stages(train), stages(test)), check
 
@@ -198,15 +203,17 @@ def corrupt_frame(tmp_path):
 
 
 def video_list_missing_label(tmp_path):
-    return video_list(tmp_path, 'a.mp4 0\nb.mp4\n'), (
-        'list.txt, line 2: \'b.mp4\' has no label',
-        "write the line as '<video> <label>'")
+    return video_list(
+        tmp_path,
+        'a.mp4 0\nb.mp4\n'), ('list.txt, line 2: \'b.mp4\' has no label',
+                              "write the line as '<video> <label>'")
 
 
 def video_list_extra_column(tmp_path):
-    return video_list(tmp_path, 'my clip.mp4 2\n'), (
-        "list.txt, line 1: 'my clip.mp4 2' has 3 column",
-        'remove the extra columns', 'delimiter')
+    return video_list(
+        tmp_path,
+        'my clip.mp4 2\n'), ("list.txt, line 1: 'my clip.mp4 2' has 3 column",
+                             'remove the extra columns', 'delimiter')
 
 
 def video_list_non_integer_label(tmp_path):
@@ -221,9 +228,10 @@ def video_list_empty_line(tmp_path):
 
 
 def video_list_label_past_dataset_classes(tmp_path):
-    return video_list(tmp_path, 'a.mp4 3\nb.mp4 4\n', num_classes=4), (
-        "list.txt, line 2: 'b.mp4 4' has label 4, outside 0..3 (the "
-        "dataset's num_classes=4)", 'fix the label')
+    return video_list(
+        tmp_path, 'a.mp4 3\nb.mp4 4\n', num_classes=4), (
+            "list.txt, line 2: 'b.mp4 4' has label 4, outside 0..3 (the "
+            "dataset's num_classes=4)", 'fix the label')
 
 
 def video_list_unlabelled_for_testing(tmp_path):
@@ -249,9 +257,10 @@ def rawframe_list_missing_column(tmp_path):
 
 
 def rawframe_list_extra_column(tmp_path):
-    return rawframe_list(tmp_path, 'a 5 30 0\n'), (
-        "list.txt, line 1: 'a 5 30 0' has 4 column",
-        'remove the extra columns, or set with_offset=True')
+    return rawframe_list(
+        tmp_path,
+        'a 5 30 0\n'), ("list.txt, line 1: 'a 5 30 0' has 4 column",
+                        'remove the extra columns, or set with_offset=True')
 
 
 def rawframe_list_non_integer(tmp_path):
@@ -262,10 +271,10 @@ def rawframe_list_non_integer(tmp_path):
 
 def rawframe_list_label_past_dataset_classes(tmp_path):
     classes = config(FLOW).num_classes
-    return rawframe_list(tmp_path, 'a 30 100\nb 41 101\n',
-                         num_classes=classes), (
-        "list.txt, line 2: 'b 41 101' has label 101, outside 0..100",
-        'fix the label')
+    return rawframe_list(
+        tmp_path, 'a 30 100\nb 41 101\n', num_classes=classes), (
+            "list.txt, line 2: 'b 41 101' has label 101, outside 0..100",
+            'fix the label')
 
 
 def label_past_model_classes(tmp_path):
@@ -290,20 +299,27 @@ def gray_and_rgba_frames(tmp_path):
     frames.mkdir(parents=True)
     rng = np.random.default_rng(0)
     for i in range(1, 9):
-        cv2.imwrite(str(frames / f'img_{i:05d}.png'),
-                    rng.integers(0, 256, (64, 64, 3), np.uint8))
-    cv2.imwrite(str(frames / 'img_00003.png'),
-                np.full((64, 64), 77, np.uint8))
+        cv2.imwrite(
+            str(frames / f'img_{i:05d}.png'),
+            rng.integers(0, 256, (64, 64, 3), np.uint8))
+    cv2.imwrite(str(frames / 'img_00003.png'), np.full((64, 64), 77, np.uint8))
     bgra = np.zeros((64, 64, 4), np.uint8)
     bgra[...] = (10, 20, 30, 0)  # fully transparent
     cv2.imwrite(str(frames / 'img_00004.png'), bgra)
     (tmp_path / 'list.txt').write_text('clip 8 0\n')
-    pipeline = [t for t in config(STAGE2).test_pipeline
-                if t.type != 'CheckedDecordInit']
+    pipeline = [
+        t for t in config(STAGE2).test_pipeline
+        if t.type != 'CheckedDecordInit'
+    ]
     pipeline[1] = dict(type='CheckedRawFrameDecode')
-    data = dataset(STAGE2, 'test_dataloader', tmp_path / 'list.txt',
-                   tmp_path / 'rawframes', type='CheckedRawframeDataset',
-                   filename_tmpl='img_{:05}.png', pipeline=pipeline)
+    data = dataset(
+        STAGE2,
+        'test_dataloader',
+        tmp_path / 'list.txt',
+        tmp_path / 'rawframes',
+        type='CheckedRawframeDataset',
+        filename_tmpl='img_{:05}.png',
+        pipeline=pipeline)
 
     def check(packed):
         inputs = packed['inputs']  # (8 segments, RGB, H, W)
@@ -360,8 +376,8 @@ def three_crops_of_all_segments(tmp_path):
     video(tmp_path / 'videos' / 'clip.mp4')
     pipeline = copy.deepcopy(config(STAGE2).test_pipeline)
     pipeline[3] = dict(type='ThreeCrop', crop_size=(48, 64))
-    data = video_list(tmp_path, 'clip.mp4 0\n', 'test_dataloader',
-                      pipeline=pipeline)()
+    data = video_list(
+        tmp_path, 'clip.mp4 0\n', 'test_dataloader', pipeline=pipeline)()
 
     def check(predicted):
         assert predicted[0].pred_score.shape == (4, )
@@ -377,10 +393,9 @@ CASES = [
     video_list_label_past_dataset_classes, video_list_unlabelled_for_testing,
     video_list_partly_unlabelled_for_testing, rawframe_list_missing_column,
     rawframe_list_extra_column, rawframe_list_non_integer,
-    rawframe_list_label_past_dataset_classes,
-    label_past_model_classes,
-    gray_and_rgba_frames,
-    color_flow_frame, num_segments_of_test_cfg_off_by_a_factor,
+    rawframe_list_label_past_dataset_classes, label_past_model_classes,
+    gray_and_rgba_frames, color_flow_frame,
+    num_segments_of_test_cfg_off_by_a_factor,
     num_segments_of_train_cfg_differs, three_crops_of_all_segments
 ]
 

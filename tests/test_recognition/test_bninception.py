@@ -15,10 +15,17 @@ def test_maps_have_the_papers_channels_and_sizes():
     got = {b: tuple(o.shape[1:]) for b, o in zip(ALL_BLOCKS, outs)}
     # PAPER_NOTES (channels @ size of the authors' prototxt).
     assert got == {
-        '3a': (256, 28, 28), '3b': (320, 28, 28), '3c': (576, 14, 14),
-        '4a': (576, 14, 14), '4b': (576, 14, 14), '4c': (608, 14, 14),
-        '4d': (608, 14, 14), '4e': (1056, 7, 7), '5a': (1024, 7, 7),
-        '5b': (1024, 7, 7)}
+        '3a': (256, 28, 28),
+        '3b': (320, 28, 28),
+        '3c': (576, 14, 14),
+        '4a': (576, 14, 14),
+        '4b': (576, 14, 14),
+        '4c': (608, 14, 14),
+        '4d': (608, 14, 14),
+        '4e': (1056, 7, 7),
+        '5a': (1024, 7, 7),
+        '5b': (1024, 7, 7)
+    }
     assert model.out_channels == [c for c, _, _ in got.values()]
 
 
@@ -39,12 +46,12 @@ def caffe_port_state(model):
             continue
         prefix, layer, param = key.rsplit('.', 2)
         name = prefix.replace('.', '_')
-        state[f'{name}.{param}' if layer == 'conv' else
-              f'{name}_bn.{param}'] = value.clone()
+        state[f'{name}.{param}' if layer ==
+              'conv' else f'{name}_bn.{param}'] = value.clone()
     state['last_linear.weight'] = torch.zeros(1000, 1024)
     # the port keeps some BatchNorm vectors as (1, C)
-    state['inception_3b_1x1_bn.weight'] = state[
-        'inception_3b_1x1_bn.weight'][None]
+    state['inception_3b_1x1_bn.weight'] = state['inception_3b_1x1_bn.weight'][
+        None]
     return state
 
 
@@ -65,8 +72,8 @@ def test_loads_the_caffe_port_and_cross_modality_init(tmp_path):
     with torch.no_grad():
         assert torch.equal(rgb.eval()(x), source.eval()(x))
 
-    flow = BNInception(in_channels=10, out_blocks=('3b', ),
-                       pretrained=str(path))
+    flow = BNInception(
+        in_channels=10, out_blocks=('3b', ), pretrained=str(path))
     flow.init_weights()
     w_rgb = source.conv1_7x7_s2.conv.weight
     w_flow = flow.conv1_7x7_s2.conv.weight
@@ -87,14 +94,14 @@ def test_checkpoint_of_another_network_is_refused(tmp_path):
 
 def test_wrong_channel_count_is_named():
     with pytest.raises(ValueError, match='expects 10 input channels, got 3'):
-        BNInception(in_channels=10, out_blocks=('3a', ))(
-            torch.randn(1, 3, 32, 32))
+        BNInception(
+            in_channels=10, out_blocks=('3a', ))(
+                torch.randn(1, 3, 32, 32))
 
 
 def test_partial_bn_and_frozen_stages():
     model = BNInception(out_blocks=('3b', ), partial_bn=True).train()
-    norms = [m for m in model.modules()
-             if isinstance(m, torch.nn.BatchNorm2d)]
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     assert norms[0].training and norms[0].weight.requires_grad
     assert not any(n.training or n.weight.requires_grad for n in norms[1:])
     assert all(p.requires_grad for n, p in model.named_parameters()
@@ -104,5 +111,6 @@ def test_partial_bn_and_frozen_stages():
     model = BNInception(out_blocks=('3b', ), frozen_stages=2).train()
     assert not model.conv2_3x3.training
     assert not any(p.requires_grad for p in model.inception_3a.parameters())
-    assert all(p.requires_grad for n, p in
-               model.inception_3b.named_parameters() if '.conv.' in n)
+    assert all(p.requires_grad
+               for n, p in model.inception_3b.named_parameters()
+               if '.conv.' in n)

@@ -44,9 +44,11 @@ def parts(name):
 
 def test_every_dataset_split_stage_and_modality_has_a_config():
     assert len(CONFIGS) == 2 * 3 * 2 * 3
-    assert {parts(n)[1:] for n in NAMES} == {
-        (d, s, m) for d in ('ucf101', 'hmdb51') for s in (1, 2, 3)
-        for m in CHANNELS}
+    assert {parts(n)[1:]
+            for n in NAMES} == {(d, s, m)
+                                for d in ('ucf101', 'hmdb51')
+                                for s in (1, 2, 3)
+                                for m in CHANNELS}
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=NAMES)
@@ -61,8 +63,8 @@ def test_config_settings(path):
     # flow: frames and lists where tools/data/extract_tvl1_flow.py writes them
     lists = f'data/{dataset}/rawframes' if modality == 'flow' else \
         f'data/{dataset}'
-    for loader, subset in (('train', 'train'), ('val', 'val'),
-                           ('test', 'val')):
+    for loader, subset in (('train', 'train'), ('val', 'val'), ('test',
+                                                                'val')):
         data = cfg[f'{loader}_dataloader'].dataset
         assert data.ann_file == \
             f'{lists}/{dataset}_{subset}_split_{split}_{kind}.txt'
@@ -86,12 +88,13 @@ def test_config_settings(path):
     assert cfg.model.test_cfg.num_segments == 25
     assert cfg.model.train_cfg.num_segments == 7
     assert cfg.train_dataloader.batch_size * 4 == 128
-    assert cfg.optim_wrapper.optimizer.lr == (0.05 if modality == 'flow'
-                                              else 0.02)
+    assert cfg.optim_wrapper.optimizer.lr == (0.05
+                                              if modality == 'flow' else 0.02)
     assert cfg.param_scheduler[0].milestones == [10000, 15000, 18000]
     assert cfg.train_cfg.max_iters == 20000
     assert cfg.model.off_head.off_sub_network.off_unit.get(
-        'spatial', True) == (modality == 'rgb')
+        'spatial', True) == (
+            modality == 'rgb')
     work_dir, checkpoint = cfg.model.feature_checkpoint.split('/')[1:]
     stage1 = [c for c in CONFIGS if osp.basename(c)[:-3] == work_dir]
     assert len(stage1) == 1
@@ -108,8 +111,8 @@ def build(cfg):
     return model
 
 
-@pytest.mark.parametrize('path', SPLIT1_UCF,
-                         ids=[osp.basename(p)[:-3] for p in SPLIT1_UCF])
+@pytest.mark.parametrize(
+    'path', SPLIT1_UCF, ids=[osp.basename(p)[:-3] for p in SPLIT1_UCF])
 def test_model_trains_and_tests_on_small_inputs(path):
     stage, _, _, modality = parts(osp.basename(path)[:-3])
     cfg = load(path)
@@ -117,12 +120,16 @@ def test_model_trains_and_tests_on_small_inputs(path):
     model = build(cfg)
     c = CHANNELS[modality]
     train_views = 3 if stage == 'tsn' else 7
-    data = dict(inputs=[torch.randint(0, 255, (train_views, c, 64, 64))
-                        for _ in range(2)],
-                data_samples=[ActionDataSample().set_gt_label(
-                    torch.tensor([i])) for i in range(2)])
-    optim = torch.optim.SGD(
-        [p for p in model.parameters() if p.requires_grad], lr=0.01)
+    data = dict(
+        inputs=[
+            torch.randint(0, 255, (train_views, c, 64, 64)) for _ in range(2)
+        ],
+        data_samples=[
+            ActionDataSample().set_gt_label(torch.tensor([i]))
+            for i in range(2)
+        ])
+    optim = torch.optim.SGD([p for p in model.parameters() if p.requires_grad],
+                            lr=0.01)
     model.train()
     losses = model.loss(**model.data_preprocessor(data, True))
     loss = sum(v for k, v in losses.items() if k.startswith('loss'))
@@ -130,10 +137,12 @@ def test_model_trains_and_tests_on_small_inputs(path):
     optim.step()
     if stage == 'off':
         assert sorted(k for k in losses if k.startswith('loss')) == [
-            'loss_off0', 'loss_off1', 'loss_off2']
+            'loss_off0', 'loss_off1', 'loss_off2'
+        ]
     model.eval()
-    test = dict(inputs=[torch.randint(0, 255, (25, c, 64, 64))],
-                data_samples=[ActionDataSample()])
+    test = dict(
+        inputs=[torch.randint(0, 255, (25, c, 64, 64))],
+        data_samples=[ActionDataSample()])
     with torch.no_grad():
         out = model.test_step(test)
     classes = cfg.model.cls_head.num_classes
@@ -145,32 +154,44 @@ def test_model_trains_and_tests_on_small_inputs(path):
 def tiny_ucf(tmp_path_factory):
     """One 30-frame video and its TV-L1 flow in the configs' layout."""
     root = tmp_path_factory.mktemp('ucf101')
-    frames = render_clip(np.random.default_rng(0), (1, 0), size=64,
-                         num_frames=30, speed=1, patch=16)
+    frames = render_clip(
+        np.random.default_rng(0), (1, 0),
+        size=64,
+        num_frames=30,
+        speed=1,
+        patch=16)
     (root / 'videos' / 'Run').mkdir(parents=True)
     write_video(str(root / 'videos/Run/v_Run_g01_c01.avi'), frames)
-    count = extract_video_flow(str(root / 'videos/Run/v_Run_g01_c01.avi'),
-                               str(root / 'rawframes/Run/v_Run_g01_c01'))
+    count = extract_video_flow(
+        str(root / 'videos/Run/v_Run_g01_c01.avi'),
+        str(root / 'rawframes/Run/v_Run_g01_c01'))
     return root, count
 
 
-@pytest.mark.parametrize('path', SPLIT1_UCF,
-                         ids=[osp.basename(p)[:-3] for p in SPLIT1_UCF])
+@pytest.mark.parametrize(
+    'path', SPLIT1_UCF, ids=[osp.basename(p)[:-3] for p in SPLIT1_UCF])
 def test_pipelines_give_the_model_its_input(path, tiny_ucf):
     root, flow_frames = tiny_ucf
     stage, _, _, modality = parts(osp.basename(path)[:-3])
     cfg = load(path)
     if modality == 'flow':
-        sample = dict(frame_dir=str(root / 'rawframes/Run/v_Run_g01_c01'),
-                      total_frames=flow_frames, label=0, start_index=1,
-                      filename_tmpl='{}_{:05d}.jpg', modality='Flow')
+        sample = dict(
+            frame_dir=str(root / 'rawframes/Run/v_Run_g01_c01'),
+            total_frames=flow_frames,
+            label=0,
+            start_index=1,
+            filename_tmpl='{}_{:05d}.jpg',
+            modality='Flow')
     else:
-        sample = dict(filename=str(root / 'videos/Run/v_Run_g01_c01.avi'),
-                      label=0, start_index=0, modality='RGB')
+        sample = dict(
+            filename=str(root / 'videos/Run/v_Run_g01_c01.avi'),
+            label=0,
+            start_index=0,
+            modality='RGB')
     c = CHANNELS[modality]
     with DefaultScope.overwrite_default_scope('mmaction'):
-        for loader, views in (('train', 3 if stage == 'tsn' else 7),
-                              ('test', 250)):
+        for loader, views in (('train', 3 if stage == 'tsn' else 7), ('test',
+                                                                      250)):
             pipeline = Compose([
                 TRANSFORMS.build(t)
                 for t in cfg[f'{loader}_dataloader'].dataset.pipeline
@@ -179,12 +200,14 @@ def test_pipelines_give_the_model_its_input(path, tiny_ucf):
             assert tuple(packed['inputs'].shape) == (views, c, 224, 224)
 
 
-CAFFE = sorted(glob.glob(osp.join(
-    ROOT, 'configs/recognition/off/ucf101/*_bninception-caffe_*.py')))
+CAFFE = sorted(
+    glob.glob(
+        osp.join(ROOT,
+                 'configs/recognition/off/ucf101/*_bninception-caffe_*.py')))
 
 
-@pytest.mark.parametrize('path', CAFFE,
-                         ids=[osp.basename(p)[:-3] for p in CAFFE])
+@pytest.mark.parametrize(
+    'path', CAFFE, ids=[osp.basename(p)[:-3] for p in CAFFE])
 def test_caffe_configs_test_as_the_authors(path):
     """The authors' protocol (their tools/test.py, ensemble_test.py and
     video_data_layer.cpp): frames 1 + i * floor((L - new_length) / 24) over
@@ -197,14 +220,15 @@ def test_caffe_configs_test_as_the_authors(path):
     with DefaultScope.overwrite_default_scope('mmaction'):
         for loader in ('val', 'test'):
             sampler = TRANSFORMS.build(
-                cfg[f'{loader}_dataloader'].dataset.pipeline[
-                    0 if modality == 'flow' else 1])
+                cfg[f'{loader}_dataloader'].dataset.pipeline[0 if modality ==
+                                                             'flow' else 1])
             for total in (60, 137, 250):
                 step = (total - new_length) // 24
                 out = sampler(dict(total_frames=total, start_index=1))
                 starts = out['frame_inds'].reshape(25, new_length)[:, 0] - 1
                 assert starts.tolist() == [
-                    min(1 + i * step, total - new_length) for i in range(25)]
+                    min(1 + i * step, total - new_length) for i in range(25)
+                ]
     assert any(t['type'] == 'TenCrop'
                for t in cfg.test_dataloader.dataset.pipeline)
     if modality == 'flow':
@@ -221,8 +245,10 @@ def test_caffe_configs_test_as_the_authors(path):
 
 
 def test_caffe_flow_network_has_dropout_0_8():
-    path = [p for p in CAFFE if p.endswith('tsn_bninception-caffe_8xb32-'
-                                           '5x1x3-20kiter_ucf101-split1-'
-                                           'flow.py')][0]
+    path = [
+        p for p in CAFFE if p.endswith('tsn_bninception-caffe_8xb32-'
+                                       '5x1x3-20kiter_ucf101-split1-'
+                                       'flow.py')
+    ][0]
     model = build(load(path))
     assert model.cls_head.dropout.p == 0.8

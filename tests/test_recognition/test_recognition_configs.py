@@ -17,15 +17,16 @@ from motion_videos import MOTIONS, make_motion_videos
 
 
 def load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        name, tool_path(f'{name}.py'))
+    spec = importlib.util.spec_from_file_location(name,
+                                                  tool_path(f'{name}.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-CONFIGS = osp.join(osp.dirname(osp.dirname(osp.dirname(__file__))), 'configs',
-                   'recognition', 'off')
+CONFIGS = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(__file__))), 'configs', 'recognition',
+    'off')
 
 
 def test_motion_videos_move_in_their_class_direction(tmp_path):
@@ -95,8 +96,8 @@ def test_demo_configs_train_stage1_then_stage2_and_test(tmp_path):
     video = osp.join(data_root, 'videos',
                      (tmp_path / 'data' / 'val.txt').read_text().split()[0])
     stage2.test_pipeline = stage2.test_dataloader.dataset.pipeline
-    loaded = init_recognizer(stage2, str(tmp_path / 'off' / 'epoch_1.pth'),
-                             device='cpu')
+    loaded = init_recognizer(
+        stage2, str(tmp_path / 'off' / 'epoch_1.pth'), device='cpu')
     for key, value in model.state_dict().items():
         assert torch.equal(loaded.state_dict()[key], value), key
     result = inference_recognizer(loaded, video)
@@ -110,7 +111,7 @@ def test_demo_configs_train_stage1_then_stage2_and_test(tmp_path):
     classes = (tmp_path / 'data' / 'classes.txt').read_text().split()
     top = load_tool('recognize_video').recognize(
         stage2, str(tmp_path / 'off' / 'epoch_1.pth'), video, classes)
-    assert [name for name, _ in top] == [
-        classes[i] for i in expected.argsort(descending=True)[:4]]
+    assert [name for name, _ in top
+            ] == [classes[i] for i in expected.argsort(descending=True)[:4]]
     assert [score for _, score in top] == pytest.approx(
         expected.sort(descending=True).values[:4].tolist())

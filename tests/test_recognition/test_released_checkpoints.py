@@ -117,8 +117,11 @@ def ucf101_0x_keys() -> list:
 
 
 def assert_feature_generation_loaded(model, state):
-    own = {k: v for k, v in model.state_dict().items()
-           if k.startswith(('backbone.', 'cls_head.'))}
+    own = {
+        k: v
+        for k, v in model.state_dict().items()
+        if k.startswith(('backbone.', 'cls_head.'))
+    }
     assert set(own) == set(state)
     for key, value in state.items():
         assert torch.equal(own[key], value), key
@@ -130,8 +133,8 @@ def test_released_mmaction2_checkpoint_url_loads_every_key(config, server):
     released_url = cfg.model.feature_checkpoint
     assert released_url.startswith('https://download.openmmlab.com/')
     state = released_state(RELEASED[config])
-    cfg.model.feature_checkpoint = serve(
-        server, released_url, dict(meta=dict(), state_dict=state))
+    cfg.model.feature_checkpoint = serve(server, released_url,
+                                         dict(meta=dict(), state_dict=state))
 
     model = build(cfg.model)
     model.init_weights()
@@ -147,14 +150,15 @@ def test_0x_ucf101_checkpoint_keys_load(server):
     model = build(cfg.model)
     own = model.state_dict()
     torch.manual_seed(1)
-    state = OrderedDict(
-        (k, torch.randint(0, 5, own[k].shape) if k.endswith('tracked') else
-         torch.randn(own[k].shape)) for k in ucf101_0x_keys())
+    state = OrderedDict((k, torch.randint(0, 5, own[k].shape) if k.
+                         endswith('tracked') else torch.randn(own[k].shape))
+                        for k in ucf101_0x_keys())
     # 0.x checkpoints carry their config text and mmcv version in meta
     cfg.model.feature_checkpoint = serve(
         server, cfg.model.feature_checkpoint,
-        dict(meta=dict(mmcv_version='1.1.5', config='model = dict()'),
-             state_dict=state))
+        dict(
+            meta=dict(mmcv_version='1.1.5', config='model = dict()'),
+            state_dict=state))
     model = build(cfg.model)
     model.init_weights()
     assert_feature_generation_loaded(model, state)
@@ -170,8 +174,9 @@ def test_url_checkpoint_is_loaded_with_weights_only(server):
         server, cfg.model.feature_checkpoint,
         dict(state_dict={}, payload=Payload()))
     model = build(cfg.model)
-    with pytest.raises(pickle.UnpicklingError,
-                       match='Refused to load the checkpoint http://127'):
+    with pytest.raises(
+            pickle.UnpicklingError,
+            match='Refused to load the checkpoint http://127'):
         model.init_weights()
 
 
@@ -191,7 +196,8 @@ def test_one_mim_train_command_trains_off_on_a_released_checkpoint(
     data = tmp_path / 'data'
     make_motion_videos(str(data), num_train=2, num_val=1, num_frames=16)
     child = tmp_path / 'off_ucf101_tiny.py'
-    child.write_text(textwrap.dedent(f'''\
+    child.write_text(
+        textwrap.dedent(f'''\
         _base_ = ['{config}']
         model = dict(feature_checkpoint='{url}')
         train_dataloader = dict(
@@ -210,17 +216,23 @@ def test_one_mim_train_command_trains_off_on_a_released_checkpoint(
     mim = osp.join(osp.dirname(sys.executable), 'mim')
     work = tmp_path / 'work'
     proc = subprocess.run(
-        [mim, 'train', 'mmaction', str(child), '--work-dir', str(work)],
+        [mim, 'train', 'mmaction',
+         str(child), '--work-dir',
+         str(work)],
         env=dict(os.environ, OMP_NUM_THREADS='2'),
-        capture_output=True, text=True, timeout=600)
+        capture_output=True,
+        text=True,
+        timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
     saved = torch.load(work / 'iter_2.pth')['state_dict']
     for key, value in state.items():  # loaded from the URL, kept frozen
         assert torch.equal(saved[key], value), key
     # both iterations logged every level's loss
-    scalars = [json.loads(line) for line in open(
-        glob.glob(str(work / '*' / 'vis_data' / 'scalars.json'))[0])]
+    scalars = [
+        json.loads(line) for line in open(
+            glob.glob(str(work / '*' / 'vis_data' / 'scalars.json'))[0])
+    ]
     scalars = [record for record in scalars if 'loss' in record]
     assert [record['step'] for record in scalars] == [1, 2]
     for record in scalars:

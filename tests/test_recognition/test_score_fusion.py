@@ -54,22 +54,27 @@ def test_weight_search_prefers_the_better_stream():
     (a, b), labels = streams(rng)
     weights, top1 = search_weights([a, b], labels, grid=(0., .5, 1., 4.))
     assert weights[0] == 1. and weights[1] > 1.
-    assert top1 == max(top_k_accuracy(fuse_scores([a, b], [1., w]), labels)
-                       for w in (0., .5, 1., 4.))
+    assert top1 == max(
+        top_k_accuracy(fuse_scores([a, b], [1., w]), labels)
+        for w in (0., .5, 1., 4.))
     assert top1 > top_k_accuracy(a, labels)
 
 
 def test_dumps_of_other_videos_are_refused():
     with pytest.raises(ValueError, match='b.pkl and a.pkl do not hold'):
-        check_same_videos([np.array([0, 1]), np.array([1, 0])],
-                          ['a.pkl', 'b.pkl'])
+        check_same_videos(
+            [np.array([0, 1]), np.array([1, 0])], ['a.pkl', 'b.pkl'])
 
 
 def dump(path, scores, labels):
     """The layout of MMAction2's --dump: a list of dicts of tensors."""
     with open(path, 'wb') as f:
-        pickle.dump([dict(pred_score=torch.tensor(s), gt_label=torch.tensor(
-            [int(label)])) for s, label in zip(scores, labels)], f)
+        pickle.dump([
+            dict(
+                pred_score=torch.tensor(s),
+                gt_label=torch.tensor([int(label)]))
+            for s, label in zip(scores, labels)
+        ], f)
 
 
 @pytest.mark.slow
@@ -81,12 +86,15 @@ def test_cli_searches_on_val_and_reports_on_test(tmp_path):
         for name, s in (('rgb', a), ('off', b)):
             paths[split, name] = str(tmp_path / f'{split}_{name}.pkl')
             dump(paths[split, name], s, labels)
-    proc = subprocess.run(
-        [sys.executable,
-         os.path.join(ROOT, 'tools', 'analysis_tools', 'fuse_scores.py'),
-         paths['test', 'rgb'], paths['test', 'off'], '--search-on',
-         paths['val', 'rgb'], paths['val', 'off']],
-        capture_output=True, text=True, check=True)
+    proc = subprocess.run([
+        sys.executable,
+        os.path.join(ROOT, 'tools', 'analysis_tools', 'fuse_scores.py'),
+        paths['test', 'rgb'], paths['test', 'off'], '--search-on',
+        paths['val', 'rgb'], paths['val', 'off']
+    ],
+                          capture_output=True,
+                          text=True,
+                          check=True)
     lines = proc.stdout.splitlines()
     assert lines[0].startswith('weights searched on 400 validation videos')
     top1 = {line.split()[0]: float(line.split()[-2]) for line in lines[2:]}

@@ -17,8 +17,8 @@ def test_dncnn_has_the_papers_depth_and_learns_a_residual():
     model = DnCNN()
     convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
     assert len(convs) == 20
-    assert not any(isinstance(m, torch.nn.BatchNorm2d)
-                   for m in model.modules())
+    assert not any(
+        isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
     model = DnCNN(zero_init_residual=True)
     model.init_weights()
     x = torch.rand(2, 3, 20, 16)
@@ -27,9 +27,11 @@ def test_dncnn_has_the_papers_depth_and_learns_a_residual():
 
 @pytest.mark.parametrize('num_frames, target', [(2, 1), (3, 1)])
 def test_dncnn_off_zero_residual_returns_the_target_frame(num_frames, target):
-    model = DnCNNOFF(num_frames=num_frames, mid_channels=8,
-                     off_unit=dict(reduce_channels=4),
-                     zero_init_residual=True)
+    model = DnCNNOFF(
+        num_frames=num_frames,
+        mid_channels=8,
+        off_unit=dict(reduce_channels=4),
+        zero_init_residual=True)
     model.init_weights()
     frames = torch.rand(2, num_frames, 3, 20, 16)
     assert torch.equal(model(frames), frames[:, target])
@@ -40,8 +42,8 @@ def test_dncnn_off_zero_residual_returns_the_target_frame(num_frames, target):
 
 def test_dncnn_off_restores_from_its_neighbours():
     torch.manual_seed(0)
-    model = DnCNNOFF(num_frames=3, mid_channels=8,
-                     off_unit=dict(reduce_channels=4))
+    model = DnCNNOFF(
+        num_frames=3, mid_channels=8, off_unit=dict(reduce_channels=4))
     model.init_weights()
     frames = torch.rand(1, 3, 3, 16, 16, requires_grad=True)
     model(frames).square().sum().backward()
@@ -59,8 +61,11 @@ def test_kaiming_init_cfg_keeps_the_signal_that_xavier_shrinks():
         return model.body[:-1](x).square().mean().sqrt().item()
 
     xavier = DnCNN(mid_channels=32, num_layers=10, zero_init_residual=True)
-    kaiming = DnCNN(mid_channels=32, num_layers=10, zero_init_residual=True,
-                    init_cfg=dict(type='Kaiming', layer='Conv2d'))
+    kaiming = DnCNN(
+        mid_channels=32,
+        num_layers=10,
+        zero_init_residual=True,
+        init_cfg=dict(type='Kaiming', layer='Conv2d'))
     xavier.init_weights()
     kaiming.init_weights()
     scale = x.square().mean().sqrt().item()
@@ -74,9 +79,12 @@ def test_pretrained_init_is_not_zeroed(tmp_path):
     trained = DnCNN(mid_channels=8, num_layers=3)
     trained.init_weights()
     torch.save(trained.state_dict(), tmp_path / 'dncnn.pth')
-    model = DnCNN(mid_channels=8, num_layers=3, zero_init_residual=True,
-                  init_cfg=dict(type='Pretrained',
-                                checkpoint=str(tmp_path / 'dncnn.pth')))
+    model = DnCNN(
+        mid_channels=8,
+        num_layers=3,
+        zero_init_residual=True,
+        init_cfg=dict(
+            type='Pretrained', checkpoint=str(tmp_path / 'dncnn.pth')))
     model.init_weights()
     x = torch.rand(1, 3, 8, 8)
     assert torch.equal(model(x), trained(x))
@@ -88,16 +96,18 @@ def test_xavier_uniform_initialisation():
     model.init_weights()
     conv = model.body[5].conv
     fan = conv.in_channels * 9 + conv.out_channels * 9
-    bound = (6 / fan) ** .5
+    bound = (6 / fan)**.5
     weight = conv.weight.detach()
     assert weight.abs().max().item() <= bound
-    assert weight.std().item() == pytest.approx(bound / 3 ** .5, rel=0.05)
+    assert weight.std().item() == pytest.approx(bound / 3**.5, rel=0.05)
     assert torch.count_nonzero(conv.bias) == 0
 
 
-CONFIGS = sorted(glob.glob(osp.join(
-    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',
-    'restoration', 'off', '*.py')))
+CONFIGS = sorted(
+    glob.glob(
+        osp.join(
+            osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
+            'configs', 'restoration', 'off', '*.py')))
 
 
 @pytest.mark.parametrize('config', CONFIGS, ids=osp.basename)
@@ -127,7 +137,7 @@ def test_every_config_initialises_each_convolution_as_it_says(config):
     else:
         assert cfg.init_cfg.type == 'Kaiming'
         for conv in convs:
-            fan_out = conv.out_channels * conv.kernel_size[0] ** 2
+            fan_out = conv.out_channels * conv.kernel_size[0]**2
             assert conv.weight.std().item() == pytest.approx(
                 (2 / fan_out)**.5, rel=.15)
 
@@ -141,19 +151,24 @@ def test_frame_count_mismatches_are_named():
 
 def build_restorer(generator):
     with DefaultScope.overwrite_default_scope('mmagic'):
-        model = MODELS.build(dict(
-            type='OFFRestorer', generator=generator,
-            pixel_loss=dict(type='MSELoss'),
-            data_preprocessor=dict(type='DataPreprocessor', mean=[0.] * 3,
-                                   std=[255.] * 3)))
+        model = MODELS.build(
+            dict(
+                type='OFFRestorer',
+                generator=generator,
+                pixel_loss=dict(type='MSELoss'),
+                data_preprocessor=dict(
+                    type='DataPreprocessor', mean=[0.] * 3, std=[255.] * 3)))
     model.init_weights()
     return model
 
 
 def test_restorer_checks_frames_and_sizes():
-    model = build_restorer(dict(type='DnCNNOFF', num_frames=3,
-                                mid_channels=8,
-                                off_unit=dict(reduce_channels=4)))
+    model = build_restorer(
+        dict(
+            type='DnCNNOFF',
+            num_frames=3,
+            mid_channels=8,
+            off_unit=dict(reduce_channels=4)))
     samples = DataSample(gt_img=torch.rand(2, 3, 16, 16))
     with pytest.raises(ValueError, match='gives 2 frames.*takes 3'):
         model(torch.rand(2, 2, 3, 16, 16), samples, mode='loss')
@@ -164,7 +179,11 @@ def test_restorer_checks_frames_and_sizes():
 
 
 def test_restorer_feeds_one_frame_to_dncnn():
-    model = build_restorer(dict(type='DnCNN', mid_channels=8, num_layers=4,
-                                zero_init_residual=True))
+    model = build_restorer(
+        dict(
+            type='DnCNN',
+            mid_channels=8,
+            num_layers=4,
+            zero_init_residual=True))
     frames = torch.rand(2, 1, 3, 16, 16)
     assert torch.equal(model(frames, mode='tensor'), frames[:, 0])

@@ -17,35 +17,44 @@ from off_plugin.restoration import (inference_restorer, init_restorer,
 def build(generator):
     torch.manual_seed(0)
     with DefaultScope.overwrite_default_scope('mmagic'):
-        model = MODELS.build(dict(
-            type='OFFRestorer', generator=generator,
-            pixel_loss=dict(type='MSELoss'),
-            data_preprocessor=dict(type='DataPreprocessor', mean=[0.] * 3,
-                                   std=[255.] * 3)))
+        model = MODELS.build(
+            dict(
+                type='OFFRestorer',
+                generator=generator,
+                pixel_loss=dict(type='MSELoss'),
+                data_preprocessor=dict(
+                    type='DataPreprocessor', mean=[0.] * 3, std=[255.] * 3)))
     model.init_weights()
     return model.eval()
 
 
 def video(num):
     rng = np.random.default_rng(0)
-    return [rng.integers(0, 256, (12, 16, 3), dtype=np.uint8)
-            for _ in range(num)]
+    return [
+        rng.integers(0, 256, (12, 16, 3), dtype=np.uint8) for _ in range(num)
+    ]
 
 
 @pytest.mark.parametrize('num_frames', [2, 3])
 def test_sliding_window_equals_per_window_forward(num_frames):
-    model = build(dict(type='DnCNNOFF', num_frames=num_frames,
-                       mid_channels=8, num_tail_layers=3,
-                       off_unit=dict(reduce_channels=4)))
+    model = build(
+        dict(
+            type='DnCNNOFF',
+            num_frames=num_frames,
+            mid_channels=8,
+            num_tail_layers=3,
+            off_unit=dict(reduce_channels=4)))
     frames = video(5)
     target = num_frames // 2
-    with mock.patch.object(model.generator, 'frame_features',
-                           wraps=model.generator.frame_features) as feats:
+    with mock.patch.object(
+            model.generator,
+            'frame_features',
+            wraps=model.generator.frame_features) as feats:
         out = list(restore_frames(model, iter(frames)))
     assert feats.call_count == 5  # once per frame, not once per window
     assert len(out) == 5
-    x = torch.stack([torch.from_numpy(f).permute(2, 0, 1).float() / 255
-                     for f in frames])
+    x = torch.stack(
+        [torch.from_numpy(f).permute(2, 0, 1).float() / 255 for f in frames])
     for t in range(5):
         idx = [min(max(t + k - target, 0), 4) for k in range(num_frames)]
         with torch.no_grad():
@@ -63,21 +72,26 @@ def test_one_frame_model_and_short_video():
     with torch.no_grad():
         expected = (model.generator(x)[0] * 255).clamp(0, 255).round()
     assert np.array_equal(out[1], expected.byte().permute(1, 2, 0).numpy())
-    three = build(dict(type='DnCNNOFF', num_frames=3, mid_channels=8,
-                       off_unit=dict(reduce_channels=4)))
+    three = build(
+        dict(
+            type='DnCNNOFF',
+            num_frames=3,
+            mid_channels=8,
+            off_unit=dict(reduce_channels=4)))
     assert len(list(restore_frames(three, video(1)))) == 1
 
 
-DEMO = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
-                'configs', 'restoration', 'off',
-                'dncnn-off3-c32_1xb8-800iter_restoration-demo-q40.py')
+DEMO = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',
+    'restoration', 'off',
+    'dncnn-off3-c32_1xb8-800iter_restoration-demo-q40.py')
 BASELINE = DEMO.replace('dncnn-off3-c32_1xb8', 'dncnn-c32l10_1xb8')
 
 
 def save_like_runner(model, path):
     """A checkpoint as mmengine's runner writes it."""
-    torch.save(dict(meta=dict(iter=800, seed=0),
-                    state_dict=model.state_dict()), path)
+    torch.save(
+        dict(meta=dict(iter=800, seed=0), state_dict=model.state_dict()), path)
     return str(path)
 
 
@@ -113,8 +127,10 @@ def test_inference_restorer_equals_restore_frames_features_once(
     for i, frame in enumerate(frames, 1):  # RGB frames, BGR files
         cv2.imwrite(str(folder / f'{i:05d}.png'), frame[..., ::-1])
     expected = list(restore_frames(model, frames))
-    with mock.patch.object(model.generator, 'frame_features',
-                           wraps=model.generator.frame_features) as feats:
+    with mock.patch.object(
+            model.generator,
+            'frame_features',
+            wraps=model.generator.frame_features) as feats:
         out = inference_restorer(model, str(folder))
     assert feats.call_count == 5  # once per frame, not once per window
     assert len(out) == 5
@@ -134,8 +150,11 @@ def test_init_restorer_refuses_another_model_naming_the_file(
     assert 'weights missing' in message and 'unknown weights' in message
     # cfg_options reach the model: another width, another shape
     with pytest.raises(ValueError, match='weights of another shape'):
-        init_restorer(DEMO, demo_checkpoint[0],
-                      cfg_options={'model.generator.mid_channels': 16})
-    with pytest.raises(FileNotFoundError,
-                       match=f'{tmp_path}/none.pth: no such checkpoint'):
+        init_restorer(
+            DEMO,
+            demo_checkpoint[0],
+            cfg_options={'model.generator.mid_channels': 16})
+    with pytest.raises(
+            FileNotFoundError,
+            match=f'{tmp_path}/none.pth: no such checkpoint'):
         init_restorer(DEMO, str(tmp_path / 'none.pth'))

@@ -23,9 +23,11 @@ PAPER = sorted(glob.glob(osp.join(CONFIGS, '*_vimeo90k-jpeg2000-q*.py')))
 
 def test_every_model_and_quality_has_a_config():
     names = {osp.basename(p) for p in PAPER}
-    assert names == {f'{m}_4xb7-50e_vimeo90k-jpeg2000-q{q}.py'
-                     for m in ('dncnn', 'dncnn-off2', 'dncnn-off3')
-                     for q in (20, 40)}
+    assert names == {
+        f'{m}_4xb7-50e_vimeo90k-jpeg2000-q{q}.py'
+        for m in ('dncnn', 'dncnn-off2', 'dncnn-off3')
+        for q in (20, 40)
+    }
 
 
 @pytest.mark.parametrize('path', PAPER, ids=[osp.basename(p) for p in PAPER])
@@ -36,20 +38,19 @@ def test_paper_settings(path):
     cfg = Config.fromfile(path)
     assert cfg.custom_imports.imports == ['off_plugin.restoration']
     assert cfg.model.type == 'OFFRestorer'
-    assert cfg.model.generator.type == ('DnCNN' if frames == 1
-                                        else 'DnCNNOFF')
+    assert cfg.model.generator.type == ('DnCNN' if frames == 1 else 'DnCNNOFF')
     assert cfg.model.generator.get('num_frames', 1) == frames
     for loader in ('train', 'val', 'test'):
         data = cfg[f'{loader}_dataloader'].dataset
         assert data.type == 'Vimeo90KSeptupletDataset'
         assert data.quality == int(quality)
         assert data.num_input_frames == frames
-        assert data.ann_file == ('sep_trainlist.txt' if loader == 'train'
-                                 else 'sep_testlist.txt')
+        assert data.ann_file == ('sep_trainlist.txt'
+                                 if loader == 'train' else 'sep_testlist.txt')
     # no augmentation, no crop: full 448x256 frames
     assert [t['type'] for t in cfg.train_dataloader.dataset.pipeline] == [
-        'LoadImageFromFile', 'LoadImageFromFile', 'CheckFrames',
-        'PackInputs']
+        'LoadImageFromFile', 'LoadImageFromFile', 'CheckFrames', 'PackInputs'
+    ]
     assert cfg.optim_wrapper.optimizer.type == 'Adam'
     assert cfg.optim_wrapper.optimizer.lr == 5e-4
     assert cfg.param_scheduler.type == 'CosineAnnealingLR'
@@ -69,8 +70,9 @@ def test_demo_config_selects_on_validation_and_tests_apart(
     """The demo's protocol through MMagic's Runner: all-targets training,
     validation on sep_vallist.txt logged per iteration with the best
     checkpoint kept, the test on sep_testlist.txt with per-clip PSNR."""
-    cfg = Config.fromfile(osp.join(
-        CONFIGS, 'dncnn-off3-c32_1xb8-800iter_restoration-demo-q40.py'))
+    cfg = Config.fromfile(
+        osp.join(CONFIGS,
+                 'dncnn-off3-c32_1xb8-800iter_restoration-demo-q40.py'))
     assert cfg.train_dataloader.dataset.all_targets
     assert cfg.val_dataloader.dataset.ann_file == 'sep_vallist.txt'
     assert cfg.test_dataloader.dataset.ann_file == 'sep_testlist.txt'
@@ -90,15 +92,13 @@ def test_demo_config_selects_on_validation_and_tests_apart(
     assert len(runner.train_dataloader.dataset) == 4 * 5  # 5 targets
     runner.train()
     # validation scores at their iterations; the best one's checkpoint
-    scalars, = glob.glob(osp.join(cfg.work_dir, '*', 'vis_data',
-                                  'scalars.json'))
+    scalars, = glob.glob(
+        osp.join(cfg.work_dir, '*', 'vis_data', 'scalars.json'))
     with open(scalars) as f:
-        val = {r['step']: r['PSNR'] for r in map(json.loads, f)
-               if 'PSNR' in r}
+        val = {r['step']: r['PSNR'] for r in map(json.loads, f) if 'PSNR' in r}
     assert sorted(val) == [2, 4]
     best = max(val, key=val.get)
-    assert osp.exists(osp.join(cfg.work_dir,
-                               f'best_PSNR_iter_{best}.pth'))
+    assert osp.exists(osp.join(cfg.work_dir, f'best_PSNR_iter_{best}.pth'))
     assert osp.exists(osp.join(cfg.work_dir, 'iter_2.pth'))  # all kept
     scores = {}
 

@@ -42,32 +42,41 @@ def test_jpeg2000_refuses_other_arrays():
 def test_dataset_gives_frames_around_the_4th(tiny_vimeo):
     for num, frames in ((3, [3, 4, 5]), (2, [3, 4]), (1, [4])):
         data = Vimeo90KSeptupletDataset(
-            ann_file='sep_testlist.txt', data_root=str(tiny_vimeo),
-            quality=40, num_input_frames=num, pipeline=[])
+            ann_file='sep_testlist.txt',
+            data_root=str(tiny_vimeo),
+            quality=40,
+            num_input_frames=num,
+            pipeline=[])
         assert len(data) == 2
         item = data.get_data_info(0)
         clip = (tiny_vimeo / 'sep_testlist.txt').read_text().split()[0]
         assert item['img_path'] == [
             str(tiny_vimeo / 'sequences_jpeg2000_q40' / clip / f'im{i}.png')
-            for i in frames]
+            for i in frames
+        ]
         assert item['gt_path'] == str(tiny_vimeo / 'sequences' / clip /
                                       'im4.png')
 
 
 def test_all_targets_takes_every_window_inside_the_septuplet(tiny_vimeo):
     clip = (tiny_vimeo / 'sep_trainlist.txt').read_text().split()[0]
-    for num, windows in ((3, [(t - 1, t, t + 1) for t in range(2, 7)]),
-                         (2, [(t - 1, t) for t in range(2, 8)]),
-                         (1, [(t, ) for t in range(1, 8)])):
+    for num, windows in ((3, [(t - 1, t, t + 1) for t in range(2, 7)]), (2, [
+        (t - 1, t) for t in range(2, 8)
+    ]), (1, [(t, ) for t in range(1, 8)])):
         data = Vimeo90KSeptupletDataset(
-            ann_file='sep_trainlist.txt', data_root=str(tiny_vimeo),
-            quality=40, num_input_frames=num, all_targets=True, pipeline=[])
+            ann_file='sep_trainlist.txt',
+            data_root=str(tiny_vimeo),
+            quality=40,
+            num_input_frames=num,
+            all_targets=True,
+            pipeline=[])
         assert len(data) == 4 * len(windows)  # 4 training clips
         for i, window in enumerate(windows):
             item = data.get_data_info(i)
             assert item['img_path'] == [
                 str(tiny_vimeo / 'sequences_jpeg2000_q40' / clip /
-                    f'im{f}.png') for f in window]
+                    f'im{f}.png') for f in window
+            ]
             # the target is the frame the single-target layout aligns
             target = window[num // 2]
             assert item['gt_path'] == str(tiny_vimeo / 'sequences' / clip /
@@ -82,8 +91,7 @@ def test_embedded_lists_keep_validation_and_test_apart(tmp_path):
     lists = {name: (tmp_path / name).read_text().split() for name in counts}
     assert all(lists.values())
     test_video = f'{list(SOURCES).index(TEST_SOURCE) + 1:05d}'
-    assert {c.split('/')[0] for c in lists['sep_testlist.txt']} == {
-        test_video}
+    assert {c.split('/')[0] for c in lists['sep_testlist.txt']} == {test_video}
     for name in ('sep_trainlist.txt', 'sep_vallist.txt'):
         assert test_video not in {c.split('/')[0] for c in lists[name]}
     # clips are <video>/<window><crop>: validation windows come later
@@ -105,14 +113,17 @@ def test_embedded_lists_keep_validation_and_test_apart(tmp_path):
 def test_all_targets_is_refused_for_testing(tiny_vimeo):
     with pytest.raises(ValueError, match='all_targets=True is for training'):
         Vimeo90KSeptupletDataset(
-            ann_file='sep_testlist.txt', data_root=str(tiny_vimeo),
-            quality=40, all_targets=True, test_mode=True)
+            ann_file='sep_testlist.txt',
+            data_root=str(tiny_vimeo),
+            quality=40,
+            all_targets=True,
+            test_mode=True)
 
 
 def test_dataset_without_compressed_frames_names_the_tool(tiny_vimeo):
     with pytest.raises(FileNotFoundError, match='compress_vimeo90k.py'):
-        Vimeo90KSeptupletDataset(ann_file='sep_testlist.txt',
-                                 data_root=str(tiny_vimeo), quality=20)
+        Vimeo90KSeptupletDataset(
+            ann_file='sep_testlist.txt', data_root=str(tiny_vimeo), quality=20)
 
 
 def test_compression_cache_is_reused_and_matches_a_fresh_encode(tiny_vimeo):
@@ -122,10 +133,11 @@ def test_compression_cache_is_reused_and_matches_a_fresh_encode(tiny_vimeo):
     assert compress_clip(str(tiny_vimeo), clip, 40) == ''
     assert os.path.getmtime(out / 'im2.png') == stamp  # finished: skipped
     originals = np.stack([
-        cv2.imread(str(tiny_vimeo / 'sequences' / clip / f'im{i}.png'))[
-            ..., ::-1] for i in range(1, 8)])
-    cached = np.stack([cv2.imread(str(out / f'im{i}.png'))[..., ::-1]
-                       for i in range(1, 8)])
+        cv2.imread(str(tiny_vimeo / 'sequences' / clip /
+                       f'im{i}.png'))[..., ::-1] for i in range(1, 8)
+    ])
+    cached = np.stack(
+        [cv2.imread(str(out / f'im{i}.png'))[..., ::-1] for i in range(1, 8)])
     assert np.array_equal(cached, jpeg2000_roundtrip(originals, 40))
 
 
@@ -144,8 +156,11 @@ def test_interrupted_clip_is_redone(tiny_vimeo, tmp_path):
 
 def test_check_frames_names_the_odd_file():
     ok = np.zeros((24, 32, 3), np.uint8)
-    results = dict(img=[ok, np.zeros((24, 30, 3), np.uint8)], gt=ok,
-                   img_path=['a/im3.png', 'a/im4.png'], gt_path='g/im4.png')
+    results = dict(
+        img=[ok, np.zeros((24, 30, 3), np.uint8)],
+        gt=ok,
+        img_path=['a/im3.png', 'a/im4.png'],
+        gt_path='g/im4.png')
     with pytest.raises(ValueError, match=r'a/im4.png: \(24, 30, 3\)'):
         CheckFrames()(results)
     gray = dict(results, img=[ok[..., 0], ok[..., 0]])
@@ -165,8 +180,10 @@ AUGMENTATION = ('Flip', 'RandomTransposeHW', 'TemporalReverse')
 
 
 def demo_augmentation():
-    steps = [t for t in Config.fromfile(DEMO_CONFIG).train_pipeline
-             if t['type'] in AUGMENTATION]
+    steps = [
+        t for t in Config.fromfile(DEMO_CONFIG).train_pipeline
+        if t['type'] in AUGMENTATION
+    ]
     assert len(steps) == 4  # h and v flips, transpose, temporal reversal
     return steps
 
@@ -186,26 +203,30 @@ def test_augmentation_moves_every_frame_of_a_sample_alike(tiny_vimeo):
     with DefaultScope.overwrite_default_scope('mmagic'):
         pipeline = Compose([
             TRANSFORMS.build(t) for t in (
-                dict(type='LoadImageFromFile', key='img',
-                     channel_order='rgb'),
+                dict(type='LoadImageFromFile', key='img', channel_order='rgb'),
                 dict(type='LoadImageFromFile', key='gt', channel_order='rgb'),
                 *demo_augmentation())
         ])
     data = Vimeo90KSeptupletDataset(
-        ann_file='sep_trainlist.txt', data_root=str(tiny_vimeo), quality=40,
-        num_input_frames=3, all_targets=True, pipeline=[])
+        ann_file='sep_trainlist.txt',
+        data_root=str(tiny_vimeo),
+        quality=40,
+        num_input_frames=3,
+        all_targets=True,
+        pipeline=[])
     item = data.get_data_info(0)
     frames = [cv2.imread(p)[..., ::-1] for p in item['img_path']]
     gt = cv2.imread(item['gt_path'])[..., ::-1]
     np.random.seed(0)
     seen, reversed_seen = set(), set()
     for _ in range(40):
-        out = pipeline(dict(img_path=item['img_path'],
-                            gt_path=item['gt_path']))
+        out = pipeline(
+            dict(img_path=item['img_path'], gt_path=item['gt_path']))
         # the transform of the target, one of the 8 ...
-        moved = [i for i, g in enumerate(dihedral(gt))
-                 if g.shape == out['gt'].shape and
-                 np.array_equal(g, out['gt'])]
+        moved = [
+            i for i, g in enumerate(dihedral(gt))
+            if g.shape == out['gt'].shape and np.array_equal(g, out['gt'])
+        ]
         assert len(moved) == 1
         k = moved[0]
         # ... is the transform of every input frame, in order or reversed

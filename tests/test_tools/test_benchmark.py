@@ -17,8 +17,9 @@ from benchmarks.recognition import moving_texture
 from benchmarks.timing import side_by_side, target
 from tiny_runs import DETECTION, STAGE2
 
-TOOL = osp.join(osp.dirname(osp.dirname(osp.dirname(__file__))), 'tools',
-                'analysis_tools', 'benchmark.py')
+TOOL = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(__file__))), 'tools', 'analysis_tools',
+    'benchmark.py')
 
 
 @pytest.fixture(scope='module')
@@ -29,8 +30,13 @@ def main():
 def test_side_by_side_times_each_call_in_turn_and_takes_the_median():
     calls = []
     results = side_by_side(
-        {'a': lambda i: calls.append(('a', i)),
-         'b': lambda i: calls.append(('b', i))}, 'cpu', warmup=1, repeats=3)
+        {
+            'a': lambda i: calls.append(('a', i)),
+            'b': lambda i: calls.append(('b', i))
+        },
+        'cpu',
+        warmup=1,
+        repeats=3)
     assert calls == [(name, i) for i in range(4) for name in 'ab']
     assert set(results) == {'a', 'b'}
     assert all(r['seconds'] >= 0 and r['memory'] is None
@@ -41,24 +47,27 @@ def test_targets_print_pass_and_fail(capsys):
     assert target('x', 1.2, 1.25, at_most=True)
     assert not target('y', 0.8, 0.85, at_most=False)
     out = capsys.readouterr().out.splitlines()
-    assert out == ['PASS: x: x1.20 (target <= x1.25)',
-                   'FAIL: y: x0.80 (target >= x0.85)']
+    assert out == [
+        'PASS: x: x1.20 (target <= x1.25)', 'FAIL: y: x0.80 (target >= x0.85)'
+    ]
 
 
 def test_each_subcommand_takes_its_own_flags(main, capsys):
     parse_args = main.__globals__['parse_args']
-    args = parse_args(['all', '--compile', '--frame-size', '60', '100',
-                       '--restore-size', '32', '48'])
+    args = parse_args([
+        'all', '--compile', '--frame-size', '60', '100', '--restore-size',
+        '32', '48'
+    ])
     assert args.compile and args.frame_size == [60, 100]
     assert not hasattr(args, 'threads')
-    args = parse_args(['deploy', '--recognizer-cfg-options', 'a.b=[1, 2]',
-                       'c=x'])
+    args = parse_args(
+        ['deploy', '--recognizer-cfg-options', 'a.b=[1, 2]', 'c=x'])
     assert args.recognizer_cfg_options == {'a.b': [1, 2], 'c': 'x'}
     assert args.detector_cfg_options == {}
     capsys.readouterr()
-    for argv in (['unit', '--frame-size', '60', '100'],
-                 ['detection', '--segments', '3'],
-                 ['import', '--device', 'cuda'],
+    for argv in (['unit', '--frame-size', '60',
+                  '100'], ['detection', '--segments',
+                           '3'], ['import', '--device', 'cuda'],
                  ['restoration', '--recognizer-cfg-options', 'a=1'], []):
         with pytest.raises(SystemExit):
             parse_args(argv)
@@ -74,8 +83,9 @@ def test_unit_benchmark_reports_every_level_with_a_verdict(main, capsys):
                         out)
     assert len(ratios) == 3 and all(float(r) > 0 for r in ratios)
     # the README's table: one row per target, with the ratio printed above
-    rows = re.findall(r'^\| OFF at (\d+) px .* \| x([\d.]+) \| <= x2\.00 \| '
-                      r'(PASS|FAIL) \|$', out, re.M)
+    rows = re.findall(
+        r'^\| OFF at (\d+) px .* \| x([\d.]+) \| <= x2\.00 \| '
+        r'(PASS|FAIL) \|$', out, re.M)
     assert [(verdict, level) for level, _, verdict in rows] == verdicts
     assert [ratio for _, ratio, _ in rows] == ratios
     assert re.search(r'^Targets on CPU .*, \d+ cores, torch ', out, re.M)
@@ -103,8 +113,10 @@ def test_restoration_benchmark_streams_with_features_once_per_frame(
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # small convolutions: spare a shared machine
     try:
-        main(['restoration', '--restore-size', '32', '48', '--video-frames',
-              '4', '--warmup', '0', '--repeats', '1'])
+        main([
+            'restoration', '--restore-size', '32', '48', '--video-frames', '4',
+            '--warmup', '0', '--repeats', '1'
+        ])
     finally:
         torch.set_num_threads(threads)
     out = capsys.readouterr().out
@@ -114,17 +126,20 @@ def test_restoration_benchmark_streams_with_features_once_per_frame(
     # the window and its FLOP count (one traced call) before the video
     assert calls == {
         ('forward', 1, None): 2 + 4,
-        ('frame_features', 2, 2): 2, ('frame_features', 2, 1): 4,
-        ('frame_features', 3, 3): 2, ('frame_features', 3, 1): 4,
-        ('restore', 2, None): 2 + 4, ('restore', 3, None): 2 + 4,
+        ('frame_features', 2, 2): 2,
+        ('frame_features', 2, 1): 4,
+        ('frame_features', 3, 3): 2,
+        ('frame_features', 3, 1): 4,
+        ('restore', 2, None): 2 + 4,
+        ('restore', 3, None): 2 + 4,
     }
     for title in ('one window', 'streaming'):
         section = out.split(f'restoration, {title}: ')[1]
-        models = re.findall(r'^ +(\S+): +[\d.]+ ms, +[\d.]+ frames/s, '
-                            r'x([\d.]+) of DnCNN, [\d.]+ M params',
-                            section, re.M)[:3]
-        assert [name for name, _ in models] == [
-            'DnCNN', 'DnCNN_OFF(2)', 'DnCNN_OFF(3)']
+        models = re.findall(
+            r'^ +(\S+): +[\d.]+ ms, +[\d.]+ frames/s, '
+            r'x([\d.]+) of DnCNN, [\d.]+ M params', section, re.M)[:3]
+        assert [name for name, _ in models
+                ] == ['DnCNN', 'DnCNN_OFF(2)', 'DnCNN_OFF(3)']
         assert float(models[0][1]) == 1 and all(
             float(ratio) > 0 for _, ratio in models)
     # DnCNN's FLOPs: every 3x3 convolution, stride 1, over 32x48 pixels
@@ -139,8 +154,9 @@ def test_restoration_benchmark_streams_with_features_once_per_frame(
                    if isinstance(m, torch.nn.Conv2d))
     printed = re.search(r'^ +DnCNN: .* ([\d.]+) GFLOPs$', out, re.M)
     assert float(printed.group(1)) == round(expected / 1e9, 2)
-    assert re.search(r'^(PASS|FAIL): DnCNN_OFF\(3\) streaming / DnCNN per '
-                     r'frame .*: x[\d.]+ \(target <= x1\.25\)$', out, re.M)
+    assert re.search(
+        r'^(PASS|FAIL): DnCNN_OFF\(3\) streaming / DnCNN per '
+        r'frame .*: x[\d.]+ \(target <= x1\.25\)$', out, re.M)
     assert re.search(r'^[01] of 1 targets met$', out, re.M)
 
 
@@ -163,8 +179,10 @@ def test_import_timer_runs_a_fresh_interpreter_and_names_a_failure():
     # the setup runs first, untimed, in the same interpreter
     _, with_setup = time_import('json', 'import csv, decimal')
     assert with_setup > modules
-    with pytest.raises(RuntimeError, match=r'(?s)import no_such_module_here '
-                       'failed.*ModuleNotFoundError'):
+    with pytest.raises(
+            RuntimeError,
+            match=r'(?s)import no_such_module_here '
+            'failed.*ModuleNotFoundError'):
         time_import('no_such_module_here')
 
 
@@ -179,25 +197,31 @@ def test_deploy_benchmark_times_onnxruntime_against_eager_pytorch(
     monkeypatch.setattr(deploy, 'load_config', load_config)
     # the demo recognizer and detector: the paper-scale ones export in the
     # deployment tests
-    main(['deploy', '--recognizer', str(STAGE2), '--detector',
-          str(DETECTION), '--segments', '8', '--size', '64',
-          '--restore-size', '24', '32',
-          '--video-frames', '3', '--frame-size', '96', '96',
-          '--repeats', '1', '--warmup', '0', '--threads', '1',
-          '--detector-cfg-options', 'model.detector.test_cfg.rcnn.'
-          'max_per_img=50'])
+    main([
+        'deploy', '--recognizer',
+        str(STAGE2), '--detector',
+        str(DETECTION), '--segments', '8', '--size', '64', '--restore-size',
+        '24', '32', '--video-frames', '3', '--frame-size', '96', '96',
+        '--repeats', '1', '--warmup', '0', '--threads', '1',
+        '--detector-cfg-options', 'model.detector.test_cfg.rcnn.'
+        'max_per_img=50'
+    ])
     out = capsys.readouterr().out
     assert loaded[0] == (str(STAGE2), {})
-    assert loaded[2] == (
-        str(DETECTION), {'model.detector.test_cfg.rcnn.max_per_img': 50})
+    assert loaded[2] == (str(DETECTION), {
+        'model.detector.test_cfg.rcnn.max_per_img': 50
+    })
     for family in ('recognizer', 'DnCNN_OFF(3) streaming', 'detector'):
-        block = re.search(rf'^deploy, {re.escape(family)}: cpu, 1 threads'
-                          r'.*\n +PyTorch \(eager\): .*\n +ONNX Runtime: '
-                          r'+[\d.]+ ms, .* x([\d.]+) of PyTorch', out, re.M)
+        block = re.search(
+            rf'^deploy, {re.escape(family)}: cpu, 1 threads'
+            r'.*\n +PyTorch \(eager\): .*\n +ONNX Runtime: '
+            r'+[\d.]+ ms, .* x([\d.]+) of PyTorch', out, re.M)
         assert block and float(block[1]) > 0, family
-    rows = re.findall(r'^\| deploy (recognizer|DnCNN_OFF\(3\) streaming): '
-                      r'ONNX Runtime / PyTorch throughput \| x([\d.]+) \| '
-                      r'>= x1\.50 \| (PASS|FAIL) \|$', out, re.M)
+    rows = re.findall(
+        r'^\| deploy (recognizer|DnCNN_OFF\(3\) streaming): '
+        r'ONNX Runtime / PyTorch throughput \| x([\d.]+) \| '
+        r'>= x1\.50 \| (PASS|FAIL) \|$', out, re.M)
     assert [r[0] for r in rows] == ['recognizer', 'DnCNN_OFF(3) streaming']
-    assert re.search(r"^detector: ONNX Runtime gives x[\d.]+ of eager "
-                     r"PyTorch's throughput \(no target\)$", out, re.M)
+    assert re.search(
+        r"^detector: ONNX Runtime gives x[\d.]+ of eager "
+        r"PyTorch's throughput \(no target\)$", out, re.M)

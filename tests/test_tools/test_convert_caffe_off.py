@@ -109,9 +109,11 @@ def layer_proto(layer):
         for b in layer.get('blobs', []))
     if 'conv' in layer:
         c = layer['conv']
-        out += field_bytes(106, field_int(1, c['num_output']) + field_int(
-            4, c['kernel']) + field_int(6, c.get('stride', 1)) + field_int(
-                3, c.get('pad', 0)) + field_int(5, c.get('group', 1)))
+        out += field_bytes(
+            106,
+            field_int(1, c['num_output']) + field_int(4, c['kernel']) +
+            field_int(6, c.get('stride', 1)) + field_int(3, c.get('pad', 0)) +
+            field_int(5, c.get('group', 1)))
     if 'pool' in layer:
         p = layer['pool']
         body = field_int(1, p['pool'])
@@ -122,14 +124,17 @@ def layer_proto(layer):
                 3, p['stride']) + field_int(4, p.get('pad', 0))
         out += field_bytes(121, body)
     if 'coeff' in layer:
-        out += field_bytes(110, field_int(1, 1) + b''.join(
-            field_float(2, c) for c in layer['coeff']))
+        out += field_bytes(
+            110,
+            field_int(1, 1) +
+            b''.join(field_float(2, c) for c in layer['coeff']))
     if 'axis' in layer:
         out += field_bytes(104, field_int(2, layer['axis']))
     if 'slice' in layer:
         axis, points = layer['slice']
-        out += field_bytes(126, field_int(3, axis) + b''.join(
-            field_int(2, p) for p in points))
+        out += field_bytes(
+            126,
+            field_int(3, axis) + b''.join(field_int(2, p) for p in points))
     if 'reshape' in layer:
         dims = b''.join(varint(d) for d in layer['reshape'])
         out += field_bytes(133, field_bytes(1, field_bytes(1, dims)))
@@ -184,16 +189,18 @@ class NetBuilder:
 
     def conv(self, name, bottom, out, kernel, stride=1, pad=0, relu=False):
         c_in = self.channels[bottom]
-        weight = self.normal(np.sqrt(2 / (c_in * kernel**2)),
-                             (out, c_in, kernel, kernel))
-        top = self.add(name=name, type='Convolution', bottom=[bottom],
-                       top=[name], blobs=[weight, self.normal(.1, out)],
-                       conv=dict(num_output=out, kernel=kernel,
-                                 stride=stride, pad=pad))
+        weight = self.normal(
+            np.sqrt(2 / (c_in * kernel**2)), (out, c_in, kernel, kernel))
+        top = self.add(
+            name=name,
+            type='Convolution',
+            bottom=[bottom],
+            top=[name],
+            blobs=[weight, self.normal(.1, out)],
+            conv=dict(num_output=out, kernel=kernel, stride=stride, pad=pad))
         self.channels[top] = out
         if relu:
-            self.add(name=f'{name}_relu', type='ReLU', bottom=[top],
-                     top=[top])
+            self.add(name=f'{name}_relu', type='ReLU', bottom=[top], top=[top])
         return top
 
     def conv_bn(self, name, bottom, out, kernel, stride=1, pad=0):
@@ -201,32 +208,60 @@ class NetBuilder:
         # BN vectors as (1, C), the first layer's as (1, C, 1, 1)
         shape = (1, out, 1, 1) if name == 'conv1/7x7_s2' else (1, out)
         rng = self.rng
-        blobs = [rng.uniform(.5, 1.5, shape), rng.normal(0, .1, shape),
-                 rng.normal(0, .1, shape), rng.uniform(.5, 1.5, shape)]
-        top = self.add(name=f'{name}_bn', type='BN', bottom=[name],
-                       top=[f'{name}_bn'], blobs=blobs)
+        blobs = [
+            rng.uniform(.5, 1.5, shape),
+            rng.normal(0, .1, shape),
+            rng.normal(0, .1, shape),
+            rng.uniform(.5, 1.5, shape)
+        ]
+        top = self.add(
+            name=f'{name}_bn',
+            type='BN',
+            bottom=[name],
+            top=[f'{name}_bn'],
+            blobs=blobs)
         self.channels[top] = out
         self.add(name=f'{name}_relu', type='ReLU', bottom=[top], top=[top])
         return top
 
-    def pool(self, name, bottom, pool, kernel=3, stride=2, pad=0,
+    def pool(self,
+             name,
+             bottom,
+             pool,
+             kernel=3,
+             stride=2,
+             pad=0,
              global_=False):
         self.channels[name] = self.channels[bottom]
-        return self.add(name=name, type='Pooling', bottom=[bottom],
-                        top=[name], pool=dict(pool=pool, kernel=kernel,
-                                              stride=stride, pad=pad,
-                                              **{'global': global_}))
+        return self.add(
+            name=name,
+            type='Pooling',
+            bottom=[bottom],
+            top=[name],
+            pool=dict(
+                pool=pool,
+                kernel=kernel,
+                stride=stride,
+                pad=pad,
+                **{'global': global_}))
 
     def concat(self, name, bottoms, axis=1):
         self.channels[name] = sum(self.channels[b] for b in bottoms)
-        return self.add(name=name, type='Concat', bottom=list(bottoms),
-                        top=[name], axis=axis)
+        return self.add(
+            name=name,
+            type='Concat',
+            bottom=list(bottoms),
+            top=[name],
+            axis=axis)
 
     def fc(self, name, bottom, top):
         weight = self.normal(.01, (NUM_CLASSES, self.channels[bottom]))
-        return self.add(name=name, type='InnerProduct', bottom=[bottom],
-                        top=[top], blobs=[weight,
-                                          self.normal(.1, NUM_CLASSES)])
+        return self.add(
+            name=name,
+            type='InnerProduct',
+            bottom=[bottom],
+            top=[top],
+            blobs=[weight, self.normal(.1, NUM_CLASSES)])
 
     def bn_inception(self, data):
         x = self.conv_bn('conv1/7x7_s2', data, 64, 7, 2, 3)
@@ -243,8 +278,8 @@ class NetBuilder:
             branches.append(self.conv_bn(p + '3x3', y, c3, 3, stride, 1))
             y = self.conv_bn(p + 'double_3x3_reduce', x, rd, 1)
             y = self.conv_bn(p + 'double_3x3_1', y, cd, 3, 1, 1)
-            branches.append(self.conv_bn(p + 'double_3x3_2', y, cd, 3,
-                                         stride, 1))
+            branches.append(
+                self.conv_bn(p + 'double_3x3_2', y, cd, 3, stride, 1))
             if stride == 2:
                 branches.append(self.pool(p + 'pool', x, MAX, 3, 2))
             else:
@@ -257,92 +292,141 @@ class NetBuilder:
         """The authors' rgb_diff deploy: 6 BGR frames -> 5 differences."""
         self.channels['data'] = 18
         frames = [f'frame_{i}' for i in range(1, 7)]
-        self.add(name='slice', type='Slice', bottom=['data'], top=frames,
-                 slice=(1, [3, 6, 9, 12, 15]))
+        self.add(
+            name='slice',
+            type='Slice',
+            bottom=['data'],
+            top=frames,
+            slice=(1, [3, 6, 9, 12, 15]))
         for i in range(5):
-            self.add(name=f'diff{i + 1}', type='Eltwise',
-                     bottom=[frames[i], frames[i + 1]],
-                     top=[f'diff{i + 1}'], coeff=(-1., 1.))
+            self.add(
+                name=f'diff{i + 1}',
+                type='Eltwise',
+                bottom=[frames[i], frames[i + 1]],
+                top=[f'diff{i + 1}'],
+                coeff=(-1., 1.))
             self.channels[f'diff{i + 1}'] = 3
         return self.concat('concat', [f'diff{i}' for i in range(1, 6)])
 
     def off_unit(self, block, size, spatial):
         """motion_<block>: [spatial grad (32), temporal grad (128)]."""
         t = SEGMENTS
-        gen = self.conv(f'motion_conv_gen_{block}',
-                        f'inception_{block}/output', 128, 1, relu=True)
-        self.add(name=f'reshape_rgb_frames_{block}', type='Reshape',
-                 bottom=[gen], top=[f'reshape_rgb_frames_{block}'],
-                 reshape=(1, -1, size, size))
+        gen = self.conv(
+            f'motion_conv_gen_{block}',
+            f'inception_{block}/output',
+            128,
+            1,
+            relu=True)
+        self.add(
+            name=f'reshape_rgb_frames_{block}',
+            type='Reshape',
+            bottom=[gen],
+            top=[f'reshape_rgb_frames_{block}'],
+            reshape=(1, -1, size, size))
         r = f'reshape_rgb_frames_{block}'
-        self.add(name=f'slice_motion_last_{block}', type='Slice',
-                 bottom=[r], top=[f'first_frame_{block}',
-                                  f'last_frames_{block}'],
-                 slice=(1, [128]))
-        self.add(name=f'slice_motion_first_{block}', type='Slice',
-                 bottom=[r], top=[f'first_frames_{block}',
-                                  f'last_frame_{block}'],
-                 slice=(1, [128 * (t - 1)]))
-        self.add(name=f'eltwise_motion_first_{block}', type='Eltwise',
-                 bottom=[f'first_frames_{block}', f'last_frames_{block}'],
-                 top=[f'motion_first_{block}'], coeff=(-1., 1.))
+        self.add(
+            name=f'slice_motion_last_{block}',
+            type='Slice',
+            bottom=[r],
+            top=[f'first_frame_{block}', f'last_frames_{block}'],
+            slice=(1, [128]))
+        self.add(
+            name=f'slice_motion_first_{block}',
+            type='Slice',
+            bottom=[r],
+            top=[f'first_frames_{block}', f'last_frame_{block}'],
+            slice=(1, [128 * (t - 1)]))
+        self.add(
+            name=f'eltwise_motion_first_{block}',
+            type='Eltwise',
+            bottom=[f'first_frames_{block}', f'last_frames_{block}'],
+            top=[f'motion_first_{block}'],
+            coeff=(-1., 1.))
         temporal = f'temporal_grad_{block}' if spatial else f'motion_{block}'
-        self.add(name=f'reshape_motion_first_frames_{block}',
-                 type='Reshape', bottom=[f'motion_first_{block}'],
-                 top=[temporal], reshape=(-1, 128, size, size))
+        self.add(
+            name=f'reshape_motion_first_frames_{block}',
+            type='Reshape',
+            bottom=[f'motion_first_{block}'],
+            top=[temporal],
+            reshape=(-1, 128, size, size))
         self.channels[temporal] = 128
         if not spatial:
             return temporal
-        self.add(name=f'slice_motion_first_{block}', type='Slice',
-                 bottom=[f'inception_{block}/output'],
-                 top=[f'spatial_frames_{block}', f'spatial_frame_{block}'],
-                 slice=(0, [t - 1]))
+        self.add(
+            name=f'slice_motion_first_{block}',
+            type='Slice',
+            bottom=[f'inception_{block}/output'],
+            top=[f'spatial_frames_{block}', f'spatial_frame_{block}'],
+            slice=(0, [t - 1]))
         self.channels[f'spatial_frames_{block}'] = self.channels[
             f'inception_{block}/output']
         down = self.conv(f'motion_spatial_down_{block}',
                          f'spatial_frames_{block}', 32, 1)
-        self.add(name=f'motion_spatial_grad_{block}', type='Convolution',
-                 bottom=[down], top=[f'spatial_grad_{block}'],
-                 blobs=[np.tile(SOBEL, (32, 1, 1, 1)), np.zeros(32)],
-                 conv=dict(num_output=32, kernel=3, pad=1, group=32))
+        self.add(
+            name=f'motion_spatial_grad_{block}',
+            type='Convolution',
+            bottom=[down],
+            top=[f'spatial_grad_{block}'],
+            blobs=[np.tile(SOBEL, (32, 1, 1, 1)),
+                   np.zeros(32)],
+            conv=dict(num_output=32, kernel=3, pad=1, group=32))
         self.channels[f'spatial_grad_{block}'] = 32
-        self.add(name='dropout', type='Dropout',
-                 bottom=[f'spatial_grad_{block}'],
-                 top=[f'spatial_grad_{block}'])
+        self.add(
+            name='dropout',
+            type='Dropout',
+            bottom=[f'spatial_grad_{block}'],
+            top=[f'spatial_grad_{block}'])
         return self.concat(f'concat_first_second_{block}',
                            [f'spatial_grad_{block}', temporal])
 
-    def bottleneck(self, suffix, bottom, mid, out, shortcut=None,
-                   expand_kernel=1, relu=True):
-        x = self.conv(f'motion_conv1_trans{suffix}', bottom, mid, 1,
-                      relu=True)
-        x = self.conv(f'motion_conv2_trans{suffix}', x, mid, 3, pad=1,
-                      relu=True)
-        x = self.conv(f'motion_conv3_trans{suffix}', x, out, expand_kernel,
-                      pad=expand_kernel // 2)
+    def bottleneck(self,
+                   suffix,
+                   bottom,
+                   mid,
+                   out,
+                   shortcut=None,
+                   expand_kernel=1,
+                   relu=True):
+        x = self.conv(f'motion_conv1_trans{suffix}', bottom, mid, 1, relu=True)
+        x = self.conv(
+            f'motion_conv2_trans{suffix}', x, mid, 3, pad=1, relu=True)
+        x = self.conv(
+            f'motion_conv3_trans{suffix}',
+            x,
+            out,
+            expand_kernel,
+            pad=expand_kernel // 2)
         if shortcut:
             bottom = self.conv(shortcut, bottom, out, 1)
         top = f'motion_sum{suffix}'
-        self.add(name=top, type='Eltwise', bottom=[x, bottom], top=[top],
-                 coeff=(1., 1.))
+        self.add(
+            name=top,
+            type='Eltwise',
+            bottom=[x, bottom],
+            top=[top],
+            coeff=(1., 1.))
         self.channels[top] = out
         if relu:
-            self.add(name=f'motion_relu_sum{suffix}', type='ReLU',
-                     bottom=[top], top=[top])
+            self.add(
+                name=f'motion_relu_sum{suffix}',
+                type='ReLU',
+                bottom=[top],
+                top=[top])
         return top
 
     def off(self, sizes, spatial):
-        maps = {b: self.off_unit(b, sizes[b], spatial)
-                for b in ('3a', '3b', '3c', '4a', '4b', '4c', '4d', '5a',
-                          '5b')}
+        maps = {
+            b: self.off_unit(b, sizes[b], spatial)
+            for b in ('3a', '3b', '3c', '4a', '4b', '4c', '4d', '5a', '5b')
+        }
         x = self.concat('motion_fusion_28', [maps['3a'], maps['3b']])
         x = self.conv('motion_conv_trans_28', x, 64, 7, 2, 3, relu=True)
         x = self.bottleneck('_28a', x, 64, 256, 'motion_conv_branch_28a')
         x = self.bottleneck('_28b', x, 64, 256)
         x28 = self.bottleneck('_28c', x, 64, 256)
         x = self.concat('motion_fusion_14',
-                        [maps[b] for b in ('3c', '4a', '4b', '4c', '4d')] +
-                        [x28])
+                        [maps[b]
+                         for b in ('3c', '4a', '4b', '4c', '4d')] + [x28])
         x = self.conv('motion_conv_trans_14', x, 128, 5, 2, 2, relu=True)
         x = self.bottleneck('_14a', x, 128, 512,
                             'motion_conv_expand_trans_14a')
@@ -354,21 +438,24 @@ class NetBuilder:
         self.fc('fc-action-motion_14', y, 'fc_motion_14')
         x = self.concat('motion_fusion', [maps['5a'], maps['5b'], x14])
         x = self.conv('motion_conv_trans', x, 256, 3, 1, 1, relu=True)
-        x = self.bottleneck('', x, 256, 1024, 'motion_conv_branch_trans',
-                            relu=False)
+        x = self.bottleneck(
+            '', x, 256, 1024, 'motion_conv_branch_trans', relu=False)
         y = self.pool('global_pool_motion', x, AVE, global_=True)
         self.fc('fc-action-motion', y, 'fc_motion')
 
 
 def map_sizes(size):
     """Inception output sizes, Caffe's rounding: 3a/3b, 3c-4d, 5a/5b."""
+
     def pooled(s):
         return -(-(s - 3) // 2) + 1
+
     s28 = pooled(pooled((size + 6 - 7) // 2 + 1))
     s14 = (s28 + 2 - 3) // 2 + 1
     s7 = (s14 + 2 - 3) // 2 + 1
-    return dict(zip(('3a', '3b', '3c', '4a', '4b', '4c', '4d', '5a', '5b'),
-                    (s28, ) * 2 + (s14, ) * 5 + (s7, ) * 2))
+    return dict(
+        zip(('3a', '3b', '3c', '4a', '4b', '4c', '4d', '5a', '5b'),
+            (s28, ) * 2 + (s14, ) * 5 + (s7, ) * 2))
 
 
 def build_net(modality, stage, size, seed=0):
@@ -401,9 +488,10 @@ def caffe_conv(x, weight, bias, stride, pad, group):
     win = win[:, :, ::stride, ::stride][:, :, :oh, :ow]
     o_group = out // group
     outs = [
-        np.tensordot(win[:, g * c_group:(g + 1) * c_group],
-                     weight[g * o_group:(g + 1) * o_group],
-                     axes=([1, 4, 5], [1, 2, 3])) for g in range(group)
+        np.tensordot(
+            win[:, g * c_group:(g + 1) * c_group],
+            weight[g * o_group:(g + 1) * o_group],
+            axes=([1, 4, 5], [1, 2, 3])) for g in range(group)
     ]
     return np.concatenate(outs, -1).transpose(0, 3, 1, 2) + bias.reshape(
         1, -1, 1, 1)
@@ -442,24 +530,30 @@ def caffe_forward(layers, data):
         kind = layer.type
         if kind == 'Convolution':
             p = params['convolution_param']
-            out = [caffe_conv(x[0], layer.blobs[0].astype(np.float64),
-                              layer.blobs[1], p.get('stride', 1),
-                              p.get('pad', 0), p.get('group', 1))]
+            out = [
+                caffe_conv(x[0], layer.blobs[0].astype(np.float64),
+                           layer.blobs[1], p.get('stride', 1), p.get('pad', 0),
+                           p.get('group', 1))
+            ]
         elif kind == 'BN':
-            scale, shift, mean, var = (b.reshape(1, -1, 1, 1)
-                                       for b in layer.blobs)
+            scale, shift, mean, var = (
+                b.reshape(1, -1, 1, 1) for b in layer.blobs)
             eps = params.get('bn_param', {}).get('eps', 1e-5)
             out = [(x[0] - mean) / np.sqrt(var + eps) * scale + shift]
         elif kind == 'ReLU':
             out = [np.maximum(x[0], 0)]
         elif kind == 'Pooling':
             p = params['pooling_param']
-            out = [caffe_pool(x[0], p.get('pool', MAX),
-                              p.get('kernel_size'), p.get('stride', 1),
-                              p.get('pad', 0), p.get('global_pooling'))]
+            out = [
+                caffe_pool(x[0], p.get('pool', MAX), p.get('kernel_size'),
+                           p.get('stride', 1), p.get('pad', 0),
+                           p.get('global_pooling'))
+            ]
         elif kind == 'Concat':
-            out = [np.concatenate(x, params.get('concat_param', {}).get(
-                'axis', 1))]
+            out = [
+                np.concatenate(x,
+                               params.get('concat_param', {}).get('axis', 1))
+            ]
         elif kind == 'Eltwise':
             coeff = params['eltwise_param'].get('coeff', np.ones(len(x)))
             out = [sum(c * v for c, v in zip(coeff, x))]
@@ -468,13 +562,18 @@ def caffe_forward(layers, data):
             out = np.split(x[0], p['slice_point'], axis=p['axis'])
         elif kind == 'Reshape':
             dims = params['reshape_param']['shape']['dim']
-            out = [x[0].reshape([x[0].shape[i] if d == 0 else d
-                                 for i, d in enumerate(dims)])]
+            out = [
+                x[0].reshape([
+                    x[0].shape[i] if d == 0 else d for i, d in enumerate(dims)
+                ])
+            ]
         elif kind == 'Dropout':  # test phase
             out = x
         elif kind == 'InnerProduct':
-            out = [x[0].reshape(len(x[0]), -1) @ layer.blobs[0].T.astype(
-                np.float64) + layer.blobs[1]]
+            out = [
+                x[0].reshape(len(x[0]), -1) @ layer.blobs[0].T.astype(
+                    np.float64) + layer.blobs[1]
+            ]
         else:
             raise NotImplementedError(kind)
         blobs.update(zip(layer.tops, out))
@@ -504,8 +603,9 @@ def caffemodels(tmp_path_factory):
     def get(modality, stage, size=64):
         key = (modality, stage, size)
         if key not in paths:
-            paths[key] = write_net(root / f'{modality}_{stage}_{size}'
-                                   '.caffemodel', net(*key))
+            paths[key] = write_net(
+                root / f'{modality}_{stage}_{size}'
+                '.caffemodel', net(*key))
         return paths[key]
 
     return get
@@ -557,8 +657,9 @@ def video_inputs(modality, size, rng):
     clip = 6 if modality == 'rgbdiff' else 1
     frames = rng.integers(0, 256, (SEGMENTS * clip, size, size, 3))
     bgr = frames[..., ::-1] - np.array([104., 117., 123.])
-    data = bgr.reshape(SEGMENTS, clip, size, size, 3).transpose(
-        0, 1, 4, 2, 3).reshape(SEGMENTS, 3 * clip, size, size)
+    data = bgr.reshape(SEGMENTS, clip, size, size,
+                       3).transpose(0, 1, 4, 2,
+                                    3).reshape(SEGMENTS, 3 * clip, size, size)
     if modality == 'rgb':
         inputs = frames.transpose(0, 3, 1, 2)
     else:  # the configs' pipeline: FormatRGBDiff
@@ -566,8 +667,8 @@ def video_inputs(modality, size, rng):
             to_diff = TRANSFORMS.build(dict(type='FormatRGBDiff'))
         inputs = to_diff.transform(
             dict(imgs=list(frames.astype(np.uint8)), clip_len=clip))['imgs']
-    return torch.tensor(np.ascontiguousarray(inputs),
-                        dtype=torch.float32), data
+    return torch.tensor(
+        np.ascontiguousarray(inputs), dtype=torch.float32), data
 
 
 # ---------------------------------------------------------------------------
@@ -575,17 +676,18 @@ def video_inputs(modality, size, rng):
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize('modality,stage,size', [
-    ('rgb', 'tsn', 64), ('flow', 'tsn', 64), ('rgb', 'off', 96),
-    ('rgbdiff', 'off', 64)])
-def test_converted_model_computes_what_caffe_computes(
-        modality, stage, size, caffemodels, converted):
+@pytest.mark.parametrize('modality,stage,size', [('rgb', 'tsn', 64),
+                                                 ('flow', 'tsn', 64),
+                                                 ('rgb', 'off', 96),
+                                                 ('rgbdiff', 'off', 64)])
+def test_converted_model_computes_what_caffe_computes(modality, stage, size,
+                                                      caffemodels, converted):
     path = caffemodels(modality, stage, size)
     cfg = Config.fromfile(config(modality, stage))
     checkpoint, report = converted(modality, stage, size)
     assert not report.unmapped and not report.missing
-    assert len(report.fixed) == (9 if modality == 'rgb' and stage == 'off'
-                                 else 0)
+    assert len(
+        report.fixed) == (9 if modality == 'rgb' and stage == 'off' else 0)
     model = build_model(cfg, checkpoint['state_dict'])
     inputs, data = video_inputs(modality, size, np.random.default_rng(1))
     ours = model_scores(model, inputs, stage)
@@ -596,9 +698,12 @@ def test_converted_model_computes_what_caffe_computes(
     for top, score in zip(tops, ours):
         expected = blobs[top].mean(0)  # segment consensus
         assert expected.shape == (NUM_CLASSES, )
-        np.testing.assert_allclose(score.numpy(), expected, rtol=1e-4,
-                                   atol=1e-4 * np.abs(expected).max(),
-                                   err_msg=top)
+        np.testing.assert_allclose(
+            score.numpy(),
+            expected,
+            rtol=1e-4,
+            atol=1e-4 * np.abs(expected).max(),
+            err_msg=top)
 
 
 def test_every_blob_lands_in_its_weight(caffemodels, converted):
@@ -669,11 +774,12 @@ def test_every_blob_lands_in_its_weight(caffemodels, converted):
     assert sorted(taken) == sorted(o for v in owners.values() for o in v)
 
 
-def test_rgb_difference_first_conv_takes_rgb_channels(caffemodels,
-                                                      converted):
+def test_rgb_difference_first_conv_takes_rgb_channels(caffemodels, converted):
     path = caffemodels('rgbdiff', 'off')
-    conv1 = {layer.name: layer
-             for layer in read_caffemodel(path)}['conv1/7x7_s2'].blobs[0]
+    conv1 = {
+        layer.name: layer
+        for layer in read_caffemodel(path)
+    }['conv1/7x7_s2'].blobs[0]
     checkpoint, _ = converted('rgbdiff', 'off')
     assert checkpoint['meta']['input_order'].startswith('RGB')
     weight = checkpoint['state_dict']['backbone.conv1_7x7_s2.conv.weight']
@@ -685,11 +791,17 @@ def test_rgb_difference_first_conv_takes_rgb_channels(caffemodels,
 
 
 def test_unmatched_and_missing_layers_are_named(tmp_path):
-    layers = [dict(layer) for layer in net('rgb', 'tsn')
-              if layer['name'] != 'inception_4a/pool_proj_bn']
-    layers.append(dict(name='fc-extra', type='InnerProduct',
-                       bottom=['global_pool'], top=['extra'],
-                       blobs=[np.ones((3, 1024)), np.ones(3)]))
+    layers = [
+        dict(layer) for layer in net('rgb', 'tsn')
+        if layer['name'] != 'inception_4a/pool_proj_bn'
+    ]
+    layers.append(
+        dict(
+            name='fc-extra',
+            type='InnerProduct',
+            bottom=['global_pool'],
+            top=['extra'],
+            blobs=[np.ones((3, 1024)), np.ones(3)]))
     path = write_net(tmp_path / 'odd.caffemodel', layers)
     cfg = Config.fromfile(config('rgb', 'tsn'))
     with pytest.raises(CaffeConversionError) as err:
@@ -700,60 +812,93 @@ def test_unmatched_and_missing_layers_are_named(tmp_path):
     assert [u.split()[0] for u in report.unmapped] == ['fc-extra']
     assert report.missing == [
         f'backbone.inception_4a.pool_proj.bn.{n}'
-        for n in ('weight', 'bias', 'running_mean', 'running_var')]
+        for n in ('weight', 'bias', 'running_mean', 'running_var')
+    ]
     assert checkpoint['meta']['unmapped'] == report.unmapped
 
 
 def test_blobs_that_do_not_fit_are_refused(tmp_path, caffemodels):
     # another epsilon than the model's BatchNorm
-    layers = [dict(layer, eps=1e-3) if layer['name'] == 'conv2/3x3_bn'
-              else layer for layer in net('rgb', 'tsn')]
+    layers = [
+        dict(layer, eps=1e-3) if layer['name'] == 'conv2/3x3_bn' else layer
+        for layer in net('rgb', 'tsn')
+    ]
     path = write_net(tmp_path / 'eps.caffemodel', layers)
     with pytest.raises(CaffeConversionError, match=r'conv2/3x3_bn.*eps'):
         convert_from_config(path, Config.fromfile(config('rgb', 'tsn')))
     # a flow model converted for RGB: conv1 has 10 input channels
     with pytest.raises(CaffeConversionError, match='conv1/7x7_s2.*10'):
-        convert_from_config(caffemodels('flow', 'tsn'),
-                            Config.fromfile(config('rgb', 'tsn')))
+        convert_from_config(
+            caffemodels('flow', 'tsn'), Config.fromfile(config('rgb', 'tsn')))
     # an init model for an OFF config, a reference model for a TSN config
     with pytest.raises(CaffeModelError, match='init model'):
-        convert_from_config(caffemodels('rgb', 'tsn'),
-                            Config.fromfile(config('rgb', 'off')))
+        convert_from_config(
+            caffemodels('rgb', 'tsn'), Config.fromfile(config('rgb', 'off')))
     with pytest.raises(CaffeModelError, match='reference model'):
-        convert_from_config(caffemodels('rgbdiff', 'off'),
-                            Config.fromfile(config('rgbdiff', 'tsn')))
+        convert_from_config(
+            caffemodels('rgbdiff', 'off'),
+            Config.fromfile(config('rgbdiff', 'tsn')))
     # a spatial gradient that is not the model's fixed kernel
-    layers = [dict(layer, blobs=[-layer['blobs'][0], layer['blobs'][1]])
-              if layer['name'] == 'motion_spatial_grad_4b' else layer
-              for layer in net('rgb', 'off', 96)]
+    layers = [
+        dict(layer, blobs=[-layer['blobs'][0], layer['blobs'][1]])
+        if layer['name'] == 'motion_spatial_grad_4b' else layer
+        for layer in net('rgb', 'off', 96)
+    ]
     path = write_net(tmp_path / 'grad.caffemodel', layers)
-    with pytest.raises(CaffeConversionError,
-                       match='motion_spatial_grad_4b.*fixed'):
+    with pytest.raises(
+            CaffeConversionError, match='motion_spatial_grad_4b.*fixed'):
         convert_from_config(path, Config.fromfile(config('rgb', 'off')))
 
 
 def test_other_networks_are_refused(tmp_path):
     rng = np.random.default_rng(0)
-    vgg = [dict(name='conv1_1', type='Convolution', bottom=['data'],
-                top=['conv1_1'], blobs=[rng.normal(size=(64, 3, 3, 3)),
-                                        np.zeros(64)],
-                conv=dict(num_output=64, kernel=3, pad=1)),
-           dict(name='relu1_1', type='ReLU', bottom=['conv1_1'],
-                top=['conv1_1']),
-           dict(name='fc8', type='InnerProduct', bottom=['conv1_1'],
-                top=['fc8'], blobs=[rng.normal(size=(10, 64)),
-                                    np.zeros(10)])]
-    resnet = [dict(name='conv1', type='Convolution', bottom=['data'],
-                   top=['conv1'], blobs=[rng.normal(size=(64, 3, 7, 7))],
-                   conv=dict(num_output=64, kernel=7, stride=2, pad=3)),
-              dict(name='bn_conv1', type='BatchNorm', bottom=['conv1'],
-                   top=['conv1'], blobs=[np.zeros(64), np.ones(64),
-                                         np.ones(1)]),
-              dict(name='scale_conv1', type='Scale', bottom=['conv1'],
-                   top=['conv1'], blobs=[np.ones(64), np.zeros(64)]),
-              dict(name='fc1000', type='InnerProduct', bottom=['conv1'],
-                   top=['fc1000'], blobs=[rng.normal(size=(1000, 64)),
-                                          np.zeros(1000)])]
+    vgg = [
+        dict(
+            name='conv1_1',
+            type='Convolution',
+            bottom=['data'],
+            top=['conv1_1'],
+            blobs=[rng.normal(size=(64, 3, 3, 3)),
+                   np.zeros(64)],
+            conv=dict(num_output=64, kernel=3, pad=1)),
+        dict(name='relu1_1', type='ReLU', bottom=['conv1_1'], top=['conv1_1']),
+        dict(
+            name='fc8',
+            type='InnerProduct',
+            bottom=['conv1_1'],
+            top=['fc8'],
+            blobs=[rng.normal(size=(10, 64)),
+                   np.zeros(10)])
+    ]
+    resnet = [
+        dict(
+            name='conv1',
+            type='Convolution',
+            bottom=['data'],
+            top=['conv1'],
+            blobs=[rng.normal(size=(64, 3, 7, 7))],
+            conv=dict(num_output=64, kernel=7, stride=2, pad=3)),
+        dict(
+            name='bn_conv1',
+            type='BatchNorm',
+            bottom=['conv1'],
+            top=['conv1'],
+            blobs=[np.zeros(64), np.ones(64),
+                   np.ones(1)]),
+        dict(
+            name='scale_conv1',
+            type='Scale',
+            bottom=['conv1'],
+            top=['conv1'],
+            blobs=[np.ones(64), np.zeros(64)]),
+        dict(
+            name='fc1000',
+            type='InnerProduct',
+            bottom=['conv1'],
+            top=['fc1000'],
+            blobs=[rng.normal(size=(1000, 64)),
+                   np.zeros(1000)])
+    ]
     cfg = Config.fromfile(config('rgb', 'off'))
     for name, layers in (('vgg16', vgg), ('resnet50', resnet)):
         path = write_net(tmp_path / f'{name}.caffemodel', layers)
@@ -770,15 +915,20 @@ def test_reader_takes_legacy_layers_and_blobs(tmp_path):
     # V1LayerParameter (NetParameter.layers = 2, type enum), 4-D legacy
     # blob dims and unpacked floats
     weight = np.arange(12, dtype=np.float32).reshape(2, 6)
-    v1 = (field_bytes(4, b'fc') + field_int(5, 14) + field_bytes(
-        2, b'pool') + field_bytes(3, b'fc') + field_bytes(
-            6, blob_proto(weight, legacy=True)))
-    conv = dict(name='conv', type='Convolution', bottom=['data'],
-                top=['conv'], blobs=[np.ones((4, 2, 1, 1))], legacy=True,
-                conv=dict(num_output=4, kernel=1))
+    v1 = (
+        field_bytes(4, b'fc') + field_int(5, 14) + field_bytes(2, b'pool') +
+        field_bytes(3, b'fc') +
+        field_bytes(6, blob_proto(weight, legacy=True)))
+    conv = dict(
+        name='conv',
+        type='Convolution',
+        bottom=['data'],
+        top=['conv'],
+        blobs=[np.ones((4, 2, 1, 1))],
+        legacy=True,
+        conv=dict(num_output=4, kernel=1))
     path = tmp_path / 'legacy.caffemodel'
-    path.write_bytes(field_bytes(2, v1) + field_bytes(100,
-                                                      layer_proto(conv)))
+    path.write_bytes(field_bytes(2, v1) + field_bytes(100, layer_proto(conv)))
     conv_layer, fc_layer = read_caffemodel(str(path))
     assert (conv_layer.name, conv_layer.type) == ('conv', 'Convolution')
     assert conv_layer.blobs[0].shape == (4, 2, 1, 1)
@@ -793,8 +943,10 @@ def test_cli_writes_a_checkpoint_init_recognizer_loads(tmp_path, capsys,
     from mmaction.apis import init_recognizer
     tool = load_tool()
     dst = str(tmp_path / 'out' / 'off_rgb.pth')
-    checkpoint = tool.main([caffemodels('rgb', 'off', 96), dst,
-                            '--modality', 'rgb', '--stage', 'off'])
+    checkpoint = tool.main([
+        caffemodels('rgb', 'off', 96), dst, '--modality', 'rgb', '--stage',
+        'off'
+    ])
     out = capsys.readouterr().out
     assert 'motion_conv3_trans_14b' in out and 'fc-action-motion_28' in out
     assert 'motion_spatial_grad_3a' in out and 'WARNING' not in out
@@ -806,8 +958,10 @@ def test_cli_writes_a_checkpoint_init_recognizer_loads(tmp_path, capsys,
         assert torch.equal(model.state_dict()[key], value), key
     # --config, and a refusal in one line (tools/ fail through run_tool)
     with pytest.raises(CaffeModelError, match='init model'):
-        tool.main([caffemodels('flow', 'tsn'), dst, '--config',
-                   config('flow', 'off')])
+        tool.main([
+            caffemodels('flow', 'tsn'), dst, '--config',
+            config('flow', 'off')
+        ])
 
 
 @pytest.mark.slow
@@ -828,11 +982,13 @@ def test_cli_writes_only_dst(tmp_path, caffemodels, capsys):
     assert [p.name for p in tmp_path.rglob('*')] == ['out', 'tsn_rgb.pth']
     written = checksums(tmp_path)
     for argv, fragments in (
-        ([src, str(dst), '--modality', 'rgb', '--stage', 'tsn',
-          '--cfg-options', 'model.cls_head.num_classes=5'],
-         ('does not convert to the model', 'fc_cls.weight')),
-        ([src, src, '--modality', 'rgb', '--stage', 'tsn'],
-         (f'{src}: dst is the caffemodel (src)', )),
+        ([
+            src,
+            str(dst), '--modality', 'rgb', '--stage', 'tsn', '--cfg-options',
+            'model.cls_head.num_classes=5'
+        ], ('does not convert to the model', 'fc_cls.weight')),
+        ([src, src, '--modality', 'rgb', '--stage',
+          'tsn'], (f'{src}: dst is the caffemodel (src)', )),
     ):
         with pytest.raises(SystemExit) as exit_:
             cli.run_tool(tool.main, argv)

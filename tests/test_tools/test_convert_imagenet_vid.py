@@ -52,11 +52,15 @@ def make_ilsvrc(root):
     FGFA's three lists."""
     frames_a = [
         [obj(AIRPLANE, (10, 20, 50, 60), 0)],
-        [obj(AIRPLANE, (12, 20, 52, 60), 0, generated=1),
-         obj(BEAR, (0, 0, 30, 30), 1, occluded=1)],
+        [
+            obj(AIRPLANE, (12, 20, 52, 60), 0, generated=1),
+            obj(BEAR, (0, 0, 30, 30), 1, occluded=1)
+        ],
         [],  # no object: kept as a reference frame
-        [obj(AIRPLANE, (70, -5, 120, 40), 0),  # partly outside: clipped
-         obj(BEAR, (110, 10, 130, 30), 1)],  # all outside: dropped
+        [
+            obj(AIRPLANE, (70, -5, 120, 40), 0),  # partly outside: clipped
+            obj(BEAR, (110, 10, 130, 30), 1)
+        ],  # all outside: dropped
     ]
     for i, objects in enumerate(frames_a):
         write_frame(root, 'VID', f'{SNIPPET_A}/{i:06d}', (100, 80), objects)
@@ -67,13 +71,15 @@ def make_ilsvrc(root):
         write_frame(root, 'VID', f'{SNIPPET_VAL}/{i:06d}', (64, 48),
                     [obj(DOG, (1, 2, 30, 40), 3)])
     write_frame(root, 'DET', DET_A, (200, 150),
-                [obj(AIRPLANE, (10, 10, 60, 40)), obj(PERSON, (0, 0, 9, 9))])
+                [obj(AIRPLANE, (10, 10, 60, 40)),
+                 obj(PERSON, (0, 0, 9, 9))])
     write_frame(root, 'DET', DET_B, (120, 90),
-                [obj(DOG, (0, 0, 50, 50)), obj(DOG, (60, 0, 120, 90))])
+                [obj(DOG, (0, 0, 50, 50)),
+                 obj(DOG, (60, 0, 120, 90))])
     lists = root / 'ImageSets'
     lists.mkdir()
-    (lists / 'VID_train_15frames.txt').write_text(
-        f'{SNIPPET_A} 1 1 4\n{SNIPPET_A} 1 3 4\n{SNIPPET_B} 1 1 3\n')
+    (lists / 'VID_train_15frames.txt'
+     ).write_text(f'{SNIPPET_A} 1 1 4\n{SNIPPET_A} 1 3 4\n{SNIPPET_B} 1 1 3\n')
     (lists / 'VID_val_videos.txt').write_text(f'{SNIPPET_VAL} 1 0 2\n')
     (lists / 'DET_train_30classes.txt').write_text(f'{DET_A} 1\n{DET_B} 9\n')
 
@@ -98,34 +104,49 @@ def test_conversion(tmp_path):
     with pytest.warns(UserWarning, match='clipped') as record:
         summary = convert_imagenet_vid(str(tmp_path))
     out = tmp_path / 'annotations'
-    names = ['imagenet_det_30cls.json', 'imagenet_vid_train.json',
-             'imagenet_vid_val.json']
+    names = [
+        'imagenet_det_30cls.json', 'imagenet_vid_train.json',
+        'imagenet_vid_val.json'
+    ]
     assert sorted(os.listdir(out)) == names  # no temporary file left
-    assert {os.path.basename(p): (c['videos'], c['images'], c['boxes'])
-            for p, c in summary.items()} == {
+    assert {
+        os.path.basename(p): (c['videos'], c['images'], c['boxes'])
+        for p, c in summary.items()
+    } == {
         'imagenet_vid_train.json': (2, 7, 7),
         'imagenet_vid_val.json': (1, 2, 2),
-        'imagenet_det_30cls.json': (0, 2, 3)}
+        'imagenet_det_30cls.json': (0, 2, 3)
+    }
     # one warning line, for the training file only
     warned = [str(w.message) for w in record if 'clipped' in str(w.message)]
     assert warned == [
         f'{out / "imagenet_vid_train.json"}: clipped 2 boxes to the image, '
         'dropped 1 of zero area after clipping (first in '
-        f'{tmp_path / "Annotations/VID" / SNIPPET_A / "000003.xml"})']
+        f'{tmp_path / "Annotations/VID" / SNIPPET_A / "000003.xml"})'
+    ]
 
     train = load(out / 'imagenet_vid_train.json')
     assert train['categories'] == imagenet_vid_categories()
-    assert train['videos'] == [dict(id=1, name=SNIPPET_A),
-                               dict(id=2, name=SNIPPET_B)]
+    assert train['videos'] == [
+        dict(id=1, name=SNIPPET_A),
+        dict(id=2, name=SNIPPET_B)
+    ]
     images = train['images']
     assert [i['id'] for i in images] == list(range(1, 8))
-    assert [(i['video_id'], i['frame_id']) for i in images] == [
-        (1, 0), (1, 1), (1, 2), (1, 3), (2, 0), (2, 1), (2, 2)]
-    assert [i['is_vid_train_frame'] for i in images] == [
-        False, True, False, True, False, True, False]
+    assert [(i['video_id'], i['frame_id']) for i in images] == [(1, 0), (1, 1),
+                                                                (1, 2), (1, 3),
+                                                                (2, 0), (2, 1),
+                                                                (2, 2)]
+    assert [i['is_vid_train_frame']
+            for i in images] == [False, True, False, True, False, True, False]
     assert images[2] == dict(
-        id=3, file_name=f'VID/{SNIPPET_A}/000002.JPEG', width=100,
-        height=80, video_id=1, frame_id=2, is_vid_train_frame=False)
+        id=3,
+        file_name=f'VID/{SNIPPET_A}/000002.JPEG',
+        width=100,
+        height=80,
+        video_id=1,
+        frame_id=2,
+        is_vid_train_frame=False)
     assert not [a for a in train['annotations'] if a['image_id'] == 3]
     assert (tmp_path / 'Data' / images[4]['file_name']).is_file()
 
@@ -138,28 +159,40 @@ def test_conversion(tmp_path):
     assert anns[0]['bbox'] == [10, 20, 40, 40] and anns[0]['area'] == 1600
     assert anns[3]['bbox'] == [70, 0, 30, 40] and anns[3]['area'] == 1200
     assert anns[6]['bbox'] == [5, 5, 17, 15]
-    assert [(a['occluded'], a['generated']) for a in anns[:3]] == [
-        (False, False), (False, True), (True, False)]
+    assert [(a['occluded'], a['generated'])
+            for a in anns[:3]] == [(False, False), (False, True),
+                                   (True, False)]
     assert all(a['video_id'] == 1 for a in anns[:4])
     assert not any(a['iscrowd'] for a in anns)
 
     val = load(out / 'imagenet_vid_val.json')
     assert val['videos'] == [dict(id=1, name=SNIPPET_VAL)]
     assert [i['file_name'] for i in val['images']] == [
-        f'VID/{SNIPPET_VAL}/000000.JPEG', f'VID/{SNIPPET_VAL}/000001.JPEG']
+        f'VID/{SNIPPET_VAL}/000000.JPEG', f'VID/{SNIPPET_VAL}/000001.JPEG'
+    ]
     assert [a['bbox'] for a in val['annotations']] == [[1, 2, 29, 38]] * 2
 
     det = load(out / 'imagenet_det_30cls.json')
     assert 'videos' not in det
     assert det['images'] == [
-        dict(id=1, file_name=f'DET/{DET_A}.JPEG', width=200, height=150,
-             is_vid_train_frame=True),
-        dict(id=2, file_name=f'DET/{DET_B}.JPEG', width=120, height=90,
-             is_vid_train_frame=True)]
+        dict(
+            id=1,
+            file_name=f'DET/{DET_A}.JPEG',
+            width=200,
+            height=150,
+            is_vid_train_frame=True),
+        dict(
+            id=2,
+            file_name=f'DET/{DET_B}.JPEG',
+            width=120,
+            height=90,
+            is_vid_train_frame=True)
+    ]
     assert [(a['image_id'], a['category_id'], a['instance_id'], a['bbox'])
-            for a in det['annotations']] == [
-        (1, 1, 1, [10, 10, 50, 30]), (2, 9, 1, [0, 0, 50, 50]),
-        (2, 9, 2, [60, 0, 60, 90])]  # the person box is dropped
+            for a in det['annotations']] == [(1, 1, 1, [10, 10, 50, 30]),
+                                             (2, 9, 1, [0, 0, 50, 50]),
+                                             (2, 9, 2, [60, 0, 60, 90])
+                                             ]  # the person box is dropped
     assert not any('video_id' in a for a in det['annotations'])
     assert [c['other_classes'] for c in summary.values()] == [0, 0, 1]
 
@@ -179,8 +212,8 @@ def test_json_loads_in_mmdet_video_dataset(tmp_path):
     train = dataset('imagenet_vid_train.json')
     assert [train.get_len_per_video(i) for i in range(len(train))] == [4, 3]
     frame = train.get_data_info(0)['images'][3]
-    assert frame['img_path'] == str(
-        tmp_path / 'Data' / 'VID' / SNIPPET_A / '000003.JPEG')
+    assert frame['img_path'] == str(tmp_path / 'Data' / 'VID' / SNIPPET_A /
+                                    '000003.JPEG')
     assert [(i['bbox'], i['bbox_label'], i['instance_id'])
             for i in frame['instances']] == [([70, 0, 100, 40], 0, 1)]
     det = dataset('imagenet_det_30cls.json')
@@ -220,13 +253,14 @@ def test_unknown_vid_class_is_an_error(tmp_path):
 def test_missing_inputs_fail_before_any_conversion(tmp_path):
     make_ilsvrc(tmp_path)
     (tmp_path / 'ImageSets' / 'VID_val_videos.txt').unlink()
-    with pytest.raises(FileNotFoundError,
-                       match='ImageSets/VID_val_videos.txt not found'):
+    with pytest.raises(
+            FileNotFoundError, match='ImageSets/VID_val_videos.txt not found'):
         convert_imagenet_vid(str(tmp_path))
     assert not (tmp_path / 'annotations').exists()
     os.rename(tmp_path / 'Data' / 'DET', tmp_path / 'DET')
-    with pytest.raises(FileNotFoundError,
-                       match=r'Data/DET not found; expected the ILSVRC2015'):
+    with pytest.raises(
+            FileNotFoundError,
+            match=r'Data/DET not found; expected the ILSVRC2015'):
         convert_imagenet_vid(str(tmp_path), splits=['det'])
     os.remove(tmp_path / 'Data' / 'VID' / SNIPPET_A / '000002.JPEG')
     with pytest.raises(ValueError, match='3 JPEG frames, the list says 4'):
@@ -238,8 +272,11 @@ def test_tool_writes_the_three_files(tmp_path):
     make_ilsvrc(tmp_path)
     out = tmp_path / 'coco'
     proc = subprocess.run(
-        [sys.executable, TOOL, str(tmp_path), '--out', str(out)],
-        capture_output=True, text=True)
+        [sys.executable, TOOL,
+         str(tmp_path), '--out',
+         str(out)],
+        capture_output=True,
+        text=True)
     assert proc.returncode == 0, proc.stderr
     assert f'{out / "imagenet_vid_train.json"}: 2 videos, 7 images, 7 boxes' \
         in proc.stdout
@@ -251,4 +288,5 @@ def test_tool_writes_the_three_files(tmp_path):
     assert len(load(out / 'imagenet_vid_train.json')['images']) == 7
     assert sorted(os.listdir(out)) == [
         'imagenet_det_30cls.json', 'imagenet_vid_train.json',
-        'imagenet_vid_val.json']
+        'imagenet_vid_val.json'
+    ]

@@ -59,8 +59,12 @@ def data(tmp_path):
     """A user's folder: a small moving-objects set (COCO-VID layout, its
     first val video a frame folder)."""
     root = tmp_path / 'user'
-    make_moving_objects(str(root), dict(train=4, val=2), num_frames=6,
-                        size=(64, 64), object_size=(18, 24))
+    make_moving_objects(
+        str(root),
+        dict(train=4, val=2),
+        num_frames=6,
+        size=(64, 64),
+        object_size=(18, 24))
     return root
 
 
@@ -71,9 +75,10 @@ def user(data):
     register_all_modules(init_default_scope=True)
     torch.manual_seed(0)
     model = MODELS.build(Config.fromfile(OFF).model)
-    torch.save(dict(state_dict=model.state_dict(),
-                    meta=dict(dataset_meta=dict(classes=CLASSES))),
-               data / 'off.pth')
+    torch.save(
+        dict(
+            state_dict=model.state_dict(),
+            meta=dict(dataset_meta=dict(classes=CLASSES))), data / 'off.pth')
     return data
 
 
@@ -86,8 +91,8 @@ def test_detect_video_writes_only_out_and_its_json(user, run):
                  'model.detector.test_cfg.rcnn.max_per_img=5')
     assert result.returncode == 0, result.stderr[-2000:]
     assert_unchanged(before, user, documented=['out'])
-    assert sorted(p.name for p in out.parent.iterdir()) == [
-        'video.json', 'video.mp4']
+    assert sorted(
+        p.name for p in out.parent.iterdir()) == ['video.json', 'video.mp4']
     with open(out.with_suffix('.json')) as f:
         detections = json.load(f)
     # --cfg-options reached the model: 5 detections a frame at threshold 0
@@ -97,22 +102,25 @@ def test_detect_video_writes_only_out_and_its_json(user, run):
     after = checksums(user)
     result = run('detect_video.py', BASELINE, user / 'off.pth', frames,
                  user / 'failed' / 'video.mp4')
-    assert_one_line_error(result, f'{user / "off.pth"}: not a checkpoint of '
-                          'this OFFVideoDetector', 'unknown weights',
-                          'Use the config it was trained with')
+    assert_one_line_error(
+        result, f'{user / "off.pth"}: not a checkpoint of '
+        'this OFFVideoDetector', 'unknown weights',
+        'Use the config it was trained with')
     # failed: the output would overwrite the checkpoint
     result = run('detect_video.py', OFF, user / 'off.pth', frames, '--out',
                  user / 'off.pth')
-    assert_one_line_error(result, f'{user / "off.pth"}: this output would '
-                          'overwrite an input of the run')
+    assert_one_line_error(
+        result, f'{user / "off.pth"}: this output would '
+        'overwrite an input of the run')
     assert_unchanged(after, user)
 
     # killed while writing: the input as it was, OUT not there (only the
     # documented temporary files beside it)
     killed = user / 'killed'
-    code = kill_after([sys.executable, ROOT / 'demo' / 'detect_video.py',
-                       OFF, user / 'off.pth', frames, killed / 'video.mp4'],
-                      killed)
+    code = kill_after([
+        sys.executable, ROOT / 'demo' / 'detect_video.py', OFF,
+        user / 'off.pth', frames, killed / 'video.mp4'
+    ], killed)
     assert code < 0
     assert_unchanged(after, user, documented=['killed'])
     assert all('.tmp' in p.name for p in killed.iterdir())
@@ -121,8 +129,9 @@ def test_detect_video_writes_only_out_and_its_json(user, run):
 def ilsvrc(root):
     """A tiny ILSVRC2015 tree: a train and a val snippet of 2 frames and a
     DET image (frames never read: empty), their XML, FGFA's lists."""
-    snippets = dict(train='train/ILSVRC2015_VID_train_0000/a',
-                    val='val/ILSVRC2015_val_00000000')
+    snippets = dict(
+        train='train/ILSVRC2015_VID_train_0000/a',
+        val='val/ILSVRC2015_val_00000000')
     names = [f'VID/{s}/{i:06d}' for s in snippets.values() for i in (0, 1)]
     for name in names + ['DET/train/n02691156/b']:
         image = root / 'Data' / f'{name}.JPEG'
@@ -152,10 +161,11 @@ def test_convert_imagenet_vid_writes_only_its_jsons(tmp_path, run):
     assert_unchanged(before, root, documented=['annotations'])
     assert sorted(p.name for p in (root / 'annotations').iterdir()) == [
         'imagenet_det_30cls.json', 'imagenet_vid_train.json',
-        'imagenet_vid_val.json']
+        'imagenet_vid_val.json'
+    ]
     with open(root / 'annotations' / 'imagenet_vid_val.json') as f:
-        assert [a['bbox'] for a in json.load(f)['annotations']] == [
-            [1, 2, 29, 38]] * 2
+        assert [a['bbox']
+                for a in json.load(f)['annotations']] == [[1, 2, 29, 38]] * 2
 
     # failed on a damaged XML: nothing written, no folder made, neither in
     # -o nor in the default place
@@ -196,16 +206,17 @@ def test_detection_demo_reads_the_data_root_writes_the_work_dir(
     assert lines[fitted + 4] == ('  training: 1 epochs of 3 iterations (12 '
                                  'key frames, batch 4) (--epochs)')
     assert sorted(p.name for p in work_dir.iterdir()) == [
-        'rfcn', 'rfcn.py', 'rfcn_off', 'rfcn_off.py']
+        'rfcn', 'rfcn.py', 'rfcn_off', 'rfcn_off.py'
+    ]
     cfg = Config.fromfile(work_dir / 'rfcn_off.py')
     assert cfg.train_dataloader.batch_size == 4
     assert cfg.model.detector.rpn_head.anchor_generator.scales == [2**1.5]
-    assert cfg.test_dataloader.dataset.pipeline[0].transforms[1].scale == (
-        72, 72)
+    assert cfg.test_dataloader.dataset.pipeline[0].transforms[1].scale == (72,
+                                                                           72)
     summary = lines[-3:]
     assert summary[0].startswith(f'Held-out ImageNet-VID mAP@0.5 on {data}')
-    for line, name in zip(summary[1:], ('R-FCN (single frame)',
-                                        'R-FCN + OFF (MS)')):
+    for line, name in zip(summary[1:],
+                          ('R-FCN (single frame)', 'R-FCN + OFF (MS)')):
         assert line.startswith(f'  {name} ')
         assert 0 <= float(line[24:29]) <= 1, line
 
@@ -222,6 +233,7 @@ def test_detection_demo_reads_the_data_root_writes_the_work_dir(
     # a work directory inside the data root is refused
     result = run('detection_demo.py', '--data-root', data, '--work-dir',
                  data / 'work')
-    assert_one_line_error(result, f'{data / "work"}: the work directory is '
-                          f'inside the data root {data}')
+    assert_one_line_error(
+        result, f'{data / "work"}: the work directory is '
+        f'inside the data root {data}')
     assert_unchanged(before, data)

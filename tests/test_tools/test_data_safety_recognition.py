@@ -26,9 +26,10 @@ from off_plugin.utils import cli
 
 pytestmark = pytest.mark.slow  # every test runs a tool as a process
 
-NO_WORKERS = [f'{loader}_dataloader.{key}'
-              for loader in ('train', 'val', 'test')
-              for key in ('num_workers=0', 'persistent_workers=False')]
+NO_WORKERS = [
+    f'{loader}_dataloader.{key}' for loader in ('train', 'val', 'test')
+    for key in ('num_workers=0', 'persistent_workers=False')
+]
 
 
 def tool(name):
@@ -53,9 +54,12 @@ def test_motion_demo_reads_a_user_root_and_refuses_other_layouts(
     before = checksums(root)
     main = tool('motion_demo.py')['main']
     main.__globals__['run_mim'] = mim_in_process
-    tsn, off = main(['--data-root', str(root), '--work-dir', str(work),
-                     '--cfg-options', 'train_cfg.max_epochs=1', *NO_WORKERS,
-                     'note=\'a, b "c"\''])
+    tsn, off = main([
+        '--data-root',
+        str(root), '--work-dir',
+        str(work), '--cfg-options', 'train_cfg.max_epochs=1', *NO_WORKERS,
+        'note=\'a, b "c"\''
+    ])
     out = capsys.readouterr().out
     assert 'writing the embedded' not in out
     assert f'Held-out top-1 on {root} (4 classes)' in out
@@ -73,8 +77,10 @@ def test_motion_demo_reads_a_user_root_and_refuses_other_layouts(
     # not the layout: one line naming the missing file, nothing written
     (root / 'val.txt').unlink()
     before = checksums(tmp_path)
-    result = failed_run(main, ['--data-root', str(root), '--work-dir',
-                               str(work)], capsys)
+    result = failed_run(
+        main,
+        ['--data-root', str(root), '--work-dir',
+         str(work)], capsys)
     assert_one_line_error(result, f'{root}/val.txt: missing',
                           'leave --data-root out for the embedded set')
     assert_unchanged(before, tmp_path)
@@ -85,8 +91,10 @@ def flow_layout(root):
     their list."""
     (root / 'videos' / 'move').mkdir(parents=True)
     for i, motion in enumerate(('move_right', 'move_up')):
-        write_video(str(root / 'videos' / 'move' / f'v{i}.mp4'), render_clip(
-            np.random.default_rng(i), MOTIONS[motion], 32, 6, 1, 8))
+        write_video(
+            str(root / 'videos' / 'move' / f'v{i}.mp4'),
+            render_clip(
+                np.random.default_rng(i), MOTIONS[motion], 32, 6, 1, 8))
     (root / 'train_videos.txt').write_text('move/v0.mp4 0\nmove/v1.mp4 1\n')
 
 
@@ -94,8 +102,10 @@ def test_extract_tvl1_flow_writes_only_into_its_out_dir(tmp_path, capsys):
     root = tmp_path / 'ucf'
     flow_layout(root)
     before = checksums(root)
-    args = [root / 'videos', root / 'rawframes', '--ann-files',
-            root / 'train_videos.txt']
+    args = [
+        root / 'videos', root / 'rawframes', '--ann-files',
+        root / 'train_videos.txt'
+    ]
     # killed while writing: the user's files intact, a partial out_dir
     command = [sys.executable, tool_path('extract_tvl1_flow.py'), *args]
     assert kill_after(command, root / 'rawframes' / '.tvl1_flow') \
@@ -108,21 +118,28 @@ def test_extract_tvl1_flow_writes_only_into_its_out_dir(tmp_path, capsys):
     lists = root / 'rawframes' / 'train_rawframes.txt'
     assert written == {str(lists): ['move/v0 5 0', 'move/v1 5 1']}
     assert lists.read_text() == 'move/v0 5 0\nmove/v1 5 1\n'
-    assert sorted(p.name for p in (root / 'rawframes' / 'move' / 'v1')
-                  .iterdir()) == ['.flow_done'] + [
-                      f'{a}_{i:05d}.jpg' for a in 'xy' for i in range(1, 6)]
+    assert sorted(
+        p.name for p in (root / 'rawframes' / 'move' / 'v1').iterdir()) == [
+            '.flow_done'
+        ] + [f'{a}_{i:05d}.jpg' for a in 'xy' for i in range(1, 6)]
 
     # a folder of the user's as out_dir: refused before anything is read
     before = checksums(root)
-    result = failed_run(main, [str(root / 'videos'), str(root), '--ann-files',
-                               str(root / 'train_videos.txt')], capsys)
-    assert_one_line_error(result, f'{root}: out_dir holds files this tool '
-                          'did not write', 'give a new folder')
+    result = failed_run(main, [
+        str(root / 'videos'),
+        str(root), '--ann-files',
+        str(root / 'train_videos.txt')
+    ], capsys)
+    assert_one_line_error(
+        result, f'{root}: out_dir holds files this tool '
+        'did not write', 'give a new folder')
     # a video that does not decode: left out of the lists, named
     (root / 'videos' / 'move' / 'v1.mp4').write_bytes(b'not a video')
     shutil.rmtree(root / 'rawframes' / 'move' / 'v1')
-    before = {k: v for k, v in checksums(root).items()
-              if not k.startswith('rawframes')}
+    before = {
+        k: v
+        for k, v in checksums(root).items() if not k.startswith('rawframes')
+    }
     result = failed_run(main, [str(a) for a in args], capsys)
     assert_one_line_error(result, '1 of 2 videos failed',
                           f'{root}/videos/move/v1.mp4', 'fix or drop them')
@@ -134,23 +151,32 @@ def test_extract_tvl1_flow_writes_only_into_its_out_dir(tmp_path, capsys):
 def test_visualize_off_writes_only_its_pictures(tmp_path, capsys):
     data = tmp_path / 'videos'
     data.mkdir()
-    write_video(str(data / 'clip.mp4'), render_clip(
-        np.random.default_rng(0), MOTIONS['move_down'], 64, 24, 1, 16))
+    write_video(
+        str(data / 'clip.mp4'),
+        render_clip(
+            np.random.default_rng(0), MOTIONS['move_down'], 64, 24, 1, 16))
     before = checksums(tmp_path)
     main = tool('visualize_off.py')['main']
     with pytest.warns(UserWarning, match='random weights'):
-        results = main([str(STAGE2), '--video', str(data / 'clip.mp4'),
-                        '--out-dir', str(tmp_path / 'vis'),
-                        '--cfg-options', 'test_pipeline.3.crop_size=48'])
+        results = main([
+            str(STAGE2), '--video',
+            str(data / 'clip.mp4'), '--out-dir',
+            str(tmp_path / 'vis'), '--cfg-options',
+            'test_pipeline.3.crop_size=48'
+        ])
     # --cfg-options reach the config: 48-pixel crops, 12-pixel maps
     assert results['level0']['size'] == (12, 12)
     assert_unchanged(before, tmp_path, documented=['vis'])
     assert sorted(p.name for p in (tmp_path / 'vis').iterdir()) == [
-        'off_level0.png', 'off_level1.png', 'off_level2.png']
+        'off_level0.png', 'off_level1.png', 'off_level2.png'
+    ]
 
     before = checksums(tmp_path)
-    result = failed_run(main, [str(STAGE2), '--video', str(data / 'no.mp4'),
-                               '--out-dir', str(tmp_path / 'vis2')], capsys)
+    result = failed_run(main, [
+        str(STAGE2), '--video',
+        str(data / 'no.mp4'), '--out-dir',
+        str(tmp_path / 'vis2')
+    ], capsys)
     assert_one_line_error(result, f'{data}/no.mp4: no such video file')
     assert_unchanged(before, tmp_path)
 
@@ -158,16 +184,20 @@ def test_visualize_off_writes_only_its_pictures(tmp_path, capsys):
 def test_publish_model_writes_next_to_out_file_only(tmp_path, capsys):
     work = tmp_path / 'work_dir'
     work.mkdir()
-    torch.save(dict(meta=dict(epoch=1), state_dict=dict(w=torch.ones(2)),
-                    optimizer=dict(state={})), work / 'epoch_1.pth')
+    torch.save(
+        dict(
+            meta=dict(epoch=1),
+            state_dict=dict(w=torch.ones(2)),
+            optimizer=dict(state={})), work / 'epoch_1.pth')
     before = checksums(tmp_path)
     main = tool('publish_model.py')['main']
-    final = main([str(work / 'epoch_1.pth'), str(tmp_path / 'pub' /
-                                                 'off.pth')])
+    final = main(
+        [str(work / 'epoch_1.pth'),
+         str(tmp_path / 'pub' / 'off.pth')])
     assert osp.dirname(final) == str(tmp_path / 'pub')
     assert_unchanged(before, tmp_path, documented=['pub'])
-    assert [p.name for p in (tmp_path / 'pub').iterdir()] == [
-        osp.basename(final)]
+    assert [p.name
+            for p in (tmp_path / 'pub').iterdir()] == [osp.basename(final)]
     assert sorted(torch.load(final)) == ['meta', 'state_dict']
 
     (work / 'notes.txt').write_text('not a checkpoint')
@@ -184,16 +214,21 @@ def test_fuse_scores_writes_nothing(tmp_path, capsys):
     labels = [0, 1, 2, 1]
     for name in ('rgb', 'off'):
         with open(tmp_path / f'{name}.pkl', 'wb') as f:
-            pickle.dump([dict(pred_score=rng.random(3), gt_label=[label])
-                         for label in labels], f)
+            pickle.dump([
+                dict(pred_score=rng.random(3), gt_label=[label])
+                for label in labels
+            ], f)
     before = checksums(tmp_path)
     main = tool('fuse_scores.py')['main']
-    weights, fused = main([str(tmp_path / 'rgb.pkl'),
-                           str(tmp_path / 'off.pkl'), '--weights', '1', '2'])
+    weights, fused = main([
+        str(tmp_path / 'rgb.pkl'),
+        str(tmp_path / 'off.pkl'), '--weights', '1', '2'
+    ])
     assert weights == (1., 2.) and fused.shape == (4, 3)
     assert_unchanged(before, tmp_path)
-    result = failed_run(main, [str(tmp_path / 'rgb.pkl'),
-                               str(tmp_path / 'off.pkl'), '--weights', '1'],
-                        capsys)
+    result = failed_run(main, [
+        str(tmp_path / 'rgb.pkl'),
+        str(tmp_path / 'off.pkl'), '--weights', '1'
+    ], capsys)
     assert_one_line_error(result, '--weights: 1 weights for 2 dumps')
     assert_unchanged(before, tmp_path)

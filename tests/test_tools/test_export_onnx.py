@@ -16,8 +16,9 @@ from off_plugin.deployment import recognition
 from off_plugin.deployment.backend import ORTModel
 from off_plugin.utils import ToolError
 
-DNCNN_OFF3 = (ROOT / 'configs' / 'restoration' / 'off' /
-              'dncnn-off3-c32_1xb8-800iter_restoration-demo-q40.py')
+DNCNN_OFF3 = (
+    ROOT / 'configs' / 'restoration' / 'off' /
+    'dncnn-off3-c32_1xb8-800iter_restoration-demo-q40.py')
 
 
 def test_demo_recognizer_with_checkpoint_and_cfg_options(tmp_path):
@@ -31,8 +32,8 @@ def test_demo_recognizer_with_checkpoint_and_cfg_options(tmp_path):
         for param in model.parameters():
             param.normal_(0, 0.1)
     (tmp_path / 'ckpt').mkdir()
-    torch.save(dict(state_dict=model.state_dict()),
-               tmp_path / 'ckpt' / 'off.pth')
+    torch.save(
+        dict(state_dict=model.state_dict()), tmp_path / 'ckpt' / 'off.pth')
     before = checksums(tmp_path)
     out = tmp_path / 'off.onnx'
     result = run_tool('export_onnx.py', STAGE2, out, '--checkpoint',
@@ -61,18 +62,20 @@ def test_demo_recognizer_with_checkpoint_and_cfg_options(tmp_path):
 def test_streaming_restorer_writes_its_three_files(tmp_path, capsys):
     tool = runpy.run_path(str(tool_path('export_onnx.py')))
     out = tmp_path / 'off3.onnx'
-    assert tool['main']([str(DNCNN_OFF3), str(out), '--verify',
-                         '--shape', '24', '40'])
+    assert tool['main'](
+        [str(DNCNN_OFF3),
+         str(out), '--verify', '--shape', '24', '40'])
     printed = capsys.readouterr().out.splitlines()
     names = ['off3.onnx', 'off3.frame.onnx', 'off3.fusion.onnx']
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names)
     for name in names:
-        assert sum(line.startswith(f'{tmp_path / name}: max abs difference')
-                   and '(pass at' in line for line in printed) == 1
+        assert sum(
+            line.startswith(f'{tmp_path / name}: max abs difference')
+            and '(pass at' in line for line in printed) == 1
     assert printed[-1].startswith('max abs difference: ')
     window = ORTModel(str(out))
-    assert window.metadata == dict(task='restoration', num_frames=3,
-                                   graph='window')
+    assert window.metadata == dict(
+        task='restoration', num_frames=3, graph='window')
     frames = torch.rand(1, 3, 3, 48, 16).numpy() * 255  # any size
     assert window(frames)[0].shape == (1, 3, 48, 16)
 
@@ -85,14 +88,22 @@ def test_bad_input_ends_in_one_line_and_writes_nothing(tmp_path):
         run_tool('export_onnx.py', DNCNN_OFF3, tmp_path / 'out.txt'),
         'out.txt', 'must end with .onnx')
     tool = runpy.run_path(str(tool_path('export_onnx.py')))
-    with pytest.raises(ToolError, match='none.pth: no such checkpoint file '
-                       r'\(--checkpoint\)'):
-        tool['main']([str(DNCNN_OFF3), str(tmp_path / 'out.onnx'),
-                      '--checkpoint', str(tmp_path / 'none.pth')])
-    with pytest.raises(ValueError, match='--segments: a restorer takes '
-                       'generator.num_frames frames'):
-        tool['main']([str(DNCNN_OFF3), str(tmp_path / 'out.onnx'),
-                      '--segments', '4'])
+    with pytest.raises(
+            ToolError,
+            match='none.pth: no such checkpoint file '
+            r'\(--checkpoint\)'):
+        tool['main']([
+            str(DNCNN_OFF3),
+            str(tmp_path / 'out.onnx'), '--checkpoint',
+            str(tmp_path / 'none.pth')
+        ])
+    with pytest.raises(
+            ValueError,
+            match='--segments: a restorer takes '
+            'generator.num_frames frames'):
+        tool['main'](
+            [str(DNCNN_OFF3),
+             str(tmp_path / 'out.onnx'), '--segments', '4'])
     with pytest.raises(ToolError, match='no folder .*missing; make it'):
         tool['main']([str(DNCNN_OFF3), str(tmp_path / 'missing' / 'o.onnx')])
     assert_unchanged(before, tmp_path)

@@ -40,22 +40,21 @@ def child_config(monkeypatch, host, config, *args):
     seen = []
     monkeypatch.setattr(Runner, 'from_cfg',
                         lambda cfg: seen.append(cfg) or Stub())
-    mim_in_process('train', host, str(config), *map(str, args),
-                   cwd=str(ROOT))
+    mim_in_process('train', host, str(config), *map(str, args), cwd=str(ROOT))
     return seen[0]
 
 
 @pytest.mark.parametrize('host,config', DEMO_CONFIGS)
-def test_every_value_arrives_as_the_demo_meant_it(tmp_path, monkeypatch,
-                                                  host, config):
+def test_every_value_arrives_as_the_demo_meant_it(tmp_path, monkeypatch, host,
+                                                  config):
     parser = argparse.ArgumentParser()
     add_cfg_options(parser)  # the demos' --cfg-options
     user = parser.parse_args(['--cfg-options', *WORDS]).cfg_options
     assert user == PARSED
     work_dir = tmp_path / 'run'
     demo = {'train_dataloader.dataset.ann_file': ANN_FILE}
-    path = mim_config(str(CONFIGS / config), str(work_dir / 'run.py'), demo,
-                      user)
+    path = mim_config(
+        str(CONFIGS / config), str(work_dir / 'run.py'), demo, user)
     cfg = child_config(monkeypatch, host, path, '--work-dir', work_dir)
     # the demo's own value, unchanged
     assert cfg.train_dataloader.dataset.ann_file == ANN_FILE
@@ -73,4 +72,5 @@ def test_every_value_arrives_as_the_demo_meant_it(tmp_path, monkeypatch,
                            work_dir, '--cfg-options',
                            f'train_dataloader.dataset.ann_file={ANN_FILE}')
     assert as_word.train_dataloader.dataset.ann_file == [
-        '/data/my', 'set"1"/train.txt']
+        '/data/my', 'set"1"/train.txt'
+    ]

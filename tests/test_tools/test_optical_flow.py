@@ -15,8 +15,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 
 def moving_patch(direction, num_frames=4):
     rng = np.random.default_rng(1)
-    return render_clip(rng, direction, size=48, num_frames=num_frames,
-                       speed=2, patch=16)
+    return render_clip(
+        rng, direction, size=48, num_frames=num_frames, speed=2, patch=16)
 
 
 @pytest.mark.parametrize('direction', [(1, 0), (0, -1)])
@@ -41,8 +41,8 @@ def test_extraction_layout_resume_and_annotations(tmp_path):
     assert extract_video_flow(video, out, with_rgb=True) == 5
     names = sorted(os.listdir(out))
     assert names[:1] == ['.flow_done']
-    assert [n for n in names if n.startswith('x_')] == [
-        f'x_{i:05d}.jpg' for i in range(1, 6)]
+    assert [n for n in names
+            if n.startswith('x_')] == [f'x_{i:05d}.jpg' for i in range(1, 6)]
     assert len([n for n in names if n.startswith('img_')]) == 6
     assert cv2.imread(os.path.join(out, 'y_00001.jpg'),
                       cv2.IMREAD_GRAYSCALE).shape == (48, 48)
@@ -57,33 +57,50 @@ def test_tool_lists_go_into_out_dir_and_bad_lists_are_refused(tmp_path):
     the video root, and two lists of one name, are refused before anything
     is written (failures and data safety:
     tests/test_tools/test_data_safety_recognition.py)."""
-    main = runpy.run_path(os.path.join(ROOT, 'tools', 'data',
-                                       'extract_tvl1_flow.py'))['main']
+    main = runpy.run_path(
+        os.path.join(ROOT, 'tools', 'data', 'extract_tvl1_flow.py'))['main']
     (tmp_path / 'videos').mkdir()
-    write_video(str(tmp_path / 'videos' / 'good.mp4'),
-                moving_patch((1, 0), num_frames=3))
+    write_video(
+        str(tmp_path / 'videos' / 'good.mp4'),
+        moving_patch((1, 0), num_frames=3))
     train = tmp_path / 'demo_train_split_1_videos.txt'
     train.write_text('good.mp4 0\n')
     val = tmp_path / 'demo_val.txt'
     val.write_text('good.mp4 2\n')
     out = tmp_path / 'rawframes'
-    written = main([str(tmp_path / 'videos'), str(out), '--ann-files',
-                    str(train), str(val)])
-    assert written == {str(out / 'demo_train_split_1_rawframes.txt'):
-                       ['good 2 0'],
-                       str(out / 'demo_val_rawframes.txt'): ['good 2 2']}
+    written = main([
+        str(tmp_path / 'videos'),
+        str(out), '--ann-files',
+        str(train),
+        str(val)
+    ])
+    assert written == {
+        str(out / 'demo_train_split_1_rawframes.txt'): ['good 2 0'],
+        str(out / 'demo_val_rawframes.txt'): ['good 2 2']
+    }
     assert (out / 'demo_val_rawframes.txt').read_text() == 'good 2 2\n'
 
     (tmp_path / 'other').mkdir()
     twin = tmp_path / 'other' / 'demo_val.txt'
     twin.write_text('good.mp4 1\n')
-    with pytest.raises(ToolError, match='demo_val.txt: its rawframe list '
-                       '.* is the one of another --ann-files entry'):
-        main([str(tmp_path / 'videos'), str(tmp_path / 'new'),
-              '--ann-files', str(val), str(twin)])
+    with pytest.raises(
+            ToolError,
+            match='demo_val.txt: its rawframe list '
+            '.* is the one of another --ann-files entry'):
+        main([
+            str(tmp_path / 'videos'),
+            str(tmp_path / 'new'), '--ann-files',
+            str(val),
+            str(twin)
+        ])
     twin.write_text('good.mp4 1\n../secret.mp4 0\n')
-    with pytest.raises(ToolError, match='demo_val.txt, line 2: '
-                       r'\.\./secret.mp4 is not inside the video root'):
-        main([str(tmp_path / 'videos'), str(tmp_path / 'new'),
-              '--ann-files', str(twin)])
+    with pytest.raises(
+            ToolError,
+            match='demo_val.txt, line 2: '
+            r'\.\./secret.mp4 is not inside the video root'):
+        main([
+            str(tmp_path / 'videos'),
+            str(tmp_path / 'new'), '--ann-files',
+            str(twin)
+        ])
     assert not (tmp_path / 'new').exists()

@@ -15,8 +15,9 @@ from torch.hub import HASH_REGEX
 
 from off_plugin.utils import ToolError
 
-TOOL = osp.join(osp.dirname(osp.dirname(osp.dirname(__file__))), 'tools',
-                'model_converters', 'publish_model.py')
+TOOL = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(__file__))), 'tools',
+    'model_converters', 'publish_model.py')
 
 
 def test_publish_strips_training_state_and_names_the_hash(tmp_path, capsys):
@@ -27,13 +28,18 @@ def test_publish_strips_training_state_and_names_the_hash(tmp_path, capsys):
     hub = MessageHub.get_instance('publish_test')
     hub.update_scalar('train/loss', 1.5)
     torch.save(
-        dict(meta=dict(epoch=3, mmengine_version='0.10.7'),
-             state_dict=model.state_dict(), optimizer=optim.state_dict(),
-             message_hub=hub.state_dict(), param_schedulers=[]),
-        tmp_path / 'epoch_3.pth')
+        dict(
+            meta=dict(epoch=3, mmengine_version='0.10.7'),
+            state_dict=model.state_dict(),
+            optimizer=optim.state_dict(),
+            message_hub=hub.state_dict(),
+            param_schedulers=[]), tmp_path / 'epoch_3.pth')
 
-    sys.argv = [TOOL, str(tmp_path / 'epoch_3.pth'),
-                str(tmp_path / 'off_demo.pth')]
+    sys.argv = [
+        TOOL,
+        str(tmp_path / 'epoch_3.pth'),
+        str(tmp_path / 'off_demo.pth')
+    ]
     runpy.run_path(TOOL, run_name='__main__')
     final = capsys.readouterr().out.split(' (')[0]
 
@@ -49,7 +55,8 @@ def test_publish_strips_training_state_and_names_the_hash(tmp_path, capsys):
     for key, value in model.state_dict().items():
         assert torch.equal(published['state_dict'][key], value)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        'epoch_3.pth', osp.basename(final)]  # no temporary left
+        'epoch_3.pth', osp.basename(final)
+    ]  # no temporary left
 
 
 def test_publish_refuses_a_file_without_weights(tmp_path):

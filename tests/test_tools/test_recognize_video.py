@@ -33,10 +33,17 @@ def demo(tmp_path_factory):
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.init_weights()
-    torch.save(dict(meta=dict(epoch=10, cfg=cfg.pretty_text),
-                    state_dict=model.state_dict()), root / 'off.pth')
-    frames = render_clip(np.random.default_rng(1), MOTIONS['move_left'],
-                         size=64, num_frames=24, speed=1, patch=16)
+    torch.save(
+        dict(
+            meta=dict(epoch=10, cfg=cfg.pretty_text),
+            state_dict=model.state_dict()), root / 'off.pth')
+    frames = render_clip(
+        np.random.default_rng(1),
+        MOTIONS['move_left'],
+        size=64,
+        num_frames=24,
+        speed=1,
+        patch=16)
     write_video(str(root / 'clip.mp4'), frames)
     (root / 'classes.txt').write_text('\n'.join(MOTIONS) + '\n')
     return root
@@ -58,15 +65,14 @@ def fused_by_hand(model, video, rgb_weight=1., off_weight=1.):
 
 
 def test_inference_recognizer_gives_the_fused_score(demo):
-    model = init_recognizer(str(STAGE2), str(demo / 'off.pth'),
-                            device='cpu')
+    model = init_recognizer(str(STAGE2), str(demo / 'off.pth'), device='cpu')
     saved = torch.load(demo / 'off.pth')['state_dict']
     for key, value in saved.items():
         assert torch.equal(model.state_dict()[key], value), key
     result = inference_recognizer(model, str(demo / 'clip.mp4'))
     expected = fused_by_hand(model, str(demo / 'clip.mp4'))
-    torch.testing.assert_close(result.pred_score, expected, rtol=1e-5,
-                               atol=1e-6)
+    torch.testing.assert_close(
+        result.pred_score, expected, rtol=1e-5, atol=1e-6)
     assert int(result.pred_label) == int(expected.argmax())
 
 
@@ -75,18 +81,19 @@ def test_tool_prints_the_top_classes_with_cfg_options_and_writes_nothing(
     before = checksums(demo)
     tool = runpy.run_path(TOOL)
     results = tool['main']([
-        str(STAGE2), str(demo / 'off.pth'), str(demo / 'clip.mp4'),
-        '--label-file', str(demo / 'classes.txt'), '--topk', '2',
-        '--cfg-options', 'model.test_cfg.rgb_weight=0'
+        str(STAGE2),
+        str(demo / 'off.pth'),
+        str(demo / 'clip.mp4'), '--label-file',
+        str(demo / 'classes.txt'), '--topk', '2', '--cfg-options',
+        'model.test_cfg.rgb_weight=0'
     ])
     printed = capsys.readouterr().out.splitlines()[-2:]
-    model = init_recognizer(str(STAGE2), str(demo / 'off.pth'),
-                            device='cpu')
+    model = init_recognizer(str(STAGE2), str(demo / 'off.pth'), device='cpu')
     expected = fused_by_hand(model, str(demo / 'clip.mp4'), rgb_weight=0.)
     values, indices = expected.topk(2)
-    assert [name for name, _ in results] == [
-        list(MOTIONS)[i] for i in indices]
-    np.testing.assert_allclose([score for _, score in results], values,
+    assert [name for name, _ in results] == [list(MOTIONS)[i] for i in indices]
+    np.testing.assert_allclose([score for _, score in results],
+                               values,
                                rtol=1e-5)
     assert printed == [f'{name}: {score:.4f}' for name, score in results]
     assert_unchanged(before, demo)
@@ -97,12 +104,17 @@ def test_tool_errors_name_the_file_and_fix(demo, tmp_path):
     args = [str(STAGE2), str(demo / 'off.pth'), str(demo / 'clip.mp4')]
     two = tmp_path / 'two.txt'
     two.write_text('a\nb\n')
-    with pytest.raises(ToolError, match='--label-file has 2 names but the '
-                       'model of .* scores 4 classes'):
+    with pytest.raises(
+            ToolError,
+            match='--label-file has 2 names but the '
+            'model of .* scores 4 classes'):
         tool['main']([*args, '--label-file', str(two)])
     with pytest.raises(ToolError, match='nothing.pth: no such checkpoint'):
-        tool['main']([str(STAGE2), str(tmp_path / 'nothing.pth'),
-                      str(demo / 'clip.mp4')])
+        tool['main']([
+            str(STAGE2),
+            str(tmp_path / 'nothing.pth'),
+            str(demo / 'clip.mp4')
+        ])
     with pytest.raises(ToolError, match='nothing.mp4: no such video'):
         tool['main']([*args[:2], str(tmp_path / 'nothing.mp4')])
     with pytest.raises(ToolError, match='nothing.py: no such config'):

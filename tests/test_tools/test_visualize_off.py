@@ -36,15 +36,21 @@ def clip(tmp_path_factory):
     """A demo clip (patch moving right, 24 frames of 64x64) as an MPEG-4
     file and as a folder of PNG frames."""
     root = tmp_path_factory.mktemp('visualize_off')
-    frames = render_clip(np.random.default_rng(3), MOTIONS['move_right'],
-                         size=64, num_frames=24, speed=1, patch=16)
+    frames = render_clip(
+        np.random.default_rng(3),
+        MOTIONS['move_right'],
+        size=64,
+        num_frames=24,
+        speed=1,
+        patch=16)
     video = str(root / 'move_right.mp4')
     write_video(video, frames)
     folder = root / 'frames'
     folder.mkdir()
     for t, frame in enumerate(frames):
-        cv2.imwrite(str(folder / f'{t:05d}.png'),
-                    cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+        cv2.imwrite(
+            str(folder / f'{t:05d}.png'), cv2.cvtColor(frame,
+                                                       cv2.COLOR_RGB2BGR))
     return root, video, str(folder)
 
 
@@ -55,7 +61,8 @@ def dilate(mask: np.ndarray, cells: int) -> np.ndarray:
     return np.any([
         grown[dy:dy + h, dx:dx + w] for dy in range(2 * cells + 1)
         for dx in range(2 * cells + 1)
-    ], axis=0)
+    ],
+                  axis=0)
 
 
 def check_pictures(result: dict, out_dir) -> None:
@@ -77,7 +84,8 @@ def test_random_weights_warn_and_ft_marks_the_moving_patch(
     _, video, _ = clip
     with pytest.warns(UserWarning, match='random weights.*fixed-kernel'):
         result = tool['main'](
-            [OFF, '--video', video, '--out-dir', str(tmp_path)])
+            [OFF, '--video', video, '--out-dir',
+             str(tmp_path)])
     check_pictures(result, tmp_path)
     printed = capsys.readouterr().out.split()
     assert printed == [result[name]['path'] for name in SIZES]
@@ -108,9 +116,9 @@ def test_checkpoint_is_loaded_and_hooks_take_the_units_inputs(
     torch.save({'state_dict': model.state_dict()}, checkpoint)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
-        result = tool['main']([
-            OFF, checkpoint, '--video', video, '--out-dir', str(tmp_path)
-        ])
+        result = tool['main'](
+            [OFF, checkpoint, '--video', video, '--out-dir',
+             str(tmp_path)])
     assert not [w for w in caught if 'random weights' in str(w.message)]
     check_pictures(result, tmp_path)
 
@@ -120,8 +128,8 @@ def test_checkpoint_is_loaded_and_hooks_take_the_units_inputs(
     model.eval()
     frames = np.stack(result['level0']['frames'])
     views = torch.from_numpy(np.round(frames * 255)).permute(0, 3, 1, 2)
-    inputs = model.data_preprocessor(
-        dict(inputs=[views], data_samples=None))['inputs']
+    inputs = model.data_preprocessor(dict(inputs=[views],
+                                          data_samples=None))['inputs']
     unit = model.off_head.off_sub_network.levels[0].units[0]
     with torch.no_grad():
         feats = model.backbone(inputs.flatten(0, 1))[0].unflatten(0, (1, 8))
@@ -129,15 +137,17 @@ def test_checkpoint_is_loaded_and_hooks_take_the_units_inputs(
     for key, values in grads.items():
         np.testing.assert_allclose(
             result['level0']['maps'][key],
-            values[0].abs().mean(dim=1).numpy(), rtol=1e-4, atol=1e-6)
+            values[0].abs().mean(dim=1).numpy(),
+            rtol=1e-4,
+            atol=1e-6)
 
 
 def test_frame_folder_and_num_segments(tool, clip, tmp_path):
     _, _, folder = clip
     with pytest.warns(UserWarning, match='random weights'):
         result = tool['main']([
-            OFF, '--video', folder, '--out-dir', str(tmp_path),
-            '--num-segments', '4'
+            OFF, '--video', folder, '--out-dir',
+            str(tmp_path), '--num-segments', '4'
         ])
     # the middle 4 of the 8 test segments: the configured interval kept
     assert result['level0']['frame_inds'] == [7, 10, 13, 16]
@@ -152,28 +162,30 @@ def test_errors_name_the_bad_input(tool, clip, tmp_path):
         tool['main']([OFF, '--video', str(root / 'nothing.mp4'), *out])
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        with pytest.raises(ValueError,
-                           match='tsn_r18.*not an OFF model config'):
+        with pytest.raises(
+                ValueError, match='tsn_r18.*not an OFF model config'):
             tool['main']([TSN, '--video', video, *out])
         short = str(tmp_path / 'short.mp4')
-        write_video(short, render_clip(np.random.default_rng(0), (1, 0),
-                                       64, 4, 1, 16))
+        write_video(
+            short, render_clip(np.random.default_rng(0), (1, 0), 64, 4, 1, 16))
         with pytest.raises(ValueError, match='short.mp4: too few frames'):
             tool['main']([OFF, '--video', short, *out])
         with pytest.raises(ValueError, match='--num-segments 9'):
-            tool['main']([OFF, '--video', video, '--num-segments', '9',
-                          *out])
+            tool['main']([OFF, '--video', video, '--num-segments', '9', *out])
         single = str(tmp_path / 'single.mp4')
-        write_video(single, render_clip(np.random.default_rng(0), (1, 0),
-                                        64, 1, 1, 16))
+        write_video(
+            single,
+            render_clip(np.random.default_rng(0), (1, 0), 64, 1, 1, 16))
         with pytest.raises(ValueError, match=r'single.mp4: too few frames'):
             tool['main']([OFF, '--video', single, *out])
     assert not list(tmp_path.glob('*.png'))
 
 
 @pytest.mark.parametrize('kwargs', [
-    dict(), dict(kernel='combined', spatial_channels=3),
-    dict(spatial=False), dict(temporal=False, lower_channels=2)
+    dict(),
+    dict(kernel='combined', spatial_channels=3),
+    dict(spatial=False),
+    dict(temporal=False, lower_channels=2)
 ])
 def test_unit_gradients_are_what_forward_concatenates(kwargs):
     torch.manual_seed(0)
@@ -182,9 +194,12 @@ def test_unit_gradients_are_what_forward_concatenates(kwargs):
     lower = torch.randn(2, 2, 2, 6, 7) if kwargs.get('lower_channels') \
         else None
     grads = unit.gradients(feats)
-    names = {(): ['F_x', 'F_y', 'F_t'], ('kernel', 'spatial_channels'):
-             ['F_xy', 'F_t'], ('spatial', ): ['F_t'],
-             ('temporal', 'lower_channels'): ['F_x', 'F_y']}
+    names = {
+        (): ['F_x', 'F_y', 'F_t'],
+        ('kernel', 'spatial_channels'): ['F_xy', 'F_t'],
+        ('spatial', ): ['F_t'],
+        ('temporal', 'lower_channels'): ['F_x', 'F_y']
+    }
     assert list(grads) == names[tuple(kwargs)]
     parts = list(grads.values()) + ([lower] if lower is not None else [])
     for value in grads.values():

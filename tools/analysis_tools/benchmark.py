@@ -33,44 +33,66 @@ from off_plugin.utils import add_cfg_options, run_tool
 
 #: every flag, once; each subcommand names those it takes
 FLAGS = {
-    '--device': dict(default='cpu', help='cpu or cuda[:N]'),
-    '--warmup': dict(type=int, default=1, help='untimed rounds first'),
-    '--repeats': dict(type=int, default=5,
-                      help='timed rounds: their median is reported'),
-    '--segments': dict(type=int, default=25, help='segments of a video'),
-    '--size': dict(type=int, default=224,
-                   help='recognizers\' frame size'),
-    '--compile': dict(action='store_true',
-                      help='also time the OFF units with compile=True '
-                      '(torch.compile; compiling takes seconds a shape, in '
-                      'the warm-up round)'),
-    '--channels-last': dict(action='store_true',
-                            help='every network in channels_last (NHWC) '
-                            'memory format'),
-    '--flow-segments': dict(type=int, default=2,
-                            help='segments whose TV-L1 flow is computed '
-                            'each round (5 frame pairs each)'),
-    '--frame-size': dict(type=int, nargs=2, default=(300, 500),
-                         metavar=('H', 'W'),
-                         help='detectors\' frame size (the paper: 600 '
-                         '1000)'),
-    '--restore-size': dict(type=int, nargs=2, default=(64, 112),
-                           metavar=('H', 'W'),
-                           help='restorers\' frame size (the paper\'s '
-                           'Vimeo-90K: 256 448; 1/16 of its area by '
-                           'default, to finish in about 2 minutes on 2 CPU '
-                           'cores)'),
-    '--video-frames': dict(type=int, default=64,
-                           help='frames of the streamed video'),
-    '--threads': dict(type=int, default=2,
-                      help='threads of PyTorch and ONNX Runtime'),
-    '--recognizer': dict(default=RECOGNITION + 'off_bninception_4xb32-'
-                         '7of25seg-20kiter_ucf101-split1-rgb.py',
-                         help='the recognizer\'s config (default: the '
-                         'UCF-101 OFF BN-Inception RGB)'),
-    '--detector': dict(default=DETECTION.format('off-ms_'),
-                       help='the video detector\'s config (default: R-FCN '
-                       'R101 + OFF MS)'),
+    '--device':
+    dict(default='cpu', help='cpu or cuda[:N]'),
+    '--warmup':
+    dict(type=int, default=1, help='untimed rounds first'),
+    '--repeats':
+    dict(type=int, default=5, help='timed rounds: their median is reported'),
+    '--segments':
+    dict(type=int, default=25, help='segments of a video'),
+    '--size':
+    dict(type=int, default=224, help='recognizers\' frame size'),
+    '--compile':
+    dict(
+        action='store_true',
+        help='also time the OFF units with compile=True '
+        '(torch.compile; compiling takes seconds a shape, in '
+        'the warm-up round)'),
+    '--channels-last':
+    dict(
+        action='store_true',
+        help='every network in channels_last (NHWC) '
+        'memory format'),
+    '--flow-segments':
+    dict(
+        type=int,
+        default=2,
+        help='segments whose TV-L1 flow is computed '
+        'each round (5 frame pairs each)'),
+    '--frame-size':
+    dict(
+        type=int,
+        nargs=2,
+        default=(300, 500),
+        metavar=('H', 'W'),
+        help='detectors\' frame size (the paper: 600 '
+        '1000)'),
+    '--restore-size':
+    dict(
+        type=int,
+        nargs=2,
+        default=(64, 112),
+        metavar=('H', 'W'),
+        help='restorers\' frame size (the paper\'s '
+        'Vimeo-90K: 256 448; 1/16 of its area by '
+        'default, to finish in about 2 minutes on 2 CPU '
+        'cores)'),
+    '--video-frames':
+    dict(type=int, default=64, help='frames of the streamed video'),
+    '--threads':
+    dict(type=int, default=2, help='threads of PyTorch and ONNX Runtime'),
+    '--recognizer':
+    dict(
+        default=RECOGNITION + 'off_bninception_4xb32-'
+        '7of25seg-20kiter_ucf101-split1-rgb.py',
+        help='the recognizer\'s config (default: the '
+        'UCF-101 OFF BN-Inception RGB)'),
+    '--detector':
+    dict(
+        default=DETECTION.format('off-ms_'),
+        help='the video detector\'s config (default: R-FCN '
+        'R101 + OFF MS)'),
 }
 TIMING = ('--device', '--warmup', '--repeats')
 
@@ -85,9 +107,10 @@ class Subcommand(NamedTuple):
 #: the model subcommands, which ``all`` runs
 TASKS = {
     'recognition':
-    Subcommand(recognition.run, 'TSN vs TSN + OFF (BN-Inception)', TIMING + (
-        '--segments', '--size', '--compile', '--channels-last',
-        '--flow-segments')),
+    Subcommand(
+        recognition.run, 'TSN vs TSN + OFF (BN-Inception)',
+        TIMING + ('--segments', '--size', '--compile', '--channels-last',
+                  '--flow-segments')),
     'unit':
     Subcommand(unit.run, 'OFFUnit vs its memory floor',
                TIMING + ('--segments', '--compile')),
@@ -101,16 +124,19 @@ TASKS = {
 SUBCOMMANDS = {
     **TASKS,
     'all':
-    Subcommand(None, 'the four above (not import, deploy)', tuple(
-        dict.fromkeys(flag for task in TASKS.values()
-                      for flag in task.flags))),
+    Subcommand(
+        None, 'the four above (not import, deploy)',
+        tuple(
+            dict.fromkeys(flag for task in TASKS.values()
+                          for flag in task.flags))),
     'import':
     Subcommand(imports.run, 'off_plugin.<task> vs its host',
                ('--warmup', '--repeats')),
     'deploy':
-    Subcommand(deploy.run, 'ONNX Runtime vs eager PyTorch', TIMING + (
-        '--threads', '--recognizer', '--segments', '--size', '--detector',
-        '--frame-size', '--restore-size', '--video-frames')),
+    Subcommand(
+        deploy.run, 'ONNX Runtime vs eager PyTorch', TIMING +
+        ('--threads', '--recognizer', '--segments', '--size', '--detector',
+         '--frame-size', '--restore-size', '--video-frames')),
 }
 
 
@@ -119,7 +145,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     subparsers = parser.add_subparsers(dest='subcommand', required=True)
     for name, subcommand in SUBCOMMANDS.items():
         sub = subparsers.add_parser(
-            name, help=subcommand.help,
+            name,
+            help=subcommand.help,
             description=(subcommand.run or main).__doc__)
         for flag in subcommand.flags:
             sub.add_argument(flag, **FLAGS[flag])

@@ -46,8 +46,8 @@ def main() -> None:
     features = torch.randn(2, 256, 50, 76, generator=g)
     batch = torch.randint(0, 2, (512, 1), generator=g).float()
     rois = torch.cat([batch, boxes(512, 500, 200)], dim=1)
-    dets, scores, features, rois = (t.to(args.device)
-                                    for t in (dets, scores, features, rois))
+    dets, scores, features, rois = (
+        t.to(args.device) for t in (dets, scores, features, rois))
     layer = RoIAlign(7, 1 / 16, 0, 'avg', True)
 
     def roi_align():
@@ -56,8 +56,8 @@ def main() -> None:
         if args.device != 'cpu':
             torch.cuda.synchronize()
 
-    ext = ('compiled mmcv' if mmcv._ext.__file__.endswith('.so') else
-           'off-mmcv-ext')
+    ext = ('compiled mmcv'
+           if mmcv._ext.__file__.endswith('.so') else 'off-mmcv-ext')
     print(f'{ext} on {args.device} ({args.threads} threads, median of '
           f'{args.repeats}): nms of 6000 boxes '
           f'{median_ms(lambda: nms(dets, scores, 0.7), args.repeats):.1f} ms;'

@@ -30,14 +30,23 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('dumps', nargs='+', help='one result pickle a stream')
     group = parser.add_mutually_exclusive_group()
-    group.add_argument('--weights', type=float, nargs='+',
-                       help='one weight a stream (default: all 1)')
-    group.add_argument('--search-on', nargs='+', metavar='VAL_DUMP',
-                       help='the same streams on a validation split: pick '
-                       'the weights with the best top-1 there')
-    parser.add_argument('--grid', type=float, nargs='+',
-                        default=list(np.arange(0, 3.01, .25)),
-                        help='weights tried by --search-on (stream 1 is 1)')
+    group.add_argument(
+        '--weights',
+        type=float,
+        nargs='+',
+        help='one weight a stream (default: all 1)')
+    group.add_argument(
+        '--search-on',
+        nargs='+',
+        metavar='VAL_DUMP',
+        help='the same streams on a validation split: pick '
+        'the weights with the best top-1 there')
+    parser.add_argument(
+        '--grid',
+        type=float,
+        nargs='+',
+        default=list(np.arange(0, 3.01, .25)),
+        help='weights tried by --search-on (stream 1 is 1)')
     return parser.parse_args(argv)
 
 

@@ -104,8 +104,7 @@ def unit_names(model: torch.nn.Module) -> Dict[str, dict]:
             continue
         match = re.search(r'^(.*)\.levels\.(\d+)\.units\.(\d+)$', name)
         if match is None:
-            units[name] = dict(name=re.sub(r"\W", "_", name),
-                               title=name)
+            units[name] = dict(name=re.sub(r"\W", "_", name), title=name)
             continue
         net = model.get_submodule(match.group(1))
         level, unit = int(match.group(2)), int(match.group(3))
@@ -115,8 +114,8 @@ def unit_names(model: torch.nn.Module) -> Dict[str, dict]:
             maps = (maps[unit], )
         units[name] = dict(
             name=f'level{level}' + (f'_unit{unit}' if per_map else ''),
-            title=f'OFF level {level}' + (f', unit {unit}' if per_map else
-                                          '') +
+            title=f'OFF level {level}' +
+            (f', unit {unit}' if per_map else '') +
             f' (backbone map{"s" if len(maps) > 1 else ""} '
             f'{", ".join(map(str, maps))})')
     return units
@@ -141,17 +140,23 @@ def draw(path: str, title: str, frames: List[np.ndarray],
     pairs = len(frames) - 1
     rows = 1 + len(maps)
     fig = Figure(figsize=(2.1 * pairs + 1.5, 2.1 * rows))
-    axes = fig.subplots(rows, pairs, squeeze=False, gridspec_kw=dict(
-        height_ratios=[0.6] + [1] * len(maps)))
-    fig.subplots_adjust(left=0.6 / fig.get_figwidth(),
-                        right=1 - 0.7 / fig.get_figwidth(), bottom=0.02,
-                        top=1 - 0.75 / fig.get_figheight(),
-                        wspace=0.06, hspace=0.25)
+    axes = fig.subplots(
+        rows,
+        pairs,
+        squeeze=False,
+        gridspec_kw=dict(height_ratios=[0.6] + [1] * len(maps)))
+    fig.subplots_adjust(
+        left=0.6 / fig.get_figwidth(),
+        right=1 - 0.7 / fig.get_figwidth(),
+        bottom=0.02,
+        top=1 - 0.75 / fig.get_figheight(),
+        wspace=0.06,
+        hspace=0.25)
     gray = dict(cmap='gray') if frames[0].ndim == 2 else {}
     for p in range(pairs):
         gap = np.ones_like(frames[p][:, :2])
-        axes[0, p].imshow(np.concatenate([frames[p], gap, frames[p + 1]],
-                                         axis=1), **gray)
+        axes[0, p].imshow(
+            np.concatenate([frames[p], gap, frames[p + 1]], axis=1), **gray)
         axes[0, p].set_title(
             f'pair {p}: frames {frame_inds[p]} & {frame_inds[p + 1]}',
             fontsize=9)
@@ -159,8 +164,12 @@ def draw(path: str, title: str, frames: List[np.ndarray],
     for row, (key, values) in enumerate(maps.items(), start=1):
         top = float(values.max()) or 1.
         for p in range(pairs):
-            image = axes[row, p].imshow(values[p], cmap='inferno', vmin=0,
-                                        vmax=top, interpolation='nearest')
+            image = axes[row, p].imshow(
+                values[p],
+                cmap='inferno',
+                vmin=0,
+                vmax=top,
+                interpolation='nearest')
         axes[row, 0].set_ylabel(
             f'mean |{key}| over\n{channels[key]} channels', fontsize=9)
         fig.colorbar(image, ax=list(axes[row]), fraction=0.02, pad=0.01)
@@ -265,9 +274,12 @@ def draw_units(units: Dict[str, dict], grads: Dict[str, dict],
         if random_weights:
             title += '\n(random weights: fixed-kernel structure only)'
         draw(path, title, frames, frame_inds, maps, channels)
-        results[unit['name']] = dict(path=path, size=(height, width),
-                                     frame_inds=frame_inds, frames=frames,
-                                     maps=maps)
+        results[unit['name']] = dict(
+            path=path,
+            size=(height, width),
+            frame_inds=frame_inds,
+            frames=frames,
+            maps=maps)
     return results
 
 
@@ -285,8 +297,8 @@ def visualize(config: str,
     if not osp.exists(video):
         raise FileNotFoundError(
             f'{video}: no such video file or frame folder.')
-    cfg, model, units, total_segments = load_off_model(
-        config, checkpoint, device, cfg_options)
+    cfg, model, units, total_segments = load_off_model(config, checkpoint,
+                                                       device, cfg_options)
     num = num_segments or min(total_segments, MAX_SEGMENTS)
     if not 2 <= num <= total_segments:
         raise ValueError(
@@ -295,8 +307,8 @@ def visualize(config: str,
     views, frame_inds, packed = sample_views(cfg, config, video, num,
                                              total_segments)
     grads = unit_gradients(model, units, views, packed['data_samples'])
-    frames = display_frames(
-        views, getattr(model.data_preprocessor, 'to_rgb', False))
+    frames = display_frames(views,
+                            getattr(model.data_preprocessor, 'to_rgb', False))
     return draw_units(units, grads, frames, frame_inds, video, out_dir,
                       checkpoint is None)
 
@@ -304,21 +316,23 @@ def visualize(config: str,
 def main(argv: Optional[List[str]] = None) -> Dict[str, dict]:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('config', help='an OFF recognizer config')
-    parser.add_argument('checkpoint', nargs='?',
-                        help='its checkpoint; random weights if left out')
-    parser.add_argument('--video', required=True,
-                        help='a video file or a folder of frames')
+    parser.add_argument(
+        'checkpoint',
+        nargs='?',
+        help='its checkpoint; random weights if left out')
+    parser.add_argument(
+        '--video', required=True, help='a video file or a folder of frames')
     parser.add_argument('--out-dir', required=True)
     parser.add_argument(
-        '--num-segments', type=int,
+        '--num-segments',
+        type=int,
         help=f'consecutive segments to draw (default: the config\'s test '
         f'num_segments, at most {MAX_SEGMENTS})')
     parser.add_argument('--device', default='cpu')
     add_cfg_options(parser)
     args = parser.parse_args(argv)
-    results = visualize(args.config, args.checkpoint, args.video,
-                        args.out_dir, args.num_segments, args.device,
-                        args.cfg_options)
+    results = visualize(args.config, args.checkpoint, args.video, args.out_dir,
+                        args.num_segments, args.device, args.cfg_options)
     for result in results.values():
         print(result['path'])
     return results

@@ -28,17 +28,24 @@ from off_plugin.utils import run_tool
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('root', help='the vimeo_septuplet directory')
-    parser.add_argument('--quality', type=int, nargs='+', default=[20, 40],
-                        help='JPEG 2000 quantizers (the paper: 20 and 40)')
+    parser.add_argument(
+        '--quality',
+        type=int,
+        nargs='+',
+        default=[20, 40],
+        help='JPEG 2000 quantizers (the paper: 20 and 40)')
     parser.add_argument(
         '--cache-root',
         help='where to write sequences_jpeg2000_q<Q>/ (default: the root; '
         'give the same as the datasets\' cache_root)')
     parser.add_argument('--nproc', type=int, default=1)
     args = parser.parse_args(argv)
-    raise_failed(compress_septuplets(args.root, args.quality,
-                                     nproc=args.nproc,
-                                     cache_root=args.cache_root))
+    raise_failed(
+        compress_septuplets(
+            args.root,
+            args.quality,
+            nproc=args.nproc,
+            cache_root=args.cache_root))
 
 
 if __name__ == '__main__':

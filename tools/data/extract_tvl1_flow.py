@@ -40,18 +40,35 @@ ROOT_MARKER = '.tvl1_flow'
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('src_dir', help='root of the videos')
-    parser.add_argument('out_dir', help='root of the rawframe folders and '
-                        'lists (new, or written by this tool before)')
-    parser.add_argument('--ann-files', nargs='+', required=True,
-                        help='MMAction2 video lists (path label)')
-    parser.add_argument('--task', choices=('flow', 'both'), default='flow',
-                        help='both: the RGB frames too (img_00001.jpg, ...)')
-    parser.add_argument('--bound', type=float, default=20.,
-                        help='flow clipped to [-bound, bound] pixels')
-    parser.add_argument('--new-width', type=int, default=0,
-                        help='resize frames first (TSN: 340; 0: keep)')
-    parser.add_argument('--new-height', type=int, default=0,
-                        help='resize frames first (TSN: 256; 0: keep)')
+    parser.add_argument(
+        'out_dir',
+        help='root of the rawframe folders and '
+        'lists (new, or written by this tool before)')
+    parser.add_argument(
+        '--ann-files',
+        nargs='+',
+        required=True,
+        help='MMAction2 video lists (path label)')
+    parser.add_argument(
+        '--task',
+        choices=('flow', 'both'),
+        default='flow',
+        help='both: the RGB frames too (img_00001.jpg, ...)')
+    parser.add_argument(
+        '--bound',
+        type=float,
+        default=20.,
+        help='flow clipped to [-bound, bound] pixels')
+    parser.add_argument(
+        '--new-width',
+        type=int,
+        default=0,
+        help='resize frames first (TSN: 340; 0: keep)')
+    parser.add_argument(
+        '--new-height',
+        type=int,
+        default=0,
+        help='resize frames first (TSN: 256; 0: keep)')
     parser.add_argument('--num-worker', type=int, default=1)
     return parser.parse_args(argv)
 
@@ -70,8 +87,8 @@ def read_lists(ann_files: Sequence[str], out_dir: str) -> Dict[str, list]:
                     f'{ann}, line {number}: {line.split()[0]} is not inside '
                     'the video root; give paths relative to src_dir.')
         name = osp.basename(ann)
-        name = (name[:-len('_videos.txt')] if name.endswith('_videos.txt')
-                else osp.splitext(name)[0]) + '_rawframes.txt'
+        name = (name[:-len('_videos.txt')] if name.endswith('_videos.txt') else
+                osp.splitext(name)[0]) + '_rawframes.txt'
         out = osp.join(out_dir, name)
         if out in lists:
             raise ToolError(
@@ -112,10 +129,13 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, List[str]]:
                         'neither, to keep the frame size).')
     lists = read_lists(args.ann_files, args.out_dir)
     claim(args.out_dir)
-    videos = sorted({line.split()[0] for lines in lists.values()
-                     for line in lines})
-    items = [(osp.join(args.src_dir, v),
-              osp.join(args.out_dir, osp.splitext(v)[0])) for v in videos]
+    videos = sorted(
+        {line.split()[0]
+         for lines in lists.values()
+         for line in lines})
+    items = [(osp.join(args.src_dir,
+                       v), osp.join(args.out_dir,
+                                    osp.splitext(v)[0])) for v in videos]
     work = partial(extract, args=args)
     if args.num_worker > 1:
         results = track_parallel_progress(work, items, args.num_worker)
@@ -124,8 +144,10 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, List[str]]:
     counts = dict(zip(videos, results))
     written = {}
     for out, lines in lists.items():
-        ok = [line for line in lines
-              if not isinstance(counts[line.split()[0]], str)]
+        ok = [
+            line for line in lines
+            if not isinstance(counts[line.split()[0]], str)
+        ]
         written[out] = rawframe_annotations(
             ok, [counts[line.split()[0]] for line in ok])
         with atomic_write(out) as tmp, open(tmp, 'w') as f:

@@ -50,8 +50,8 @@ def extract_video_flow(video: str,
             return int(f.read())
     frames = read_video(video)[1]
     if size is not None:
-        frames = (cv2.resize(f, size, interpolation=cv2.INTER_AREA)
-                  for f in frames)
+        frames = (
+            cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames)
     frames = np.stack(list(frames))
     if len(frames) < 2:
         raise ValueError(f'{video}: one frame only; optical flow needs two.')

@@ -29,10 +29,18 @@ from off_plugin.utils.cli import run_tool
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('root', help='the ILSVRC2015 directory')
-    parser.add_argument('-o', '--out-dir', '--out', dest='out',
-                        help='output directory (default: <root>/annotations)')
-    parser.add_argument('--splits', nargs='+', choices=list(SPLITS),
-                        default=list(SPLITS), help='what to convert')
+    parser.add_argument(
+        '-o',
+        '--out-dir',
+        '--out',
+        dest='out',
+        help='output directory (default: <root>/annotations)')
+    parser.add_argument(
+        '--splits',
+        nargs='+',
+        choices=list(SPLITS),
+        default=list(SPLITS),
+        help='what to convert')
     args = parser.parse_args(argv)
     summary = convert_imagenet_vid(args.root, args.out, args.splits)
     for path, counts in summary.items():

@@ -75,10 +75,7 @@ IMAGENET_VID_WNIDS = {
     'n02062744': 'whale',
     'n02391049': 'zebra',
 }
-WNID_TO_CATEGORY = {
-    wnid: i
-    for i, wnid in enumerate(IMAGENET_VID_WNIDS, 1)
-}
+WNID_TO_CATEGORY = {wnid: i for i, wnid in enumerate(IMAGENET_VID_WNIDS, 1)}
 
 # split -> (list file in <root>/ImageSets, json file written)
 SPLITS = {
@@ -87,8 +84,8 @@ SPLITS = {
     'det': ('DET_train_30classes.txt', 'imagenet_det_30cls.json'),
 }
 LAYOUT = ('expected the ILSVRC2015 layout <root>/Data/{VID,DET}/... (JPEG), '
-          '<root>/Annotations/{VID,DET}/... (XML) and FGFA\'s lists '
-          + ', '.join(f'<root>/ImageSets/{v[0]}' for v in SPLITS.values()))
+          '<root>/Annotations/{VID,DET}/... (XML) and FGFA\'s lists ' +
+          ', '.join(f'<root>/ImageSets/{v[0]}' for v in SPLITS.values()))
 REEXTRACT = 're-extract it from the ILSVRC2015 archive'
 RELIST = 'fix or remove the line, or take FGFA\'s original list again'
 DAMAGED = f'the file is damaged or incomplete: {REEXTRACT}'
@@ -145,8 +142,7 @@ def _text(elem: ET.Element, tag: str, xml_path: str) -> str:
     return text.strip()
 
 
-def _number(elem: ET.Element, tag: str,
-            xml_path: str) -> Union[int, float]:
+def _number(elem: ET.Element, tag: str, xml_path: str) -> Union[int, float]:
     text = _text(elem, tag, xml_path)
     try:
         value = float(text)
@@ -247,9 +243,8 @@ def list_frames(data_dir: str, num_frames: int) -> List[str]:
         raise FileNotFoundError(
             f'{data_dir}: snippet directory not found; the list names it, '
             'so the Data archive is incompletely extracted.')
-    frames = sorted(
-        name[:-len('.JPEG')] for name in os.listdir(data_dir)
-        if name.endswith('.JPEG'))
+    frames = sorted(name[:-len('.JPEG')] for name in os.listdir(data_dir)
+                    if name.endswith('.JPEG'))
     if len(frames) != num_frames:
         raise ValueError(
             f'{data_dir}: {len(frames)} JPEG frames, the list says '
@@ -373,8 +368,8 @@ def check_layout(root: str, splits: Sequence[str]) -> None:
             raise ValueError(
                 f'unknown split {split!r}; choose from {list(SPLITS)}')
         part = 'DET' if split == 'det' else 'VID'
-        for path in (osp.join(root, 'Data', part),
-                     osp.join(root, 'Annotations', part)):
+        for path in (osp.join(root, 'Data',
+                              part), osp.join(root, 'Annotations', part)):
             if not osp.isdir(path):
                 raise FileNotFoundError(f'{path} not found; {LAYOUT}.')
         list_file = osp.join(root, 'ImageSets', SPLITS[split][0])
@@ -383,9 +378,10 @@ def check_layout(root: str, splits: Sequence[str]) -> None:
 
 
 def convert_imagenet_vid(
-        root: str,
-        out_dir: Optional[str] = None,
-        splits: Sequence[str] = ('train', 'val', 'det')) -> Dict[str, dict]:
+    root: str,
+    out_dir: Optional[str] = None,
+    splits: Sequence[str] = ('train', 'val', 'det')
+) -> Dict[str, dict]:
     """Convert ``splits`` of the ILSVRC2015 tree ``root`` and write their
     json files to ``out_dir`` (default ``<root>/annotations``).
 

@@ -48,28 +48,45 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('config', help='model config file')
     parser.add_argument('out', help='ONNX file to write (.onnx)')
-    parser.add_argument('--checkpoint', help='its checkpoint (.pth); '
-                        'without: random weights')
-    parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'),
-                        help='input height and width (default: the test '
-                        "pipeline's crop for recognizers, 64 x 64 for "
-                        "restorers, the test scale for detectors)")
-    parser.add_argument('--segments', type=int,
-                        help="recognizers: segments per video (default: the "
-                        "test pipeline's)")
-    parser.add_argument('--batch-size', type=int, default=1,
-                        help='videos (recognizers) or windows (restorers) '
-                        'of the example input')
-    parser.add_argument('--static', action='store_true',
-                        help='fix every axis to the example input (default: '
-                        'any batch size; restorers also any height and '
-                        'width)')
+    parser.add_argument(
+        '--checkpoint',
+        help='its checkpoint (.pth); '
+        'without: random weights')
+    parser.add_argument(
+        '--shape',
+        type=int,
+        nargs=2,
+        metavar=('H', 'W'),
+        help='input height and width (default: the test '
+        "pipeline's crop for recognizers, 64 x 64 for "
+        "restorers, the test scale for detectors)")
+    parser.add_argument(
+        '--segments',
+        type=int,
+        help="recognizers: segments per video (default: the "
+        "test pipeline's)")
+    parser.add_argument(
+        '--batch-size',
+        type=int,
+        default=1,
+        help='videos (recognizers) or windows (restorers) '
+        'of the example input')
+    parser.add_argument(
+        '--static',
+        action='store_true',
+        help='fix every axis to the example input (default: '
+        'any batch size; restorers also any height and '
+        'width)')
     parser.add_argument('--opset', type=int, default=18)
-    parser.add_argument('--verify', action='store_true',
-                        help='compare ONNX Runtime with PyTorch')
-    parser.add_argument('--device', default='cpu',
-                        help='device of the PyTorch model and of ONNX '
-                        'Runtime when verifying (cpu, cuda, cuda:N)')
+    parser.add_argument(
+        '--verify',
+        action='store_true',
+        help='compare ONNX Runtime with PyTorch')
+    parser.add_argument(
+        '--device',
+        default='cpu',
+        help='device of the PyTorch model and of ONNX '
+        'Runtime when verifying (cpu, cuda, cuda:N)')
     add_cfg_options(parser)
     return parser.parse_args(argv)
 

@@ -79,7 +79,9 @@ SCHEMA = {
         7: ('shape', 'BlobShape', False),
         8: ('double_data', 'double', True),
     },
-    'BlobShape': {1: ('dim', 'int', True)},
+    'BlobShape': {
+        1: ('dim', 'int', True)
+    },
     'ConvolutionParameter': {
         1: ('num_output', 'int', False),
         2: ('bias_term', 'bool', False),
@@ -99,18 +101,24 @@ SCHEMA = {
         1: ('operation', 'int', False),  # PROD 0, SUM 1, MAX 2
         2: ('coeff', 'float', True),
     },
-    'ConcatParameter': {2: ('axis', 'int', False)},
+    'ConcatParameter': {
+        2: ('axis', 'int', False)
+    },
     'SliceParameter': {
         2: ('slice_point', 'int', True),
         3: ('axis', 'int', False),
     },
-    'ReshapeParameter': {1: ('shape', 'BlobShape', False)},
+    'ReshapeParameter': {
+        1: ('shape', 'BlobShape', False)
+    },
     'BNParameter': {
         3: ('momentum', 'float', False),
         4: ('eps', 'float', False),
         5: ('frozen', 'bool', False),
     },
-    'DropoutParameter': {1: ('dropout_ratio', 'float', False)},
+    'DropoutParameter': {
+        1: ('dropout_ratio', 'float', False)
+    },
     'InnerProductParameter': {
         1: ('num_output', 'int', False),
         2: ('bias_term', 'bool', False),
@@ -119,9 +127,20 @@ SCHEMA = {
 
 # V1LayerParameter.LayerType values of the layers that carry blobs or that
 # a BN-Inception network uses.
-V1_TYPES = {3: 'Concat', 4: 'Convolution', 5: 'Data', 6: 'Dropout',
-            14: 'InnerProduct', 17: 'Pooling', 18: 'ReLU', 20: 'Softmax',
-            21: 'SoftmaxWithLoss', 22: 'Split', 25: 'Eltwise', 33: 'Slice'}
+V1_TYPES = {
+    3: 'Concat',
+    4: 'Convolution',
+    5: 'Data',
+    6: 'Dropout',
+    14: 'InnerProduct',
+    17: 'Pooling',
+    18: 'ReLU',
+    20: 'Softmax',
+    21: 'SoftmaxWithLoss',
+    22: 'Split',
+    25: 'Eltwise',
+    33: 'Slice'
+}
 
 
 class CaffeModelError(ValueError):
@@ -203,8 +222,11 @@ def _values(buf: bytes, raw: tuple, kind: str, repeated: bool) -> list:
     if kind in ('float', 'double'):
         fmt = '<f4' if kind == 'float' else '<f8'
         if wire == 'bytes':  # packed
-            return [np.frombuffer(buf, fmt, (value[1] - value[0]) //
-                                  np.dtype(fmt).itemsize, value[0])]
+            return [
+                np.frombuffer(buf, fmt,
+                              (value[1] - value[0]) // np.dtype(fmt).itemsize,
+                              value[0])
+            ]
         return [float(np.frombuffer(value, fmt)[0])]
     # integers and booleans, packed or not
     if wire == 'bytes':
@@ -215,8 +237,7 @@ def _values(buf: bytes, raw: tuple, kind: str, repeated: bool) -> list:
     elif wire == 'varint':
         ints = [value]
     else:
-        ints = list(struct.unpack('<q' if wire == 'fixed64' else '<i',
-                                  value))
+        ints = list(struct.unpack('<q' if wire == 'fixed64' else '<i', value))
     return [bool(i) if kind == 'bool' else _signed(i) for i in ints]
 
 
@@ -239,8 +260,8 @@ def _blob(proto: dict, layer: str, index: int) -> np.ndarray:
     if 'shape' in proto:
         shape = tuple(proto['shape'].get('dim', []))
     else:  # legacy 4-D blob
-        shape = tuple(proto.get(k, 0)
-                      for k in ('num', 'channels', 'height', 'width'))
+        shape = tuple(
+            proto.get(k, 0) for k in ('num', 'channels', 'height', 'width'))
     if int(np.prod(shape)) != data.size:
         raise CaffeModelError(
             f'blob {index} of layer {layer!r} declares shape {shape} but '
@@ -258,12 +279,13 @@ def parse_net(buf: bytes) -> List[CaffeLayer]:
         kind = proto.get('type', '')
         if isinstance(kind, int):
             kind = V1_TYPES.get(kind, f'V1:{kind}')
-        params = {k: v for k, v in proto.items()
-                  if k.endswith('_param')}
-        layers.append(CaffeLayer(
-            name, kind, proto.get('bottom', []), proto.get('top', []),
-            [_blob(b, name, i) for i, b in enumerate(proto.get('blobs', []))],
-            params))
+        params = {k: v for k, v in proto.items() if k.endswith('_param')}
+        layers.append(
+            CaffeLayer(name, kind, proto.get('bottom', []),
+                       proto.get('top', []), [
+                           _blob(b, name, i)
+                           for i, b in enumerate(proto.get('blobs', []))
+                       ], params))
     return layers
 
 
@@ -291,9 +313,11 @@ def read_caffemodel(path: str) -> List[CaffeLayer]:
 
 #: Map size of each OFF level in the authors' layer names, fine to coarse.
 LEVEL_TAGS = ('28', '14', '')
-SHORTCUTS = {'28': 'motion_conv_branch_28a',
-             '14': 'motion_conv_expand_trans_14a',
-             '': 'motion_conv_branch_trans'}
+SHORTCUTS = {
+    '28': 'motion_conv_branch_28a',
+    '14': 'motion_conv_expand_trans_14a',
+    '': 'motion_conv_branch_trans'
+}
 
 
 @dataclass
@@ -306,8 +330,12 @@ class Target:
     module: nn.Module
 
 
-CAFFE_TYPES = {'conv': 'Convolution', 'fixed': 'Convolution', 'bn': 'BN',
-               'fc': 'InnerProduct'}
+CAFFE_TYPES = {
+    'conv': 'Convolution',
+    'fixed': 'Convolution',
+    'bn': 'BN',
+    'fc': 'InnerProduct'
+}
 
 
 def caffe_targets(model: nn.Module) -> Dict[str, Target]:
@@ -328,12 +356,14 @@ def caffe_targets(model: nn.Module) -> Dict[str, Target]:
         targets[caffe] = Target('conv', f'{prefix}.conv', module.conv)
         if getattr(module, 'norm_name', None):
             norm = getattr(module, module.norm_name)
-            targets[f'{caffe}_bn'] = Target(
-                'bn', f'{prefix}.{module.norm_name}', norm)
+            targets[f'{caffe}_bn'] = Target('bn',
+                                            f'{prefix}.{module.norm_name}',
+                                            norm)
 
     for name in ('conv1_7x7_s2', 'conv2_3x3_reduce', 'conv2_3x3'):
-        conv_module(name.replace('_', '/', 1), f'backbone.{name}',
-                    getattr(backbone, name))
+        conv_module(
+            name.replace('_', '/', 1), f'backbone.{name}',
+            getattr(backbone, name))
     for block in backbone.block_names:
         inception = getattr(backbone, f'inception_{block}')
         for name, module in inception.named_children():
@@ -356,8 +386,8 @@ def _off_targets(head: nn.Module, blocks: Tuple[str, ...]) -> dict:
             f'(28, 14, 7 pixels), the model {len(net.levels)}.')
     targets = {}
     base = 'off_head.off_sub_network.levels'
-    for i, (level, indices, tag) in enumerate(
-            zip(net.levels, net.in_indices, LEVEL_TAGS)):
+    for i, (level, indices,
+            tag) in enumerate(zip(net.levels, net.in_indices, LEVEL_TAGS)):
         if not level.unit_per_map:
             raise CaffeConversionError(
                 'The authors\' network has one OFF unit per backbone map: '
@@ -460,10 +490,11 @@ def _check_network(layers: List[CaffeLayer], path: str,
             'TSN; convert it with an OFF config (--stage off).')
 
 
-def convert_caffe_model(
-        path: str, model: nn.Module, rgb_input: bool = False,
-        strict: bool = True) -> Tuple[Dict[str, torch.Tensor],
-                                      ConversionReport]:
+def convert_caffe_model(path: str,
+                        model: nn.Module,
+                        rgb_input: bool = False,
+                        strict: bool = True
+                        ) -> Tuple[Dict[str, torch.Tensor], ConversionReport]:
     """Map the blobs of the caffemodel at ``path`` onto ``model``'s state
     dict.
 
@@ -494,9 +525,8 @@ def convert_caffe_model(
             continue
         target = targets.get(layer.name)
         if target is None:
-            report.unmapped.append(
-                f'{layer.name} ({layer.type}, blobs '
-                f'{[tuple(b.shape) for b in layer.blobs]})')
+            report.unmapped.append(f'{layer.name} ({layer.type}, blobs '
+                                   f'{[tuple(b.shape) for b in layer.blobs]})')
             continue
         if layer.name in seen:
             report.problems.append(f'{layer.name}: appears twice')
@@ -529,10 +559,10 @@ def convert_caffe_model(
             if fitted is None:
                 report.problems.append(
                     f'{layer.name}: blob {i} has shape {tuple(blob.shape)}, '
-                    f'{key} {tuple(own[key].shape)}'
-                    + (' (another modality or input size? conv1 sees '
-                       f'{blob.shape[1]} channels in Caffe)'
-                       if layer.name == 'conv1/7x7_s2' else ''))
+                    f'{key} {tuple(own[key].shape)}' +
+                    (' (another modality or input size? conv1 sees '
+                     f'{blob.shape[1]} channels in Caffe)' if layer.name ==
+                     'conv1/7x7_s2' else ''))
                 continue
             state[key] = torch.from_numpy(np.array(fitted, np.float32))
         report.mapped.append((layer.name, expected))
@@ -544,8 +574,8 @@ def convert_caffe_model(
     errors = report.errors(strict)
     if errors:
         raise CaffeConversionError(
-            f'{path} does not convert to the model one blob per weight:\n- '
-            + '\n- '.join(errors))
+            f'{path} does not convert to the model one blob per weight:\n- ' +
+            '\n- '.join(errors))
     return state, report
 
 
@@ -592,8 +622,9 @@ def input_modality(cfg) -> str:
     return 'rgb'
 
 
-def convert_from_config(path: str, cfg, strict: bool = True) -> Tuple[
-        dict, ConversionReport]:
+def convert_from_config(path: str,
+                        cfg,
+                        strict: bool = True) -> Tuple[dict, ConversionReport]:
     """Build ``cfg.model`` (no weights loaded) and convert the caffemodel at
     ``path`` for it; returns an mmengine checkpoint ``{'state_dict', 'meta'}``
     and the report. The config decides the colour order: RGB and RGB

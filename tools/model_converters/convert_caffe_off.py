@@ -53,16 +53,25 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '(.caffemodel) to mmengine checkpoints.')
     parser.add_argument('src', help='the .caffemodel')
     parser.add_argument('dst', help='the checkpoint to write (.pth)')
-    parser.add_argument('--config', help='config of the network to fill '
-                        '(default: from --modality and --stage)')
-    parser.add_argument('--modality', choices=('rgb', 'rgbdiff', 'flow'),
-                        help='stream of the caffemodel')
-    parser.add_argument('--stage', choices=('tsn', 'off'),
-                        help='tsn: the "init model", off: the "reference '
-                        'model"')
-    parser.add_argument('--no-strict', dest='strict', action='store_false',
-                        help='write the checkpoint even if Caffe layers or '
-                        'model weights stay unmatched (they are listed)')
+    parser.add_argument(
+        '--config',
+        help='config of the network to fill '
+        '(default: from --modality and --stage)')
+    parser.add_argument(
+        '--modality',
+        choices=('rgb', 'rgbdiff', 'flow'),
+        help='stream of the caffemodel')
+    parser.add_argument(
+        '--stage',
+        choices=('tsn', 'off'),
+        help='tsn: the "init model", off: the "reference '
+        'model"')
+    parser.add_argument(
+        '--no-strict',
+        dest='strict',
+        action='store_false',
+        help='write the checkpoint even if Caffe layers or '
+        'model weights stay unmatched (they are listed)')
     add_cfg_options(parser)
     args = parser.parse_args(argv)
     if args.config is None and not (args.modality and args.stage):

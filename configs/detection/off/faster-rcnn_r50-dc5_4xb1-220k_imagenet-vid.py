@@ -5,8 +5,7 @@
 _base_ = [
     'mmdet::_base_/models/faster-rcnn_r50-caffe-dc5.py',
     './_base_/imagenet-vid-det.py', './_base_/schedule_4xb1-220k.py',
-    'mmdet::_base_/default_runtime.py',
-    '../../_base_/off_policies.py'
+    'mmdet::_base_/default_runtime.py', '../../_base_/off_policies.py'
 ]
 custom_imports = dict(
     imports=['off_plugin.detection'], allow_failed_imports=False)
@@ -30,7 +29,10 @@ model = dict(
     off=None)
 
 default_hooks = dict(
-    checkpoint=dict(_base_.off_checkpoint_hook, by_epoch=False,
-                    interval=20000, max_keep_ckpts=3))
+    checkpoint=dict(
+        _base_.off_checkpoint_hook,
+        by_epoch=False,
+        interval=20000,
+        max_keep_ckpts=3))
 custom_hooks = _base_.off_custom_hooks
 log_processor = dict(by_epoch=False)

@@ -8,10 +8,17 @@ model = dict(
         type='OFFRefiner',
         in_channels=[512, 2048],
         levels=[
-            dict(in_indices=[0], stem_channels=128, out_channels=256,
-                 num_blocks=1, stem_stride=2),
-            dict(in_indices=[1], stem_channels=256, out_channels=512,
-                 num_blocks=1),
+            dict(
+                in_indices=[0],
+                stem_channels=128,
+                out_channels=256,
+                num_blocks=1,
+                stem_stride=2),
+            dict(
+                in_indices=[1],
+                stem_channels=256,
+                out_channels=512,
+                num_blocks=1),
         ],
         se_ratio=16,
         num_blocks=1))

@@ -9,10 +9,16 @@ model = dict(
         type='OFFRefiner',
         in_channels=[64, 128],
         levels=[
-            dict(in_indices=[0], stem_channels=32, out_channels=64,
-                 num_blocks=1),
-            dict(in_indices=[1], stem_channels=64, out_channels=128,
-                 num_blocks=1),
+            dict(
+                in_indices=[0],
+                stem_channels=32,
+                out_channels=64,
+                num_blocks=1),
+            dict(
+                in_indices=[1],
+                stem_channels=64,
+                out_channels=128,
+                num_blocks=1),
         ],
         off_unit=dict(reduce_channels=32),
         se_ratio=8,

@@ -8,8 +8,11 @@ model = dict(
         type='OFFRefiner',
         in_channels=[512, 1024],
         levels=[
-            dict(in_indices=[1], stem_channels=256, out_channels=512,
-                 num_blocks=2),
+            dict(
+                in_indices=[1],
+                stem_channels=256,
+                out_channels=512,
+                num_blocks=2),
         ],
         se_ratio=16,
         num_blocks=1))

@@ -9,7 +9,10 @@ custom_imports = dict(
     imports=['off_plugin.detection'], allow_failed_imports=False)
 
 default_hooks = dict(
-    checkpoint=dict(_base_.off_checkpoint_hook, by_epoch=False,
-                    interval=20000, max_keep_ckpts=3))
+    checkpoint=dict(
+        _base_.off_checkpoint_hook,
+        by_epoch=False,
+        interval=20000,
+        max_keep_ckpts=3))
 custom_hooks = _base_.off_custom_hooks
 log_processor = dict(by_epoch=False)

@@ -4,8 +4,7 @@
 # is this detector with OFF switched on.
 _base_ = [
     './_base_/rfcn_r101-dc5.py', './_base_/imagenet-vid-det.py',
-    'mmdet::_base_/default_runtime.py',
-    '../../_base_/off_policies.py'
+    'mmdet::_base_/default_runtime.py', '../../_base_/off_policies.py'
 ]
 custom_imports = dict(
     imports=['off_plugin.detection'], allow_failed_imports=False)
@@ -41,8 +40,7 @@ model = dict(
             rpn_proposal=dict(nms_pre=600, max_per_img=100),
             rcnn=dict(sampler=dict(num=32))),
         test_cfg=dict(
-            rpn=dict(nms_pre=600, max_per_img=50),
-            rcnn=dict(max_per_img=20))),
+            rpn=dict(nms_pre=600, max_per_img=50), rcnn=dict(max_per_img=20))),
     rpn_channels=64)
 
 # No flip: it would turn moving_left into moving_right.
@@ -102,10 +100,13 @@ optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4),
     clip_grad=dict(max_norm=10))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
-         end=100),
-    dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_epochs,
-         eta_min=1e-5)
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=100),
+    dict(
+        type='CosineAnnealingLR',
+        by_epoch=True,
+        begin=0,
+        end=max_epochs,
+        eta_min=1e-5)
 ]
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20),

@@ -25,41 +25,54 @@ model = dict(
             in_channels=(64, 128, 256, 512),
             off_unit=dict(reduce_channels=32),
             levels=[
-                dict(in_indices=(0, ), stem_channels=32, out_channels=64,
-                     num_blocks=1, stem_kernel=3, stem_stride=2),
-                dict(in_indices=(1, ), stem_channels=64, out_channels=128,
-                     num_blocks=1, stem_kernel=3, stem_stride=2),
-                dict(in_indices=(2, ), stem_channels=64, out_channels=128,
-                     num_blocks=1, stem_kernel=3, stem_stride=1),
+                dict(
+                    in_indices=(0, ),
+                    stem_channels=32,
+                    out_channels=64,
+                    num_blocks=1,
+                    stem_kernel=3,
+                    stem_stride=2),
+                dict(
+                    in_indices=(1, ),
+                    stem_channels=64,
+                    out_channels=128,
+                    num_blocks=1,
+                    stem_kernel=3,
+                    stem_stride=2),
+                dict(
+                    in_indices=(2, ),
+                    stem_channels=64,
+                    out_channels=128,
+                    num_blocks=1,
+                    stem_kernel=3,
+                    stem_stride=1),
             ])),
     train_cfg=dict(_delete_=True, num_segments=num_train_segments),
     test_cfg=dict(
-        _delete_=True,
-        num_segments=num_segments,
-        rgb_weight=1.,
+        _delete_=True, num_segments=num_segments, rgb_weight=1.,
         off_weight=1.))
 
-sampler = dict(type='IntervalConsistentSampleFrames',
-               num_clips=num_train_segments, num_segments=num_segments)
+sampler = dict(
+    type='IntervalConsistentSampleFrames',
+    num_clips=num_train_segments,
+    num_segments=num_segments)
 # num_clips in the data samples: OFFRecognizer checks it against its
 # num_segments
 pack_inputs = dict(
     type='PackActionInputs',
-    meta_keys=('img_shape', 'img_key', 'video_id', 'timestamp',
-               'num_clips'))
+    meta_keys=('img_shape', 'img_key', 'video_id', 'timestamp', 'num_clips'))
 train_pipeline = [
     dict(type='CheckedDecordInit'), sampler,
     dict(type='CheckedDecordDecode'),
     dict(type='RandomCrop', size=56),
-    dict(type='FormatShape', input_format='NCHW'),
-    pack_inputs
+    dict(type='FormatShape', input_format='NCHW'), pack_inputs
 ]
 test_pipeline = [
-    dict(type='CheckedDecordInit'), dict(sampler, test_mode=True),
+    dict(type='CheckedDecordInit'),
+    dict(sampler, test_mode=True),
     dict(type='CheckedDecordDecode'),
     dict(type='CenterCrop', crop_size=56),
-    dict(type='FormatShape', input_format='NCHW'),
-    pack_inputs
+    dict(type='FormatShape', input_format='NCHW'), pack_inputs
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))

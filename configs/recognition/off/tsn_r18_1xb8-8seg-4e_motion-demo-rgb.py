@@ -5,8 +5,7 @@
 # to data/motion_demo.
 _base_ = [
     'mmaction::_base_/models/tsn_r50.py',
-    'mmaction::_base_/default_runtime.py',
-    '../../_base_/off_policies.py'
+    'mmaction::_base_/default_runtime.py', '../../_base_/off_policies.py'
 ]
 custom_imports = dict(
     imports=['off_plugin.recognition'], allow_failed_imports=False)
@@ -22,8 +21,11 @@ num_segments = 8
 
 train_pipeline = [
     dict(type='CheckedDecordInit'),
-    dict(type='SampleFrames', clip_len=1, frame_interval=1,
-         num_clips=num_segments),
+    dict(
+        type='SampleFrames',
+        clip_len=1,
+        frame_interval=1,
+        num_clips=num_segments),
     dict(type='CheckedDecordDecode'),
     dict(type='RandomCrop', size=56),
     # No flip: it would turn "move left" into "move right".
@@ -32,8 +34,12 @@ train_pipeline = [
 ]
 test_pipeline = [
     dict(type='CheckedDecordInit'),
-    dict(type='SampleFrames', clip_len=1, frame_interval=1,
-         num_clips=num_segments, test_mode=True),
+    dict(
+        type='SampleFrames',
+        clip_len=1,
+        frame_interval=1,
+        num_clips=num_segments,
+        test_mode=True),
     dict(type='CheckedDecordDecode'),
     dict(type='CenterCrop', crop_size=56),
     dict(type='FormatShape', input_format='NCHW'),
@@ -63,9 +69,10 @@ val_dataloader = dict(
         test_mode=True))
 test_dataloader = val_dataloader
 
-val_evaluator = dict(type='AccMetric', metric_list=('mean_class_accuracy',
-                                                    'top_k_accuracy'),
-                     metric_options=dict(top_k_accuracy=dict(topk=(1, ))))
+val_evaluator = dict(
+    type='AccMetric',
+    metric_list=('mean_class_accuracy', 'top_k_accuracy'),
+    metric_options=dict(top_k_accuracy=dict(topk=(1, ))))
 test_evaluator = val_evaluator
 
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=4, val_interval=4)

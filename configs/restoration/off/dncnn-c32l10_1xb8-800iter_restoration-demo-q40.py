@@ -17,9 +17,12 @@ _base_ = ['./dncnn_4xb7-50e_vimeo90k-jpeg2000-q40.py']
 data_root = 'data/restoration_demo'
 max_iters = 800
 val_interval = 100
-model = dict(generator=dict(
-    mid_channels=32, num_layers=10, zero_init_residual=True,
-    init_cfg=dict(type='Kaiming', layer='Conv2d')))
+model = dict(
+    generator=dict(
+        mid_channels=32,
+        num_layers=10,
+        zero_init_residual=True,
+        init_cfg=dict(type='Kaiming', layer='Conv2d')))
 
 train_pipeline = [
     dict(type='LoadImageFromFile', key='img', channel_order='rgb'),
@@ -28,10 +31,13 @@ train_pipeline = [
     dict(type='SetValues', dictionary=dict(scale=1)),
     dict(type='PairedRandomCrop', gt_patch_size=64),
     # one draw per sample for all its frames: the motion stays consistent
-    dict(type='Flip', keys=['img', 'gt'], flip_ratio=0.5,
-         direction='horizontal'),
-    dict(type='Flip', keys=['img', 'gt'], flip_ratio=0.5,
-         direction='vertical'),
+    dict(
+        type='Flip',
+        keys=['img', 'gt'],
+        flip_ratio=0.5,
+        direction='horizontal'),
+    dict(
+        type='Flip', keys=['img', 'gt'], flip_ratio=0.5, direction='vertical'),
     dict(type='RandomTransposeHW', keys=['img', 'gt'], transpose_ratio=0.5),
     dict(type='TemporalReverse', keys=['img'], reverse_ratio=0.5),
     dict(type='PackInputs')
@@ -40,8 +46,8 @@ train_dataloader = dict(
     num_workers=2,
     batch_size=8,
     sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(data_root=data_root, all_targets=True,
-                 pipeline=train_pipeline))
+    dataset=dict(
+        data_root=data_root, all_targets=True, pipeline=train_pipeline))
 # model selection on clips of the training sources, apart in time; the test
 # clips (a source never seen) steer nothing
 val_dataloader = dict(
@@ -52,21 +58,33 @@ test_dataloader = dict(
     dataset=dict(data_root=data_root, ann_file='sep_testlist.txt'))
 test_evaluator = [
     # PSNR, and per clip in a json for the demo's table
-    dict(type='ClipPSNR',
-         out_file='work_dirs/restoration_demo/test_psnr_per_clip.json'),
+    dict(
+        type='ClipPSNR',
+        out_file='work_dirs/restoration_demo/test_psnr_per_clip.json'),
     dict(type='SSIM'),
 ]
 
-train_cfg = dict(_delete_=True, type='IterBasedTrainLoop',
-                 max_iters=max_iters, val_interval=val_interval)
+train_cfg = dict(
+    _delete_=True,
+    type='IterBasedTrainLoop',
+    max_iters=max_iters,
+    val_interval=val_interval)
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
-param_scheduler = dict(_delete_=True, type='CosineAnnealingLR',
-                       by_epoch=False, T_max=max_iters, eta_min=1e-5)
+param_scheduler = dict(
+    _delete_=True,
+    type='CosineAnnealingLR',
+    by_epoch=False,
+    T_max=max_iters,
+    eta_min=1e-5)
 default_hooks = dict(
     # every validated checkpoint is kept (small), so that the demo can test
     # the best one within a shorter training time too
-    checkpoint=dict(by_epoch=False, interval=val_interval,
-                    max_keep_ckpts=-1, save_best='PSNR', rule='greater'),
+    checkpoint=dict(
+        by_epoch=False,
+        interval=val_interval,
+        max_keep_ckpts=-1,
+        save_best='PSNR',
+        rule='greater'),
     # validation scores logged at their iteration, not at "epoch 0"
     logger=dict(interval=50, log_metric_by_epoch=False))
 log_processor = dict(by_epoch=False)

@@ -3,9 +3,7 @@
 # no augmentation; Adam 5e-4 with a cosine schedule, batch 28 (4 GPUs x 7), 50
 # epochs; PSNR / SSIM on the 4th frame of every test septuplet. Make the inputs
 # first: python tools/data/compress_vimeo90k.py data/vimeo_septuplet
-_base_ = [
-    'mmagic::_base_/default_runtime.py', '../../_base_/off_policies.py'
-]
+_base_ = ['mmagic::_base_/default_runtime.py', '../../_base_/off_policies.py']
 custom_imports = dict(
     imports=['off_plugin.restoration'], allow_failed_imports=False)
 
@@ -15,8 +13,8 @@ data_root = 'data/vimeo_septuplet'
 
 model = dict(
     type='OFFRestorer',
-    generator=dict(type='DnCNN', in_channels=3, mid_channels=64,
-                   num_layers=20),
+    generator=dict(
+        type='DnCNN', in_channels=3, mid_channels=64, num_layers=20),
     pixel_loss=dict(type='MSELoss', loss_weight=1.0, reduction='mean'),
     data_preprocessor=dict(
         type='DataPreprocessor', mean=[0., 0., 0.], std=[255., 255., 255.]))
@@ -55,15 +53,23 @@ val_cfg = dict(type='MultiValLoop')
 test_cfg = dict(type='MultiTestLoop')
 
 optim_wrapper = dict(
-    type='OptimWrapper', optimizer=dict(type='Adam', lr=5e-4,
-                                        betas=(0.9, 0.999)))
-param_scheduler = dict(type='CosineAnnealingLR', by_epoch=True, T_max=50,
-                       eta_min=1e-7, convert_to_iter_based=True)
+    type='OptimWrapper',
+    optimizer=dict(type='Adam', lr=5e-4, betas=(0.9, 0.999)))
+param_scheduler = dict(
+    type='CosineAnnealingLR',
+    by_epoch=True,
+    T_max=50,
+    eta_min=1e-7,
+    convert_to_iter_based=True)
 
 default_hooks = dict(
     # checkpoints in the work dir (MMagic's default writes to ./work_dirs)
-    checkpoint=dict(_base_.off_checkpoint_hook, by_epoch=True, interval=5,
-                    max_keep_ckpts=3, out_dir=None),
+    checkpoint=dict(
+        _base_.off_checkpoint_hook,
+        by_epoch=True,
+        interval=5,
+        max_keep_ckpts=3,
+        out_dir=None),
     logger=dict(interval=100))
 log_processor = dict(by_epoch=True)
 # The plugin's policy hooks in place of MMagic's: its BasicVisualizationHook

@@ -34,8 +34,12 @@ def onnx_against_eager(graph, folder: str, args) -> dict:
 
 
 def verdict(label: str, results: dict) -> Verdict:
-    return target(label, results['PyTorch (eager)']['seconds'] /
-                  results['ONNX Runtime']['seconds'], 1.5, at_most=False)
+    return target(
+        label,
+        results['PyTorch (eager)']['seconds'] /
+        results['ONNX Runtime']['seconds'],
+        1.5,
+        at_most=False)
 
 
 def recognizer(args) -> Verdict:
@@ -51,9 +55,10 @@ def recognizer(args) -> Verdict:
                   ['scores'])
     with tempfile.TemporaryDirectory() as folder:
         results = onnx_against_eager(graph, folder, args)
-    report(f'deploy, recognizer: {where(args)}, {name(args.recognizer)}, '
-           f'{args.segments} segments at {args.size} px, median of '
-           f'{args.repeats}', results, 'PyTorch (eager)', 'videos', 1)
+    report(
+        f'deploy, recognizer: {where(args)}, {name(args.recognizer)}, '
+        f'{args.segments} segments at {args.size} px, median of '
+        f'{args.repeats}', results, 'PyTorch (eager)', 'videos', 1)
     return verdict('deploy recognizer: ONNX Runtime / PyTorch throughput',
                    results)
 
@@ -67,13 +72,15 @@ def restorer(args) -> Verdict:
     model = res.init_model(cfg, None, args.device)
     size = tuple(args.restore_size)
     rng = np.random.default_rng(0)
-    video = [rng.integers(0, 256, (*size, 3), dtype=np.uint8)
-             for _ in range(args.video_frames)]
+    video = [
+        rng.integers(0, 256, (*size, 3), dtype=np.uint8)
+        for _ in range(args.video_frames)
+    ]
     with tempfile.TemporaryDirectory() as folder:
         for graph in res.graphs(model, shape=size):
             graph.export(osp.join(folder, 'model.onnx'))
-        ort = res.ORTRestorer(osp.join(folder, 'model.onnx'), args.device,
-                              args.threads)
+        ort = res.ORTRestorer(
+            osp.join(folder, 'model.onnx'), args.device, args.threads)
         results = side_by_side(
             {
                 name: lambda i, m=m: sum(1 for _ in restore_frames(m, video))
@@ -82,12 +89,14 @@ def restorer(args) -> Verdict:
             }, args.device, args.warmup, args.repeats)
     for result in results.values():
         result['seconds'] /= args.video_frames
-    report(f'deploy, DnCNN_OFF(3) streaming: {where(args)}, {size[0]}x'
-           f'{size[1]} frames, restore_frames over {args.video_frames} '
-           f'frames, per frame, median of {args.repeats} videos', results,
-           'PyTorch (eager)', 'frames', 1)
-    return verdict('deploy DnCNN_OFF(3) streaming: ONNX Runtime / PyTorch '
-                   'throughput', results)
+    report(
+        f'deploy, DnCNN_OFF(3) streaming: {where(args)}, {size[0]}x'
+        f'{size[1]} frames, restore_frames over {args.video_frames} '
+        f'frames, per frame, median of {args.repeats} videos', results,
+        'PyTorch (eager)', 'frames', 1)
+    return verdict(
+        'deploy DnCNN_OFF(3) streaming: ONNX Runtime / PyTorch '
+        'throughput', results)
 
 
 def detector(args, det) -> None:
@@ -100,8 +109,9 @@ def detector(args, det) -> None:
     graph, = det.graphs(model, shape=size)
     frame = graph.module.preprocess(graph.inputs[0])
     with tempfile.TemporaryDirectory() as folder:
-        ort = ORTModel(graph.export(osp.join(folder, 'model.onnx')),
-                       args.device, args.threads)
+        ort = ORTModel(
+            graph.export(osp.join(folder, 'model.onnx')), args.device,
+            args.threads)
         arrays = [x.cpu().numpy() for x in graph.inputs]
         # PyTorch: the model's own online predict (the export graph
         # re-writes its post-processing with static shapes)
@@ -109,15 +119,17 @@ def detector(args, det) -> None:
             {
                 'PyTorch (eager)':
                 lambda i: model.predict(frame[None], video_frame(i, size)),
-                'ONNX Runtime': lambda i: ort(*arrays)
+                'ONNX Runtime':
+                lambda i: ort(*arrays)
             }, args.device, args.warmup, args.repeats)
-    report(f'deploy, detector: {where(args)}, {name(args.detector)}, '
-           f'online, {size[0]}x{size[1]} frames, median of {args.repeats}',
-           results, 'PyTorch (eager)', 'frames', 1)
-    print('detector: ONNX Runtime gives x{:.2f} of eager PyTorch\'s '
-          'throughput (no target)'.format(
-              results['PyTorch (eager)']['seconds'] /
-              results['ONNX Runtime']['seconds']))
+    report(
+        f'deploy, detector: {where(args)}, {name(args.detector)}, '
+        f'online, {size[0]}x{size[1]} frames, median of {args.repeats}',
+        results, 'PyTorch (eager)', 'frames', 1)
+    print(
+        'detector: ONNX Runtime gives x{:.2f} of eager PyTorch\'s '
+        'throughput (no target)'.format(results['PyTorch (eager)']['seconds'] /
+                                        results['ONNX Runtime']['seconds']))
 
 
 def run(args) -> List[Verdict]:

@@ -11,8 +11,8 @@ from mmengine.registry import DefaultScope
 from .timing import (CONFIGS, TensorMode, Verdict, count, flops, report,
                      side_by_side, target)
 
-DETECTION = osp.join(CONFIGS,
-                     'detection/off/{}rfcn_r101-dc5_4xb1-220k_imagenet-vid.py')
+DETECTION = osp.join(
+    CONFIGS, 'detection/off/{}rfcn_r101-dc5_4xb1-220k_imagenet-vid.py')
 
 
 def video_frame(i: int, size: Tuple[int, int]) -> list:
@@ -20,9 +20,17 @@ def video_frame(i: int, size: Tuple[int, int]) -> list:
     gives them to ``OFFVideoDetector.predict``."""
     from mmdet.structures import DetDataSample, TrackDataSample
     track = TrackDataSample()
-    track.video_data_samples = [DetDataSample(metainfo=dict(
-        img_shape=size, ori_shape=size, scale_factor=(1., 1.),
-        batch_input_shape=size, pad_shape=size, video_id=0, frame_id=i))]
+    track.video_data_samples = [
+        DetDataSample(
+            metainfo=dict(
+                img_shape=size,
+                ori_shape=size,
+                scale_factor=(1., 1.),
+                batch_input_shape=size,
+                pad_shape=size,
+                video_id=0,
+                frame_id=i))
+    ]
     return [track]
 
 
@@ -41,16 +49,17 @@ def run(args) -> List[Verdict]:
         cfg.model.detector.backbone.init_cfg = None
         with DefaultScope.overwrite_default_scope('mmdet'):
             models[name] = MODELS.build(cfg.model).to(args.device).eval()
-    frames = torch.randn(args.warmup + args.repeats, 1, 1, 3, *size,
-                         device=args.device)
+    frames = torch.randn(
+        args.warmup + args.repeats, 1, 1, 3, *size, device=args.device)
 
     def samples(i):
         return video_frame(i, size)
 
     results = side_by_side(
-        {name: (lambda i, m=model: m.predict(frames[i], samples(i)))
-         for name, model in models.items()}, args.device, args.warmup,
-        args.repeats)
+        {
+            name: (lambda i, m=model: m.predict(frames[i], samples(i)))
+            for name, model in models.items()
+        }, args.device, args.warmup, args.repeats)
     # a frame after the last: its reference is kept, as in the timed calls
     last = args.warmup + args.repeats
     complexity = {
@@ -59,11 +68,15 @@ def run(args) -> List[Verdict]:
     }
     report(
         f'detection: {args.device}, {size[0]}x{size[1]} frames, online, '
-        f'median of {args.repeats} frames', results, 'R-FCN', 'frames', 1,
-        {name: count(m) for name, m in models.items()}, complexity)
+        f'median of {args.repeats} frames', results, 'R-FCN', 'frames', 1, {
+            name: count(m)
+            for name, m in models.items()
+        }, complexity)
     base = results['R-FCN']['seconds']
     return [
-        target('detection OFF MS / R-FCN per frame (paper: 1.71)',
-               results['R-FCN + OFF (MS)']['seconds'] / base, 1.25,
-               at_most=True)
+        target(
+            'detection OFF MS / R-FCN per frame (paper: 1.71)',
+            results['R-FCN + OFF (MS)']['seconds'] / base,
+            1.25,
+            at_most=True)
     ]

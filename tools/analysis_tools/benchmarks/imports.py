@@ -34,11 +34,13 @@ print(time.perf_counter() - start, len(sys.modules))
 def time_import(module: str, setup: str = '') -> tuple:
     """Seconds of ``setup`` and ``import <module>`` in a fresh interpreter
     and the number of modules loaded then."""
-    done = subprocess.run(
-        [sys.executable, '-c', IMPORT_PROBE.format(setup=setup,
-                                                   module=module)],
-        capture_output=True, text=True, env=dict(os.environ,
-                                                 PYTHONWARNINGS='ignore'))
+    done = subprocess.run([
+        sys.executable, '-c',
+        IMPORT_PROBE.format(setup=setup, module=module)
+    ],
+                          capture_output=True,
+                          text=True,
+                          env=dict(os.environ, PYTHONWARNINGS='ignore'))
     if done.returncode:
         raise RuntimeError(f'import {module} failed in a fresh '
                            f'interpreter:\n{done.stderr}')
@@ -53,8 +55,10 @@ def run(args) -> List[Verdict]:
     cache)."""
     verdicts = []
     for task, (host, setup) in HOST_MODELS.items():
-        probes = {f'import {host}': (host, setup),
-                  f'import off_plugin.{task}': (f'off_plugin.{task}', '')}
+        probes = {
+            f'import {host}': (host, setup),
+            f'import off_plugin.{task}': (f'off_plugin.{task}', '')
+        }
         times = {name: [] for name in probes}
         modules = {}
         for i in range(args.warmup + args.repeats):
@@ -62,14 +66,21 @@ def run(args) -> List[Verdict]:
                 seconds, modules[name] = time_import(module, before)
                 if i >= args.warmup:
                     times[name].append(seconds)
-        results = {name: dict(seconds=statistics.median(spent), memory=None)
-                   for name, spent in times.items()}
+        results = {
+            name: dict(seconds=statistics.median(spent), memory=None)
+            for name, spent in times.items()
+        }
         report(f'{task}: a fresh interpreter, median of {args.repeats}',
                results, f'import {host}', 'imports', 1)
         for name, loaded in modules.items():
             print(f'  {name:>28}: {loaded} modules loaded')
-        plugin, base = (results[name]['seconds'] for name in
-                        (f'import off_plugin.{task}', f'import {host}'))
-        verdicts.append(target(f'import off_plugin.{task} / import {host}',
-                               plugin / base, 1.05, at_most=True))
+        plugin, base = (
+            results[name]['seconds']
+            for name in (f'import off_plugin.{task}', f'import {host}'))
+        verdicts.append(
+            target(
+                f'import off_plugin.{task} / import {host}',
+                plugin / base,
+                1.05,
+                at_most=True))
     return verdicts

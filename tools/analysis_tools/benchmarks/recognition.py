@@ -17,7 +17,8 @@ from .timing import (CONFIGS, TensorMode, Verdict, count, flops, report,
 RECOGNITION = osp.join(CONFIGS, 'recognition/off/ucf101/')
 #: the networks compared, by what the report calls them
 RECOGNIZERS = {
-    'TSN (RGB)': 'tsn_bninception_8xb32-1x1x3-4500iter_ucf101-split1-rgb.py',
+    'TSN (RGB)':
+    'tsn_bninception_8xb32-1x1x3-4500iter_ucf101-split1-rgb.py',
     'RGB + OFF(RGB)':
     'off_bninception_4xb32-7of25seg-20kiter_ucf101-split1-rgb.py',
     'RGB Diff + OFF(RGB Diff)':
@@ -29,8 +30,9 @@ COMPILED = 'RGB + OFF(RGB), compile=True'
 #: TV-L1 flow as tools/data/optical_flow.py writes it for the flow networks
 #: (a module of a script folder, loaded by its path)
 tvl1_flow = runpy.run_path(
-    osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
-             'data', 'optical_flow.py'))['tvl1_flow']
+    osp.join(
+        osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'data',
+        'optical_flow.py'))['tvl1_flow']
 
 
 def build_recognizer(path: str, args, compile: bool = False):
@@ -71,8 +73,8 @@ def moving_texture(segments: int, frames: int, size: int) -> np.ndarray:
     span = size + 2 * frames
     texture = cv2.GaussianBlur(
         rng.integers(0, 256, (span, span, 3), dtype=np.uint8), (0, 0), 3)
-    clip = np.stack([texture[2 * i:2 * i + size, i:i + size]
-                     for i in range(frames)])
+    clip = np.stack(
+        [texture[2 * i:2 * i + size, i:i + size] for i in range(frames)])
     return np.stack([np.roll(clip, s, axis=2) for s in range(segments)])
 
 
@@ -97,8 +99,9 @@ def network_frames(video: np.ndarray,
 
     def rgb_diff():
         diffs = FormatRGBDiff().transform(
-            dict(imgs=list(video.reshape(-1, *video.shape[2:])),
-                 clip_len=video.shape[1]))['imgs']
+            dict(
+                imgs=list(video.reshape(-1, *video.shape[2:])),
+                clip_len=video.shape[1]))['imgs']
         return torch.from_numpy(diffs)
 
     return {
@@ -115,14 +118,16 @@ def report_pipelines(results: Dict[str, dict], segments: int) -> dict:
     TV-L1's)."""
 
     def total(*names):
-        return dict(seconds=sum(results[n]['seconds'] for n in names),
-                    memory=None)
+        return dict(
+            seconds=sum(results[n]['seconds'] for n in names), memory=None)
 
     pipelines = {
-        'TSN (RGB)': total('TSN (RGB)'),
-        'RGB-only OFF': total('RGB + OFF(RGB)', 'RGB Diff + OFF(RGB Diff)'),
-        'two-stream TSN (TV-L1)': total('TSN (RGB)', 'TSN (flow) network',
-                                        'TV-L1 flow (OpenCV)'),
+        'TSN (RGB)':
+        total('TSN (RGB)'),
+        'RGB-only OFF':
+        total('RGB + OFF(RGB)', 'RGB Diff + OFF(RGB Diff)'),
+        'two-stream TSN (TV-L1)':
+        total('TSN (RGB)', 'TSN (flow) network', 'TV-L1 flow (OpenCV)'),
     }
     report('pipelines (sums of the medians above)', pipelines, 'TSN (RGB)',
            'frames', segments)
@@ -133,19 +138,27 @@ def verdicts(results: Dict[str, dict], pipelines: Dict[str, dict],
              compiled: bool) -> List[Verdict]:
     """The throughput targets of OFF against TSN and two-stream TSN."""
     verdicts = [
-        target('RGB + OFF(RGB) throughput / TSN RGB (paper: 450/680 = 0.66)',
-               results['TSN (RGB)']['seconds'] /
-               results['RGB + OFF(RGB)']['seconds'], 0.85, at_most=False),
-        target('RGB-only OFF throughput / two-stream TSN with TV-L1 '
-               '(paper, GPU: 206/14 = 14.7)',
-               pipelines['two-stream TSN (TV-L1)']['seconds'] /
-               pipelines['RGB-only OFF']['seconds'], 30., at_most=False),
+        target(
+            'RGB + OFF(RGB) throughput / TSN RGB (paper: 450/680 = 0.66)',
+            results['TSN (RGB)']['seconds'] /
+            results['RGB + OFF(RGB)']['seconds'],
+            0.85,
+            at_most=False),
+        target(
+            'RGB-only OFF throughput / two-stream TSN with TV-L1 '
+            '(paper, GPU: 206/14 = 14.7)',
+            pipelines['two-stream TSN (TV-L1)']['seconds'] /
+            pipelines['RGB-only OFF']['seconds'],
+            30.,
+            at_most=False),
     ]
     if compiled:
         verdicts.append(
-            target(f'{COMPILED} throughput / TSN RGB',
-                   results['TSN (RGB)']['seconds'] /
-                   results[COMPILED]['seconds'], 0.85, at_most=False))
+            target(
+                f'{COMPILED} throughput / TSN RGB',
+                results['TSN (RGB)']['seconds'] / results[COMPILED]['seconds'],
+                0.85,
+                at_most=False))
     return verdicts
 
 
@@ -165,8 +178,9 @@ def run(args) -> List[Verdict]:
 
     def inputs(name):
         return models[name].data_preprocessor(
-            dict(inputs=[frames[name]().to(args.device)],
-                 data_samples=[ActionDataSample()]), False)
+            dict(
+                inputs=[frames[name]().to(args.device)],
+                data_samples=[ActionDataSample()]), False)
 
     calls = {
         name: (lambda i, m=model, n=name: m(**inputs(n), mode='predict'))
@@ -180,7 +194,8 @@ def run(args) -> List[Verdict]:
         seconds=results.pop(flow)['seconds'] * segments / args.flow_segments,
         memory=None)
     complexity = {  # compile=True changes no FLOP
-        name: flops(TensorMode(model), inputs(name)['inputs'])
+        name: flops(TensorMode(model),
+                    inputs(name)['inputs'])
         for name, model in models.items() if name != COMPILED
     }
     report(
@@ -189,7 +204,8 @@ def run(args) -> List[Verdict]:
         f', 1 video x {segments} segments of {args.size}x{args.size}, median '
         f'of {args.repeats} (TV-L1 timed on {args.flow_segments} segments a '
         f'round, x{segments / args.flow_segments:g})', results, 'TSN (RGB)',
-        'frames', segments, {name: count(m) for name, m in models.items()},
-        complexity)
-    return verdicts(results, report_pipelines(results, segments),
-                    args.compile)
+        'frames', segments, {
+            name: count(m)
+            for name, m in models.items()
+        }, complexity)
+    return verdicts(results, report_pipelines(results, segments), args.compile)

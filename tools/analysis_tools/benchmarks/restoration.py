@@ -12,8 +12,9 @@ from mmengine.registry import DefaultScope
 from .timing import (CONFIGS, Verdict, count, flops, report, side_by_side,
                      target)
 
-RESTORATION = osp.join(CONFIGS, 'restoration/off/{}_4xb7-50e_vimeo90k-'
-                       'jpeg2000-q40.py')
+RESTORATION = osp.join(
+    CONFIGS, 'restoration/off/{}_4xb7-50e_vimeo90k-'
+    'jpeg2000-q40.py')
 #: the models compared, by what the report calls them: their configs
 RESTORERS = {
     'DnCNN': 'dncnn',
@@ -50,21 +51,25 @@ def run(args) -> List[Verdict]:
         shape = (1, num, 3, *size) if num > 1 else (1, 3, *size)
         windows[name] = torch.rand(shape, device=args.device)
     rng = np.random.default_rng(0)
-    video = [rng.integers(0, 256, (*size, 3), dtype=np.uint8)
-             for _ in range(num_frames)]
+    video = [
+        rng.integers(0, 256, (*size, 3), dtype=np.uint8)
+        for _ in range(num_frames)
+    ]
 
     def stream(model):
         restored = sum(1 for _ in restore_frames(model, video))
         assert restored == num_frames, (restored, num_frames)
 
     per_window = side_by_side(
-        {name: (lambda i, m=model, x=windows[name]: m.generator(x))
-         for name, model in models.items()}, args.device, args.warmup,
-        args.repeats)
+        {
+            name: (lambda i, m=model, x=windows[name]: m.generator(x))
+            for name, model in models.items()
+        }, args.device, args.warmup, args.repeats)
     streaming = side_by_side(
-        {name: (lambda i, m=model: stream(m))
-         for name, model in models.items()}, args.device, args.warmup,
-        args.repeats)
+        {
+            name: (lambda i, m=model: stream(m))
+            for name, model in models.items()
+        }, args.device, args.warmup, args.repeats)
     for result in streaming.values():
         result['seconds'] /= num_frames
     where = f'{args.device}, {size[0]}x{size[1]} frames'
@@ -79,7 +84,11 @@ def run(args) -> List[Verdict]:
         f'{num_frames} frames, per frame, median of {args.repeats} videos',
         streaming, 'DnCNN', 'frames', 1, params)
     return [
-        target('DnCNN_OFF(3) streaming / DnCNN per frame (the paper gives '
-               'no timing)', streaming['DnCNN_OFF(3)']['seconds'] /
-               streaming['DnCNN']['seconds'], 1.25, at_most=True)
+        target(
+            'DnCNN_OFF(3) streaming / DnCNN per frame (the paper gives '
+            'no timing)',
+            streaming['DnCNN_OFF(3)']['seconds'] /
+            streaming['DnCNN']['seconds'],
+            1.25,
+            at_most=True)
     ]

@@ -12,8 +12,8 @@ import torch
 
 #: the configs, wherever the benchmark is run from
 CONFIGS = osp.join(
-    osp.dirname(osp.dirname(osp.dirname(osp.dirname(
-        osp.abspath(__file__))))), 'configs')
+    osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))),
+    'configs')
 
 
 def sync(device: str) -> None:
@@ -89,8 +89,7 @@ class Verdict(NamedTuple):
         return self.ok
 
 
-def target(label: str, ratio: float, bound: float,
-           at_most: bool) -> Verdict:
+def target(label: str, ratio: float, bound: float, at_most: bool) -> Verdict:
     """Print a ``PASS`` / ``FAIL`` line for ``ratio`` against ``bound``."""
     ok = ratio <= bound if at_most else ratio >= bound
     verdict = Verdict(label, ratio, f'{"<=" if at_most else ">="} '
@@ -107,8 +106,10 @@ def machine(device: str) -> str:
     name = platform.processor() or platform.machine()
     if osp.exists('/proc/cpuinfo'):
         with open('/proc/cpuinfo') as f:
-            models = [line.split(':', 1)[1].strip() for line in f
-                      if line.startswith('model name')]
+            models = [
+                line.split(':', 1)[1].strip() for line in f
+                if line.startswith('model name')
+            ]
         name = models[0] if models else name
     return (f'CPU {name}, {os.cpu_count()} cores, torch '
             f'{torch.__version__} with {torch.get_num_threads()} threads')

@@ -30,20 +30,20 @@ def time_level(level: str, shape: dict, args) -> List[Verdict]:
     floor, the OFF on reduced features, the whole unit and, with
     ``--compile``, the OFF with compile=True; the targets of the OFF."""
     size = shape['size']
-    off = OFFUnit(shape['in_channels'],
-                  lower_channels=shape['lower_channels']).to(
-                      args.device).eval()
-    feats = torch.randn(1, args.segments, shape['in_channels'], size, size,
-                        device=args.device)
+    off = OFFUnit(
+        shape['in_channels'],
+        lower_channels=shape['lower_channels']).to(args.device).eval()
+    feats = torch.randn(
+        1, args.segments, shape['in_channels'], size, size, device=args.device)
     lower = torch.randn(1, args.segments - 1, shape['lower_channels'], size,
                         size, device=args.device) \
         if shape['lower_channels'] else None
     # the OFF alone: the same unit on already reduced features
-    bare = OFFUnit(128, lower_channels=shape['lower_channels']).to(
-        args.device).eval()
+    bare = OFFUnit(
+        128, lower_channels=shape['lower_channels']).to(args.device).eval()
     bare.reduce = torch.nn.Identity()
-    reduced = torch.relu(torch.randn(1, args.segments, 128, size, size,
-                                     device=args.device))
+    reduced = torch.relu(
+        torch.randn(1, args.segments, 128, size, size, device=args.device))
     out_numel = off(feats, lower).numel()
     calls = {
         'memory floor': lambda i: memory_floor(reduced, out_numel),
@@ -51,8 +51,9 @@ def time_level(level: str, shape: dict, args) -> List[Verdict]:
         'OFF unit (with 1x1 conv)': lambda i: off(feats, lower),
     }
     if args.compile:  # the config's opt-in: OFFUnit(compile=True)
-        compiled = OFFUnit(128, lower_channels=shape['lower_channels'],
-                           compile=True).to(args.device).eval()
+        compiled = OFFUnit(
+            128, lower_channels=shape['lower_channels'],
+            compile=True).to(args.device).eval()
         compiled.reduce = torch.nn.Identity()
         with torch.no_grad():  # compiles, out of the timed calls
             compiled(reduced, lower)
@@ -61,19 +62,23 @@ def time_level(level: str, shape: dict, args) -> List[Verdict]:
     report(
         f'unit, level {level}: in ({args.segments}, '
         f'{shape["in_channels"]}, {size}, {size}), out '
-        f'{out_numel * 4 / 2**20:.1f} MiB, median of {args.repeats}',
-        results, 'memory floor', 'videos', 1)
+        f'{out_numel * 4 / 2**20:.1f} MiB, median of {args.repeats}', results,
+        'memory floor', 'videos', 1)
     floor = results['memory floor']['seconds']
     verdicts = [
-        target(f'OFF at {level} / its memory floor',
-               results['OFF (reduced features)']['seconds'] / floor, 2.,
-               at_most=True)
+        target(
+            f'OFF at {level} / its memory floor',
+            results['OFF (reduced features)']['seconds'] / floor,
+            2.,
+            at_most=True)
     ]
     if args.compile:
         verdicts.append(
-            target(f'OFF at {level}, compile=True / its memory floor',
-                   results['OFF, compile=True']['seconds'] / floor, 2.,
-                   at_most=True))
+            target(
+                f'OFF at {level}, compile=True / its memory floor',
+                results['OFF, compile=True']['seconds'] / floor,
+                2.,
+                at_most=True))
     return verdicts
 
 

@@ -50,8 +50,7 @@ model = dict(
                 target_stds=[1.0, 1.0, 1.0, 1.0]),
             loss_cls=dict(
                 type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0),
-            loss_bbox=dict(
-                type='SmoothL1Loss', beta=1 / 9, loss_weight=1.0)),
+            loss_bbox=dict(type='SmoothL1Loss', beta=1 / 9, loss_weight=1.0)),
         roi_head=dict(
             type='RFCNRoIHead',
             bbox_roi_extractor=dict(

@@ -1,6 +1,8 @@
 # Stage 2 on HMDB-51 split 1: the UCF-101 settings, 51 classes.
-_base_ = ['../ucf101/off_bninception_4xb32-7of25seg-20kiter_'
-          'ucf101-split1-flow.py']
+_base_ = [
+    '../ucf101/off_bninception_4xb32-7of25seg-20kiter_'
+    'ucf101-split1-flow.py'
+]
 
 data_root = 'data/hmdb51'
 split = 1
@@ -13,12 +15,15 @@ model = dict(
     feature_checkpoint=(
         'work_dirs/tsn_bninception_8xb32-5x1x3-20kiter_hmdb51-split1-flow/'
         'iter_20000.pth'))
-train_dataloader = dict(dataset=dict(
-    ann_file=f'{frames}/hmdb51_train_split_{split}_rawframes.txt',
-    data_prefix=dict(_delete_=True, img=frames)))
-val_dataloader = dict(dataset=dict(
-    ann_file=f'{frames}/hmdb51_val_split_{split}_rawframes.txt',
-    data_prefix=dict(_delete_=True, img=frames)))
-test_dataloader = dict(dataset=dict(
-    ann_file=f'{frames}/hmdb51_val_split_{split}_rawframes.txt',
-    data_prefix=dict(_delete_=True, img=frames)))
+train_dataloader = dict(
+    dataset=dict(
+        ann_file=f'{frames}/hmdb51_train_split_{split}_rawframes.txt',
+        data_prefix=dict(_delete_=True, img=frames)))
+val_dataloader = dict(
+    dataset=dict(
+        ann_file=f'{frames}/hmdb51_val_split_{split}_rawframes.txt',
+        data_prefix=dict(_delete_=True, img=frames)))
+test_dataloader = dict(
+    dataset=dict(
+        ann_file=f'{frames}/hmdb51_val_split_{split}_rawframes.txt',
+        data_prefix=dict(_delete_=True, img=frames)))

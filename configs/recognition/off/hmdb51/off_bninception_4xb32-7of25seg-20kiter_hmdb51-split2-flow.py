@@ -5,12 +5,14 @@ data_root = 'data/hmdb51'
 split = 2
 # frames and lists as tools/data/extract_tvl1_flow.py writes them
 frames = f'{data_root}/rawframes'
-model = dict(feature_checkpoint=(
-    'work_dirs/tsn_bninception_8xb32-5x1x3-20kiter_hmdb51-split2-flow/'
-    'iter_20000.pth'))
-train_dataloader = dict(dataset=dict(
-    ann_file=f'{frames}/hmdb51_train_split_{split}_rawframes.txt'))
-val_dataloader = dict(dataset=dict(
-    ann_file=f'{frames}/hmdb51_val_split_{split}_rawframes.txt'))
-test_dataloader = dict(dataset=dict(
-    ann_file=f'{frames}/hmdb51_val_split_{split}_rawframes.txt'))
+model = dict(
+    feature_checkpoint=(
+        'work_dirs/tsn_bninception_8xb32-5x1x3-20kiter_hmdb51-split2-flow/'
+        'iter_20000.pth'))
+train_dataloader = dict(
+    dataset=dict(
+        ann_file=f'{frames}/hmdb51_train_split_{split}_rawframes.txt'))
+val_dataloader = dict(
+    dataset=dict(ann_file=f'{frames}/hmdb51_val_split_{split}_rawframes.txt'))
+test_dataloader = dict(
+    dataset=dict(ann_file=f'{frames}/hmdb51_val_split_{split}_rawframes.txt'))

@@ -1,6 +1,8 @@
 # Stage 1 on HMDB-51 split 1: the UCF-101 settings, 51 classes.
-_base_ = ['../ucf101/tsn_bninception_8xb32-5x1x3-20kiter_'
-          'ucf101-split1-flow.py']
+_base_ = [
+    '../ucf101/tsn_bninception_8xb32-5x1x3-20kiter_'
+    'ucf101-split1-flow.py'
+]
 
 data_root = 'data/hmdb51'
 split = 1
@@ -8,12 +10,15 @@ split = 1
 frames = f'{data_root}/rawframes'
 num_classes = 51
 model = dict(cls_head=dict(num_classes=num_classes))
-train_dataloader = dict(dataset=dict(
-    ann_file=f'{frames}/hmdb51_train_split_{split}_rawframes.txt',
-    data_prefix=dict(_delete_=True, img=frames)))
-val_dataloader = dict(dataset=dict(
-    ann_file=f'{frames}/hmdb51_val_split_{split}_rawframes.txt',
-    data_prefix=dict(_delete_=True, img=frames)))
-test_dataloader = dict(dataset=dict(
-    ann_file=f'{frames}/hmdb51_val_split_{split}_rawframes.txt',
-    data_prefix=dict(_delete_=True, img=frames)))
+train_dataloader = dict(
+    dataset=dict(
+        ann_file=f'{frames}/hmdb51_train_split_{split}_rawframes.txt',
+        data_prefix=dict(_delete_=True, img=frames)))
+val_dataloader = dict(
+    dataset=dict(
+        ann_file=f'{frames}/hmdb51_val_split_{split}_rawframes.txt',
+        data_prefix=dict(_delete_=True, img=frames)))
+test_dataloader = dict(
+    dataset=dict(
+        ann_file=f'{frames}/hmdb51_val_split_{split}_rawframes.txt',
+        data_prefix=dict(_delete_=True, img=frames)))

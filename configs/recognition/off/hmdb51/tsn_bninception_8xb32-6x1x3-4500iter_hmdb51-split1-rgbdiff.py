@@ -1,17 +1,22 @@
 # Stage 1 on HMDB-51 split 1: the UCF-101 settings, 51 classes.
-_base_ = ['../ucf101/tsn_bninception_8xb32-6x1x3-4500iter_'
-          'ucf101-split1-rgbdiff.py']
+_base_ = [
+    '../ucf101/tsn_bninception_8xb32-6x1x3-4500iter_'
+    'ucf101-split1-rgbdiff.py'
+]
 
 data_root = 'data/hmdb51'
 split = 1
 num_classes = 51
 model = dict(cls_head=dict(num_classes=num_classes))
-train_dataloader = dict(dataset=dict(
-    ann_file=f'{data_root}/hmdb51_train_split_{split}_videos.txt',
-    data_prefix=dict(video=f'{data_root}/videos')))
-val_dataloader = dict(dataset=dict(
-    ann_file=f'{data_root}/hmdb51_val_split_{split}_videos.txt',
-    data_prefix=dict(video=f'{data_root}/videos')))
-test_dataloader = dict(dataset=dict(
-    ann_file=f'{data_root}/hmdb51_val_split_{split}_videos.txt',
-    data_prefix=dict(video=f'{data_root}/videos')))
+train_dataloader = dict(
+    dataset=dict(
+        ann_file=f'{data_root}/hmdb51_train_split_{split}_videos.txt',
+        data_prefix=dict(video=f'{data_root}/videos')))
+val_dataloader = dict(
+    dataset=dict(
+        ann_file=f'{data_root}/hmdb51_val_split_{split}_videos.txt',
+        data_prefix=dict(video=f'{data_root}/videos')))
+test_dataloader = dict(
+    dataset=dict(
+        ann_file=f'{data_root}/hmdb51_val_split_{split}_videos.txt',
+        data_prefix=dict(video=f'{data_root}/videos')))

@@ -6,8 +6,7 @@
 _base_ = [
     '../_base_/models/off_tsn-r50.py',
     '../_base_/schedules/off-stage2_sgd_30e.py',
-    'mmaction::_base_/default_runtime.py',
-    '../../../_base_/off_policies.py'
+    'mmaction::_base_/default_runtime.py', '../../../_base_/off_policies.py'
 ]
 custom_imports = dict(
     imports=['off_plugin.recognition'], allow_failed_imports=False)
@@ -30,41 +29,44 @@ data_root_val = 'data/kinetics400/videos_val'
 ann_file_train = 'data/kinetics400/kinetics400_train_list_videos.txt'
 ann_file_val = 'data/kinetics400/kinetics400_val_list_videos.txt'
 
-sampler = dict(type='IntervalConsistentSampleFrames',
-               num_clips=num_train_segments, num_segments=num_segments)
+sampler = dict(
+    type='IntervalConsistentSampleFrames',
+    num_clips=num_train_segments,
+    num_segments=num_segments)
 # num_clips in the data samples: OFFRecognizer checks it against its
 # num_segments
 pack_inputs = dict(
     type='PackActionInputs',
-    meta_keys=('img_shape', 'img_key', 'video_id', 'timestamp',
-               'num_clips'))
+    meta_keys=('img_shape', 'img_key', 'video_id', 'timestamp', 'num_clips'))
 train_pipeline = [
     dict(type='CheckedDecordInit'), sampler,
     dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
-    dict(type='MultiScaleCrop', input_size=224,
-         scales=(1, 0.875, 0.75, 0.66), random_crop=False,
-         max_wh_scale_gap=1),
+    dict(
+        type='MultiScaleCrop',
+        input_size=224,
+        scales=(1, 0.875, 0.75, 0.66),
+        random_crop=False,
+        max_wh_scale_gap=1),
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
-    dict(type='FormatShape', input_format='NCHW'),
-    pack_inputs
+    dict(type='FormatShape', input_format='NCHW'), pack_inputs
 ]
 val_pipeline = [
-    dict(type='CheckedDecordInit'), dict(sampler, test_mode=True),
+    dict(type='CheckedDecordInit'),
+    dict(sampler, test_mode=True),
     dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
-    dict(type='FormatShape', input_format='NCHW'),
-    pack_inputs
+    dict(type='FormatShape', input_format='NCHW'), pack_inputs
 ]
 test_pipeline = [
-    dict(type='CheckedDecordInit'), dict(sampler, test_mode=True),
+    dict(type='CheckedDecordInit'),
+    dict(sampler, test_mode=True),
     dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='TenCrop', crop_size=224),
-    dict(type='FormatShape', input_format='NCHW'),
-    pack_inputs
+    dict(type='FormatShape', input_format='NCHW'), pack_inputs
 ]
 
 train_dataloader = dict(
@@ -103,6 +105,6 @@ test_dataloader = dict(
 val_evaluator = dict(type='AccMetric')
 test_evaluator = val_evaluator
 
-default_hooks = dict(checkpoint=dict(
-    _base_.off_checkpoint_hook, interval=3, max_keep_ckpts=3))
+default_hooks = dict(
+    checkpoint=dict(_base_.off_checkpoint_hook, interval=3, max_keep_ckpts=3))
 custom_hooks = _base_.off_custom_hooks

@@ -11,8 +11,11 @@ num_segments = 8
 model = dict(
     # pretrained2d=False: ResNetTSM would load ImageNet weights from
     # `pretrained` (None here; the stage-1 weights are the checkpoint's)
-    backbone=dict(type='ResNetTSM', shift_div=8, num_segments=num_segments,
-                  pretrained2d=False),
+    backbone=dict(
+        type='ResNetTSM',
+        shift_div=8,
+        num_segments=num_segments,
+        pretrained2d=False),
     cls_head=dict(
         type='TSMHead',
         num_segments=num_segments,

@@ -10,8 +10,7 @@
 _base_ = [
     '../_base_/models/off_tsn-r50.py',
     '../_base_/schedules/off-stage2_sgd_30e.py',
-    'mmaction::_base_/default_runtime.py',
-    '../../../_base_/off_policies.py'
+    'mmaction::_base_/default_runtime.py', '../../../_base_/off_policies.py'
 ]
 custom_imports = dict(
     imports=['off_plugin.recognition'], allow_failed_imports=False)
@@ -34,41 +33,45 @@ ann_file_train = 'data/sthv2/sthv2_train_list_videos.txt'
 ann_file_val = 'data/sthv2/sthv2_val_list_videos.txt'
 
 sthv2_flip_label_map = {86: 87, 87: 86, 93: 94, 94: 93, 166: 167, 167: 166}
-sampler = dict(type='IntervalConsistentSampleFrames',
-               num_clips=num_segments, num_segments=num_segments)
+sampler = dict(
+    type='IntervalConsistentSampleFrames',
+    num_clips=num_segments,
+    num_segments=num_segments)
 # num_clips in the data samples: OFFRecognizer checks it against its
 # num_segments
 pack_inputs = dict(
     type='PackActionInputs',
-    meta_keys=('img_shape', 'img_key', 'video_id', 'timestamp',
-               'num_clips'))
+    meta_keys=('img_shape', 'img_key', 'video_id', 'timestamp', 'num_clips'))
 train_pipeline = [
     dict(type='CheckedDecordInit'), sampler,
     dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
-    dict(type='MultiScaleCrop', input_size=224,
-         scales=(1, 0.875, 0.75, 0.66), random_crop=False,
-         max_wh_scale_gap=1, num_fixed_crops=13),
+    dict(
+        type='MultiScaleCrop',
+        input_size=224,
+        scales=(1, 0.875, 0.75, 0.66),
+        random_crop=False,
+        max_wh_scale_gap=1,
+        num_fixed_crops=13),
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5, flip_label_map=sthv2_flip_label_map),
-    dict(type='FormatShape', input_format='NCHW'),
-    pack_inputs
+    dict(type='FormatShape', input_format='NCHW'), pack_inputs
 ]
 val_pipeline = [
-    dict(type='CheckedDecordInit'), dict(sampler, test_mode=True),
+    dict(type='CheckedDecordInit'),
+    dict(sampler, test_mode=True),
     dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
-    dict(type='FormatShape', input_format='NCHW'),
-    pack_inputs
+    dict(type='FormatShape', input_format='NCHW'), pack_inputs
 ]
 test_pipeline = [
-    dict(type='CheckedDecordInit'), dict(sampler, test_mode=True),
+    dict(type='CheckedDecordInit'),
+    dict(sampler, test_mode=True),
     dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='ThreeCrop', crop_size=256),
-    dict(type='FormatShape', input_format='NCHW'),
-    pack_inputs
+    dict(type='FormatShape', input_format='NCHW'), pack_inputs
 ]
 
 train_dataloader = dict(
@@ -107,6 +110,6 @@ test_dataloader = dict(
 val_evaluator = dict(type='AccMetric')
 test_evaluator = val_evaluator
 
-default_hooks = dict(checkpoint=dict(
-    _base_.off_checkpoint_hook, interval=3, max_keep_ckpts=3))
+default_hooks = dict(
+    checkpoint=dict(_base_.off_checkpoint_hook, interval=3, max_keep_ckpts=3))
 custom_hooks = _base_.off_custom_hooks

@@ -32,59 +32,75 @@ model = dict(
             type='OFFSubNetwork',
             in_channels=(256, 320, 576, 576, 576, 608, 608, 1024, 1024),
             # dropout on the spatial gradients for UCF-101 / HMDB-51
-            off_unit=dict(reduce_channels=128, kernel='sobel',
-                          spatial_dropout=0.8),
+            off_unit=dict(
+                reduce_channels=128, kernel='sobel', spatial_dropout=0.8),
             levels=[
-                dict(in_indices=(0, 1), stem_channels=64, out_channels=256,
-                     num_blocks=3, stem_kernel=7, stem_stride=2),
-                dict(in_indices=(2, 3, 4, 5, 6), stem_channels=128,
-                     out_channels=512, num_blocks=2, stem_kernel=5,
-                     stem_stride=2),
-                dict(in_indices=(7, 8), stem_channels=256,
-                     out_channels=1024, num_blocks=1, stem_kernel=3,
-                     stem_stride=1),
+                dict(
+                    in_indices=(0, 1),
+                    stem_channels=64,
+                    out_channels=256,
+                    num_blocks=3,
+                    stem_kernel=7,
+                    stem_stride=2),
+                dict(
+                    in_indices=(2, 3, 4, 5, 6),
+                    stem_channels=128,
+                    out_channels=512,
+                    num_blocks=2,
+                    stem_kernel=5,
+                    stem_stride=2),
+                dict(
+                    in_indices=(7, 8),
+                    stem_channels=256,
+                    out_channels=1024,
+                    num_blocks=1,
+                    stem_kernel=3,
+                    stem_stride=1),
             ])),
     train_cfg=dict(_delete_=True, num_segments=num_train_segments),
-    test_cfg=dict(_delete_=True, num_segments=num_segments, rgb_weight=1.,
-                  off_weight=1.))
+    test_cfg=dict(
+        _delete_=True, num_segments=num_segments, rgb_weight=1.,
+        off_weight=1.))
 
-sampler = dict(type='IntervalConsistentSampleFrames',
-               num_clips=num_train_segments, num_segments=num_segments)
+sampler = dict(
+    type='IntervalConsistentSampleFrames',
+    num_clips=num_train_segments,
+    num_segments=num_segments)
 # num_clips in the data samples: OFFRecognizer checks it against its
 # num_segments
 pack_inputs = dict(
     type='PackActionInputs',
-    meta_keys=('img_shape', 'img_key', 'video_id', 'timestamp',
-               'num_clips'))
+    meta_keys=('img_shape', 'img_key', 'video_id', 'timestamp', 'num_clips'))
 train_pipeline = [
     dict(type='CheckedDecordInit'), sampler,
     dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(340, 256), keep_ratio=False),
-    dict(type='MultiScaleCrop', input_size=224,
-         scales=(1, .875, .75, .66), max_wh_scale_gap=1),
+    dict(
+        type='MultiScaleCrop',
+        input_size=224,
+        scales=(1, .875, .75, .66),
+        max_wh_scale_gap=1),
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
-    dict(type='FormatShape', input_format='NCHW'),
-    pack_inputs
+    dict(type='FormatShape', input_format='NCHW'), pack_inputs
 ]
 val_pipeline = [
-    dict(type='CheckedDecordInit'), dict(sampler, test_mode=True),
+    dict(type='CheckedDecordInit'),
+    dict(sampler, test_mode=True),
     dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
-    dict(type='FormatShape', input_format='NCHW'),
-    pack_inputs
+    dict(type='FormatShape', input_format='NCHW'), pack_inputs
 ]
 test_pipeline = [
-    dict(type='CheckedDecordInit'), dict(sampler, test_mode=True),
+    dict(type='CheckedDecordInit'),
+    dict(sampler, test_mode=True),
     dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='TenCrop', crop_size=224),
-    dict(type='FormatShape', input_format='NCHW'),
-    pack_inputs
+    dict(type='FormatShape', input_format='NCHW'), pack_inputs
 ]
-train_dataloader = dict(batch_size=32,
-                        dataset=dict(pipeline=train_pipeline))
+train_dataloader = dict(batch_size=32, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(batch_size=4, dataset=dict(pipeline=val_pipeline))
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 
@@ -94,8 +110,11 @@ optim_wrapper = dict(
     paramwise_cfg=dict(bias_lr_mult=2., bias_decay_mult=0.),
     clip_grad=dict(max_norm=40, norm_type=2))
 param_scheduler = [
-    dict(type='MultiStepLR', by_epoch=False,
-         milestones=[10000, 15000, 18000], gamma=0.1)
+    dict(
+        type='MultiStepLR',
+        by_epoch=False,
+        milestones=[10000, 15000, 18000],
+        gamma=0.1)
 ]
 default_hooks = dict(checkpoint=dict(interval=2000))
 # `base_batch_size` = (4 GPUs) x (32 videos per GPU).

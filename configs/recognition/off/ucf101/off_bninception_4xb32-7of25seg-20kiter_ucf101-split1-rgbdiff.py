@@ -9,45 +9,50 @@ clip_len = 6
 model = dict(
     backbone=dict(in_channels=3 * (clip_len - 1)),
     feature_checkpoint=stage1_checkpoint,
-    off_head=dict(off_sub_network=dict(
-        off_unit=dict(_delete_=True, reduce_channels=128, spatial=False))),
-    data_preprocessor=dict(_delete_=True, type='ActionDataPreprocessor',
-                           format_shape='NCHW'))
+    off_head=dict(
+        off_sub_network=dict(
+            off_unit=dict(_delete_=True, reduce_channels=128, spatial=False))),
+    data_preprocessor=dict(
+        _delete_=True, type='ActionDataPreprocessor', format_shape='NCHW'))
 
-sampler = dict(type='IntervalConsistentSampleFrames', num_clips=7,
-               num_segments=25, clip_len=clip_len)
+sampler = dict(
+    type='IntervalConsistentSampleFrames',
+    num_clips=7,
+    num_segments=25,
+    clip_len=clip_len)
 # num_clips in the data samples: OFFRecognizer checks it against its
 # num_segments
 pack_inputs = dict(
     type='PackActionInputs',
-    meta_keys=('img_shape', 'img_key', 'video_id', 'timestamp',
-               'num_clips'))
+    meta_keys=('img_shape', 'img_key', 'video_id', 'timestamp', 'num_clips'))
 train_pipeline = [
     dict(type='CheckedDecordInit'), sampler,
     dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(340, 256), keep_ratio=False),
-    dict(type='MultiScaleCrop', input_size=224,
-         scales=(1, .875, .75, .66), max_wh_scale_gap=1),
+    dict(
+        type='MultiScaleCrop',
+        input_size=224,
+        scales=(1, .875, .75, .66),
+        max_wh_scale_gap=1),
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
-    dict(type='FormatRGBDiff'),
-    pack_inputs
+    dict(type='FormatRGBDiff'), pack_inputs
 ]
 val_pipeline = [
-    dict(type='CheckedDecordInit'), dict(sampler, test_mode=True),
+    dict(type='CheckedDecordInit'),
+    dict(sampler, test_mode=True),
     dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
-    dict(type='FormatRGBDiff'),
-    pack_inputs
+    dict(type='FormatRGBDiff'), pack_inputs
 ]
 test_pipeline = [
-    dict(type='CheckedDecordInit'), dict(sampler, test_mode=True),
+    dict(type='CheckedDecordInit'),
+    dict(sampler, test_mode=True),
     dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='TenCrop', crop_size=224),
-    dict(type='FormatRGBDiff'),
-    pack_inputs
+    dict(type='FormatRGBDiff'), pack_inputs
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=val_pipeline))

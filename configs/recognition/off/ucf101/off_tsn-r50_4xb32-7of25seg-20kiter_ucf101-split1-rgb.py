@@ -27,40 +27,43 @@ model = dict(
     test_cfg=dict(num_segments=num_segments))
 
 dataset_type = 'CheckedVideoDataset'
-sampler = dict(type='IntervalConsistentSampleFrames',
-               num_clips=num_train_segments, num_segments=num_segments)
+sampler = dict(
+    type='IntervalConsistentSampleFrames',
+    num_clips=num_train_segments,
+    num_segments=num_segments)
 # num_clips in the data samples: OFFRecognizer checks it against its
 # num_segments
 pack_inputs = dict(
     type='PackActionInputs',
-    meta_keys=('img_shape', 'img_key', 'video_id', 'timestamp',
-               'num_clips'))
+    meta_keys=('img_shape', 'img_key', 'video_id', 'timestamp', 'num_clips'))
 train_pipeline = [
     dict(type='CheckedDecordInit'), sampler,
     dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(340, 256), keep_ratio=False),
-    dict(type='MultiScaleCrop', input_size=224,
-         scales=(1, .875, .75, .66), max_wh_scale_gap=1),
+    dict(
+        type='MultiScaleCrop',
+        input_size=224,
+        scales=(1, .875, .75, .66),
+        max_wh_scale_gap=1),
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
-    dict(type='FormatShape', input_format='NCHW'),
-    pack_inputs
+    dict(type='FormatShape', input_format='NCHW'), pack_inputs
 ]
 val_pipeline = [
-    dict(type='CheckedDecordInit'), dict(sampler, test_mode=True),
+    dict(type='CheckedDecordInit'),
+    dict(sampler, test_mode=True),
     dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
-    dict(type='FormatShape', input_format='NCHW'),
-    pack_inputs
+    dict(type='FormatShape', input_format='NCHW'), pack_inputs
 ]
 test_pipeline = [
-    dict(type='CheckedDecordInit'), dict(sampler, test_mode=True),
+    dict(type='CheckedDecordInit'),
+    dict(sampler, test_mode=True),
     dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='TenCrop', crop_size=224),
-    dict(type='FormatShape', input_format='NCHW'),
-    pack_inputs
+    dict(type='FormatShape', input_format='NCHW'), pack_inputs
 ]
 
 train_dataloader = dict(
@@ -99,8 +102,7 @@ test_dataloader = dict(
 val_evaluator = dict(type='AccMetric')
 test_evaluator = val_evaluator
 
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=20000,
-                 val_interval=2000)
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=20000, val_interval=2000)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(
@@ -108,12 +110,18 @@ optim_wrapper = dict(
     paramwise_cfg=dict(bias_lr_mult=2., bias_decay_mult=0.),
     clip_grad=dict(max_norm=40, norm_type=2))
 param_scheduler = [
-    dict(type='MultiStepLR', by_epoch=False,
-         milestones=[10000, 15000, 18000], gamma=0.1)
+    dict(
+        type='MultiStepLR',
+        by_epoch=False,
+        milestones=[10000, 15000, 18000],
+        gamma=0.1)
 ]
 default_hooks = dict(
-    checkpoint=dict(_base_.off_checkpoint_hook, by_epoch=False,
-                    interval=2000, max_keep_ckpts=3))
+    checkpoint=dict(
+        _base_.off_checkpoint_hook,
+        by_epoch=False,
+        interval=2000,
+        max_keep_ckpts=3))
 custom_hooks = _base_.off_custom_hooks
 log_processor = dict(by_epoch=False)
 # `base_batch_size` = (4 GPUs) x (32 videos per GPU).

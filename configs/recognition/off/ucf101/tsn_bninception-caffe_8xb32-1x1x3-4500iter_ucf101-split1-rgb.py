@@ -18,9 +18,12 @@ model = dict(
         mean=[104., 117., 123.],  # BGR, applied after the flip
         std=[1., 1., 1.]))
 
-test_sampler = dict(type='IntervalConsistentSampleFrames', num_clips=25,
-                    num_segments=25, mode='positions',
-                    test_mode=True)
+test_sampler = dict(
+    type='IntervalConsistentSampleFrames',
+    num_clips=25,
+    num_segments=25,
+    mode='positions',
+    test_mode=True)
 val_pipeline = [
     dict(type='CheckedDecordInit'), test_sampler,
     dict(type='CheckedDecordDecode'),

@@ -12,12 +12,15 @@
 # off_bninception-caffe_*, with `--cfg-options model.test_cfg.off_weight=0`.
 _base_ = ['./tsn_bninception_8xb32-5x1x3-20kiter_ucf101-split1-flow.py']
 
-model = dict(backbone=dict(pretrained=None),
-             cls_head=dict(dropout_ratio=0.8))
+model = dict(backbone=dict(pretrained=None), cls_head=dict(dropout_ratio=0.8))
 
-test_sampler = dict(type='IntervalConsistentSampleFrames', num_clips=25,
-                    num_segments=25, clip_len=5, mode='positions',
-                    test_mode=True)
+test_sampler = dict(
+    type='IntervalConsistentSampleFrames',
+    num_clips=25,
+    num_segments=25,
+    clip_len=5,
+    mode='positions',
+    test_mode=True)
 val_pipeline = [
     test_sampler,
     dict(type='CheckedRawFrameDecode'),

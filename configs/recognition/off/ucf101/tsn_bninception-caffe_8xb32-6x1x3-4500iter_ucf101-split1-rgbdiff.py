@@ -14,9 +14,13 @@ _base_ = ['./tsn_bninception_8xb32-6x1x3-4500iter_ucf101-split1-rgbdiff.py']
 
 model = dict(backbone=dict(pretrained=None))
 
-test_sampler = dict(type='IntervalConsistentSampleFrames', num_clips=25,
-                    num_segments=25, clip_len=6, mode='positions',
-                    test_mode=True)
+test_sampler = dict(
+    type='IntervalConsistentSampleFrames',
+    num_clips=25,
+    num_segments=25,
+    clip_len=6,
+    mode='positions',
+    test_mode=True)
 val_pipeline = [
     dict(type='CheckedDecordInit'), test_sampler,
     dict(type='CheckedDecordDecode'),

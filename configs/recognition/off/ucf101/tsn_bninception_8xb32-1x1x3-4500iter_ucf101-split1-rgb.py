@@ -4,8 +4,7 @@
 # SGD lr 0.001 (x0.1 every 2000 iterations), 4500 iterations; tested with 25
 # segments x 10 crops. Data as MMAction2's tools/data/ucf101 prepare it.
 _base_ = [
-    'mmaction::_base_/default_runtime.py',
-    '../../../_base_/off_policies.py'
+    'mmaction::_base_/default_runtime.py', '../../../_base_/off_policies.py'
 ]
 custom_imports = dict(
     imports=['off_plugin.recognition'], allow_failed_imports=False)
@@ -21,9 +20,7 @@ imagenet_bninception = ('http://data.lip6.fr/cadene/pretrainedmodels/'
 model = dict(
     type='Recognizer2D',
     backbone=dict(
-        type='BNInception',
-        pretrained=imagenet_bninception,
-        partial_bn=True),
+        type='BNInception', pretrained=imagenet_bninception, partial_bn=True),
     cls_head=dict(
         type='TSNHead',
         num_classes=num_classes,
@@ -46,8 +43,11 @@ train_pipeline = [
     dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=3),
     dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(340, 256), keep_ratio=False),
-    dict(type='MultiScaleCrop', input_size=224,
-         scales=(1, .875, .75, .66), max_wh_scale_gap=1),
+    dict(
+        type='MultiScaleCrop',
+        input_size=224,
+        scales=(1, .875, .75, .66),
+        max_wh_scale_gap=1),
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
     dict(type='FormatShape', input_format='NCHW'),
@@ -55,8 +55,12 @@ train_pipeline = [
 ]
 val_pipeline = [
     dict(type='CheckedDecordInit'),
-    dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=25,
-         test_mode=True),
+    dict(
+        type='SampleFrames',
+        clip_len=1,
+        frame_interval=1,
+        num_clips=25,
+        test_mode=True),
     dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
@@ -65,15 +69,18 @@ val_pipeline = [
 ]
 test_pipeline = [
     dict(type='CheckedDecordInit'),
-    dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=25,
-         test_mode=True),
+    dict(
+        type='SampleFrames',
+        clip_len=1,
+        frame_interval=1,
+        num_clips=25,
+        test_mode=True),
     dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='TenCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')
 ]
-
 
 train_dataloader = dict(
     batch_size=32,
@@ -119,13 +126,16 @@ optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.001, momentum=0.9, weight_decay=5e-4),
     clip_grad=dict(max_norm=40, norm_type=2))
 param_scheduler = [
-    dict(type='MultiStepLR', by_epoch=False, milestones=[2000, 4000],
-         gamma=0.1)
+    dict(
+        type='MultiStepLR', by_epoch=False, milestones=[2000, 4000], gamma=0.1)
 ]
 
 default_hooks = dict(
-    checkpoint=dict(_base_.off_checkpoint_hook, by_epoch=False,
-                    interval=500, max_keep_ckpts=2))
+    checkpoint=dict(
+        _base_.off_checkpoint_hook,
+        by_epoch=False,
+        interval=500,
+        max_keep_ckpts=2))
 custom_hooks = _base_.off_custom_hooks
 log_processor = dict(by_epoch=False)
 # `base_batch_size` = (8 GPUs) x (32 videos per GPU).

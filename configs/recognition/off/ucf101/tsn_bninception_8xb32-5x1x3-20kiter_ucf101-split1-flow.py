@@ -24,20 +24,27 @@ flow_data = dict(
     modality='Flow')
 
 train_pipeline = [
-    dict(type='SampleFrames', clip_len=clip_len, frame_interval=1,
-         num_clips=3),
+    dict(
+        type='SampleFrames', clip_len=clip_len, frame_interval=1, num_clips=3),
     dict(type='CheckedRawFrameDecode'),
     dict(type='Resize', scale=(340, 256), keep_ratio=False),
-    dict(type='MultiScaleCrop', input_size=224,
-         scales=(1, .875, .75, .66), max_wh_scale_gap=1),
+    dict(
+        type='MultiScaleCrop',
+        input_size=224,
+        scales=(1, .875, .75, .66),
+        max_wh_scale_gap=1),
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),  # negates x of the flipped flow
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')
 ]
 val_pipeline = [
-    dict(type='SampleFrames', clip_len=clip_len, frame_interval=1,
-         num_clips=25, test_mode=True),
+    dict(
+        type='SampleFrames',
+        clip_len=clip_len,
+        frame_interval=1,
+        num_clips=25,
+        test_mode=True),
     dict(type='CheckedRawFrameDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
@@ -45,8 +52,12 @@ val_pipeline = [
     dict(type='PackActionInputs')
 ]
 test_pipeline = [
-    dict(type='SampleFrames', clip_len=clip_len, frame_interval=1,
-         num_clips=25, test_mode=True),
+    dict(
+        type='SampleFrames',
+        clip_len=clip_len,
+        frame_interval=1,
+        num_clips=25,
+        test_mode=True),
     dict(type='CheckedRawFrameDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='TenCrop', crop_size=224),
@@ -54,22 +65,28 @@ test_pipeline = [
     dict(type='PackActionInputs')
 ]
 
-train_dataloader = dict(dataset=dict(
-    flow_data,
-    ann_file=f'{frames}/ucf101_train_split_{split}_rawframes.txt',
-    pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(
-    flow_data,
-    ann_file=f'{frames}/ucf101_val_split_{split}_rawframes.txt',
-    pipeline=val_pipeline))
-test_dataloader = dict(dataset=dict(
-    flow_data,
-    ann_file=f'{frames}/ucf101_val_split_{split}_rawframes.txt',
-    pipeline=test_pipeline))
+train_dataloader = dict(
+    dataset=dict(
+        flow_data,
+        ann_file=f'{frames}/ucf101_train_split_{split}_rawframes.txt',
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    dataset=dict(
+        flow_data,
+        ann_file=f'{frames}/ucf101_val_split_{split}_rawframes.txt',
+        pipeline=val_pipeline))
+test_dataloader = dict(
+    dataset=dict(
+        flow_data,
+        ann_file=f'{frames}/ucf101_val_split_{split}_rawframes.txt',
+        pipeline=test_pipeline))
 
 train_cfg = dict(max_iters=20000)
 optim_wrapper = dict(optimizer=dict(lr=0.005))
 param_scheduler = [
-    dict(type='MultiStepLR', by_epoch=False, milestones=[12000, 18000],
-         gamma=0.1)
+    dict(
+        type='MultiStepLR',
+        by_epoch=False,
+        milestones=[12000, 18000],
+        gamma=0.1)
 ]

@@ -5,9 +5,10 @@ data_root = 'data/ucf101'
 split = 2
 # frames and lists as tools/data/extract_tvl1_flow.py writes them
 frames = f'{data_root}/rawframes'
-train_dataloader = dict(dataset=dict(
-    ann_file=f'{frames}/ucf101_train_split_{split}_rawframes.txt'))
-val_dataloader = dict(dataset=dict(
-    ann_file=f'{frames}/ucf101_val_split_{split}_rawframes.txt'))
-test_dataloader = dict(dataset=dict(
-    ann_file=f'{frames}/ucf101_val_split_{split}_rawframes.txt'))
+train_dataloader = dict(
+    dataset=dict(
+        ann_file=f'{frames}/ucf101_train_split_{split}_rawframes.txt'))
+val_dataloader = dict(
+    dataset=dict(ann_file=f'{frames}/ucf101_val_split_{split}_rawframes.txt'))
+test_dataloader = dict(
+    dataset=dict(ann_file=f'{frames}/ucf101_val_split_{split}_rawframes.txt'))

@@ -9,17 +9,20 @@ clip_len = 6
 model = dict(
     backbone=dict(in_channels=3 * (clip_len - 1)),
     # differences are centred already: no mean, no scaling, no BGR flip
-    data_preprocessor=dict(_delete_=True, type='ActionDataPreprocessor',
-                           format_shape='NCHW'))
+    data_preprocessor=dict(
+        _delete_=True, type='ActionDataPreprocessor', format_shape='NCHW'))
 
 train_pipeline = [
     dict(type='CheckedDecordInit'),
-    dict(type='SampleFrames', clip_len=clip_len, frame_interval=1,
-         num_clips=3),
+    dict(
+        type='SampleFrames', clip_len=clip_len, frame_interval=1, num_clips=3),
     dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(340, 256), keep_ratio=False),
-    dict(type='MultiScaleCrop', input_size=224,
-         scales=(1, .875, .75, .66), max_wh_scale_gap=1),
+    dict(
+        type='MultiScaleCrop',
+        input_size=224,
+        scales=(1, .875, .75, .66),
+        max_wh_scale_gap=1),
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
     dict(type='FormatRGBDiff'),
@@ -27,8 +30,12 @@ train_pipeline = [
 ]
 val_pipeline = [
     dict(type='CheckedDecordInit'),
-    dict(type='SampleFrames', clip_len=clip_len, frame_interval=1,
-         num_clips=25, test_mode=True),
+    dict(
+        type='SampleFrames',
+        clip_len=clip_len,
+        frame_interval=1,
+        num_clips=25,
+        test_mode=True),
     dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
@@ -37,8 +44,12 @@ val_pipeline = [
 ]
 test_pipeline = [
     dict(type='CheckedDecordInit'),
-    dict(type='SampleFrames', clip_len=clip_len, frame_interval=1,
-         num_clips=25, test_mode=True),
+    dict(
+        type='SampleFrames',
+        clip_len=clip_len,
+        frame_interval=1,
+        num_clips=25,
+        test_mode=True),
     dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='TenCrop', crop_size=224),

@@ -21,17 +21,31 @@ model = dict(
         off_sub_network=dict(
             type='OFFSubNetwork',
             in_channels=(512, 1024, 2048),
-            off_unit=dict(reduce_channels=128, kernel='sobel',
-                          spatial_dropout=0.8),
+            off_unit=dict(
+                reduce_channels=128, kernel='sobel', spatial_dropout=0.8),
             levels=[
-                dict(in_indices=(0, ), stem_channels=64, out_channels=256,
-                     num_blocks=3, stem_kernel=7, stem_stride=2),
-                dict(in_indices=(1, ), stem_channels=128, out_channels=512,
-                     num_blocks=2, stem_kernel=5, stem_stride=2),
-                dict(in_indices=(2, ), stem_channels=256, out_channels=1024,
-                     num_blocks=1, stem_kernel=3, stem_stride=1),
+                dict(
+                    in_indices=(0, ),
+                    stem_channels=64,
+                    out_channels=256,
+                    num_blocks=3,
+                    stem_kernel=7,
+                    stem_stride=2),
+                dict(
+                    in_indices=(1, ),
+                    stem_channels=128,
+                    out_channels=512,
+                    num_blocks=2,
+                    stem_kernel=5,
+                    stem_stride=2),
+                dict(
+                    in_indices=(2, ),
+                    stem_channels=256,
+                    out_channels=1024,
+                    num_blocks=1,
+                    stem_kernel=3,
+                    stem_stride=1),
             ])),
     # the base's train_cfg / test_cfg are None
     train_cfg=dict(_delete_=True, num_segments=8),
-    test_cfg=dict(_delete_=True, num_segments=8, rgb_weight=1.,
-                  off_weight=1.))
+    test_cfg=dict(_delete_=True, num_segments=8, rgb_weight=1., off_weight=1.))
