@@ -540,32 +540,7 @@ def convert_caffe_model(path: str,
         if target.kind == 'fixed':
             _check_fixed(layer, target, report)
             continue
-        if target.kind == 'bn':
-            _check_eps(layer, target, report)
-            names = ['weight', 'bias', 'running_mean', 'running_var']
-        else:
-            names = ['weight', 'bias']
-        keys = [f'{target.prefix}.{n}' for n in names]
-        expected = [k for k in keys if k in own]
-        if len(layer.blobs) != len(expected):
-            report.problems.append(
-                f'{layer.name}: {len(layer.blobs)} blobs for the '
-                f'{len(expected)} weights {expected}')
-            continue
-        for i, (key, blob) in enumerate(zip(expected, layer.blobs)):
-            if rgb_input and layer.name == 'conv1/7x7_s2' and i == 0:
-                blob = blob[:, _bgr_to_rgb(blob.shape[1])]
-            fitted = _fits(blob, own[key].shape)
-            if fitted is None:
-                report.problems.append(
-                    f'{layer.name}: blob {i} has shape {tuple(blob.shape)}, '
-                    f'{key} {tuple(own[key].shape)}' +
-                    (' (another modality or input size? conv1 sees '
-                     f'{blob.shape[1]} channels in Caffe)' if layer.name ==
-                     'conv1/7x7_s2' else ''))
-                continue
-            state[key] = torch.from_numpy(np.array(fitted, np.float32))
-        report.mapped.append((layer.name, expected))
+        _copy_blobs(layer, target, own, rgb_input, state, report)
     for key, value in own.items():
         if key.endswith('num_batches_tracked'):
             state[key] = torch.zeros_like(value)
@@ -577,6 +552,40 @@ def convert_caffe_model(path: str,
             f'{path} does not convert to the model one blob per weight:\n- ' +
             '\n- '.join(errors))
     return state, report
+
+
+def _copy_blobs(layer, target, own: Dict[str, torch.Tensor], rgb_input: bool,
+                state: Dict[str,
+                            torch.Tensor], report: ConversionReport) -> None:
+    """Put the blobs of a mapped Caffe ``layer`` into ``state`` under the
+    weights of ``target`` (a convolution's weight and bias, a batch norm's
+    four), fitted to the model's shapes; what does not fit goes to
+    ``report``."""
+    if target.kind == 'bn':
+        _check_eps(layer, target, report)
+        names = ['weight', 'bias', 'running_mean', 'running_var']
+    else:
+        names = ['weight', 'bias']
+    keys = [f'{target.prefix}.{n}' for n in names]
+    expected = [k for k in keys if k in own]
+    if len(layer.blobs) != len(expected):
+        report.problems.append(f'{layer.name}: {len(layer.blobs)} blobs for '
+                               f'the {len(expected)} weights {expected}')
+        return
+    for i, (key, blob) in enumerate(zip(expected, layer.blobs)):
+        if rgb_input and layer.name == 'conv1/7x7_s2' and i == 0:
+            blob = blob[:, _bgr_to_rgb(blob.shape[1])]
+        fitted = _fits(blob, own[key].shape)
+        if fitted is None:
+            report.problems.append(
+                f'{layer.name}: blob {i} has shape {tuple(blob.shape)}, '
+                f'{key} {tuple(own[key].shape)}' +
+                (' (another modality or input size? conv1 sees '
+                 f'{blob.shape[1]} channels in Caffe)' if layer.name ==
+                 'conv1/7x7_s2' else ''))
+            continue
+        state[key] = torch.from_numpy(np.array(fitted, np.float32))
+    report.mapped.append((layer.name, expected))
 
 
 def _bgr_to_rgb(channels: int) -> List[int]:
