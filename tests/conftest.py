@@ -29,6 +29,10 @@ TASKS = ('recognition', 'detection', 'restoration')
 
 
 def pytest_collection_modifyitems(items) -> None:
+    """Mark every test by its folder and the tasks its file is named after;
+    then put the whole-process tests (``slow``) first, in their order, so
+    that two workers (``make test``) start the longest files first and do
+    not end waiting on one of them."""
     for item in items:
         path = Path(item.fspath).relative_to(ROOT / 'tests')
         folder = path.parts[0] if len(path.parts) > 1 else 'test_package'
@@ -36,3 +40,4 @@ def pytest_collection_modifyitems(items) -> None:
         for task in TASKS:
             if task in path.stem and task != folder.removeprefix('test_'):
                 item.add_marker(getattr(pytest.mark, task))
+    items.sort(key=lambda item: item.get_closest_marker('slow') is None)
