@@ -19,9 +19,13 @@ def broken_video(tmp_path):
 
 def corrupt_frame(tmp_path):
     (tmp_path / 'img_00001.jpg').write_bytes(b'not a jpeg')
-    return dict(frame_dir=str(tmp_path), frame_inds=np.array([1]),
-                filename_tmpl='img_{:05d}.jpg', modality='RGB',
-                start_index=1, total_frames=1)
+    return dict(
+        frame_dir=str(tmp_path),
+        frame_inds=np.array([1]),
+        filename_tmpl='img_{:05d}.jpg',
+        modality='RGB',
+        start_index=1,
+        total_frames=1)
 
 
 def test_checked_decord_init_names_the_video(tmp_path):
