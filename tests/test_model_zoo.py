@@ -219,9 +219,11 @@ def test_wheel_ships_configs_tools_and_model_index_in_mim(tmp_path):
                                       '.pytest_cache')
 
     def ignore(folder, names):  # the checkout's data/, not tools/data/
-        top = {'.git', '.venv', 'work_dirs', 'data', 'build'}
-        return anywhere(folder, names) | (
-            top & set(names) if osp.samefile(folder, ROOT) else set())
+        top = {'.git', 'work_dirs', 'data', 'build'}
+        return anywhere(folder, names) | ({
+            n
+            for n in names if n in top or n.startswith('.venv')
+        } if osp.samefile(folder, ROOT) else set())
 
     shutil.copytree(ROOT, source, symlinks=True, ignore=ignore)
     proc = subprocess.run([

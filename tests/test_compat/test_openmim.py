@@ -71,7 +71,7 @@ def fake_download(url, dest_path, **kwargs):
 @pytest.fixture
 def tsn_entry():
     """An MMAction2 entry with weights, and its file name."""
-    pytest.importorskip('mmaction')
+    pytest.importorskip('mmaction', reason='an MMAction2 entry with weights')
     from mim.commands.search import get_model_info
     name = 'tsn_imagenet-pretrained-r50_8xb32-1x1x8-100e_kinetics400-rgb'
     url = get_model_info(
@@ -110,7 +110,8 @@ def test_an_entry_without_weights_stops_the_whole_request(
         tmp_path, monkeypatch):
     """One line per entry without weights, and nothing downloaded for the
     entries of the same command that have weights."""
-    pytest.importorskip('mmdet')
+    pytest.importorskip(
+        'mmdet', reason="MMDetection's index has entries without weights")
     from mim.cli import cli
     from mim.commands.search import get_model_info
 

@@ -4,7 +4,9 @@
 # (14, 7 and 4 pixels at 56x56 crops) and trains from scratch.
 # Interval-consistent sampling: 5 of 8 segments in training, all 8 in
 # testing, the same interval floor(L / 8).
-_base_ = ['./tsn_r18_1xb8-8seg-4e_motion-demo-rgb.py']
+_base_ = [
+    './tsn_r18_1xb8-8seg-4e_motion-demo-rgb.py', './_base_/pack_inputs.py'
+]
 
 stage1_checkpoint = 'work_dirs/motion_demo/tsn/epoch_4.pth'
 num_segments = 8
@@ -56,23 +58,18 @@ sampler = dict(
     type='IntervalConsistentSampleFrames',
     num_clips=num_train_segments,
     num_segments=num_segments)
-# num_clips in the data samples: OFFRecognizer checks it against its
-# num_segments
-pack_inputs = dict(
-    type='PackActionInputs',
-    meta_keys=('img_shape', 'img_key', 'video_id', 'timestamp', 'num_clips'))
 train_pipeline = [
     dict(type='CheckedDecordInit'), sampler,
     dict(type='CheckedDecordDecode'),
     dict(type='RandomCrop', size=56),
-    dict(type='FormatShape', input_format='NCHW'), pack_inputs
+    dict(type='FormatShape', input_format='NCHW'), _base_.pack_inputs
 ]
 test_pipeline = [
     dict(type='CheckedDecordInit'),
     dict(sampler, test_mode=True),
     dict(type='CheckedDecordDecode'),
     dict(type='CenterCrop', crop_size=56),
-    dict(type='FormatShape', input_format='NCHW'), pack_inputs
+    dict(type='FormatShape', input_format='NCHW'), _base_.pack_inputs
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))

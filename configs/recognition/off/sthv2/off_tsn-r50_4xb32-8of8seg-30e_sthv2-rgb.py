@@ -10,7 +10,8 @@
 _base_ = [
     '../_base_/models/off_tsn-r50.py',
     '../_base_/schedules/off-stage2_sgd_30e.py',
-    'mmaction::_base_/default_runtime.py', '../../../_base_/off_policies.py'
+    'mmaction::_base_/default_runtime.py', '../../../_base_/off_policies.py',
+    '../_base_/pack_inputs.py'
 ]
 custom_imports = dict(
     imports=['off_plugin.recognition'], allow_failed_imports=False)
@@ -37,11 +38,6 @@ sampler = dict(
     type='IntervalConsistentSampleFrames',
     num_clips=num_segments,
     num_segments=num_segments)
-# num_clips in the data samples: OFFRecognizer checks it against its
-# num_segments
-pack_inputs = dict(
-    type='PackActionInputs',
-    meta_keys=('img_shape', 'img_key', 'video_id', 'timestamp', 'num_clips'))
 train_pipeline = [
     dict(type='CheckedDecordInit'), sampler,
     dict(type='CheckedDecordDecode'),
@@ -55,7 +51,7 @@ train_pipeline = [
         num_fixed_crops=13),
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5, flip_label_map=sthv2_flip_label_map),
-    dict(type='FormatShape', input_format='NCHW'), pack_inputs
+    dict(type='FormatShape', input_format='NCHW'), _base_.pack_inputs
 ]
 val_pipeline = [
     dict(type='CheckedDecordInit'),
@@ -63,7 +59,7 @@ val_pipeline = [
     dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
-    dict(type='FormatShape', input_format='NCHW'), pack_inputs
+    dict(type='FormatShape', input_format='NCHW'), _base_.pack_inputs
 ]
 test_pipeline = [
     dict(type='CheckedDecordInit'),
@@ -71,7 +67,7 @@ test_pipeline = [
     dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='ThreeCrop', crop_size=256),
-    dict(type='FormatShape', input_format='NCHW'), pack_inputs
+    dict(type='FormatShape', input_format='NCHW'), _base_.pack_inputs
 ]
 
 train_dataloader = dict(

@@ -31,11 +31,6 @@ sampler = dict(
     num_clips=7,
     num_segments=25,
     clip_len=clip_len)
-# num_clips in the data samples: OFFRecognizer checks it against its
-# num_segments
-pack_inputs = dict(
-    type='PackActionInputs',
-    meta_keys=('img_shape', 'img_key', 'video_id', 'timestamp', 'num_clips'))
 train_pipeline = [
     sampler,
     dict(type='CheckedRawFrameDecode'),
@@ -47,21 +42,21 @@ train_pipeline = [
         max_wh_scale_gap=1),
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
-    dict(type='FormatShape', input_format='NCHW'), pack_inputs
+    dict(type='FormatShape', input_format='NCHW'), _base_.pack_inputs
 ]
 val_pipeline = [
     dict(sampler, test_mode=True),
     dict(type='CheckedRawFrameDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
-    dict(type='FormatShape', input_format='NCHW'), pack_inputs
+    dict(type='FormatShape', input_format='NCHW'), _base_.pack_inputs
 ]
 test_pipeline = [
     dict(sampler, test_mode=True),
     dict(type='CheckedRawFrameDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='TenCrop', crop_size=224),
-    dict(type='FormatShape', input_format='NCHW'), pack_inputs
+    dict(type='FormatShape', input_format='NCHW'), _base_.pack_inputs
 ]
 train_dataloader = dict(
     dataset=dict(

@@ -7,7 +7,10 @@
 # segments in training, all 25 (x 10 crops) in testing, interval
 # floor(L / 25). SGD, batch 128 (4 GPUs x 32), lr 0.02 x0.1 at 10k, 15k and
 # 18k, 20k iterations; test score = TSN score + last OFF level's score.
-_base_ = ['./tsn_bninception_8xb32-1x1x3-4500iter_ucf101-split1-rgb.py']
+_base_ = [
+    './tsn_bninception_8xb32-1x1x3-4500iter_ucf101-split1-rgb.py',
+    '../_base_/pack_inputs.py'
+]
 
 stage1_checkpoint = ('work_dirs/tsn_bninception_8xb32-1x1x3-4500iter_'
                      'ucf101-split1-rgb/iter_4500.pth')
@@ -66,11 +69,6 @@ sampler = dict(
     type='IntervalConsistentSampleFrames',
     num_clips=num_train_segments,
     num_segments=num_segments)
-# num_clips in the data samples: OFFRecognizer checks it against its
-# num_segments
-pack_inputs = dict(
-    type='PackActionInputs',
-    meta_keys=('img_shape', 'img_key', 'video_id', 'timestamp', 'num_clips'))
 train_pipeline = [
     dict(type='CheckedDecordInit'), sampler,
     dict(type='CheckedDecordDecode'),
@@ -82,7 +80,7 @@ train_pipeline = [
         max_wh_scale_gap=1),
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
-    dict(type='FormatShape', input_format='NCHW'), pack_inputs
+    dict(type='FormatShape', input_format='NCHW'), _base_.pack_inputs
 ]
 val_pipeline = [
     dict(type='CheckedDecordInit'),
@@ -90,7 +88,7 @@ val_pipeline = [
     dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
-    dict(type='FormatShape', input_format='NCHW'), pack_inputs
+    dict(type='FormatShape', input_format='NCHW'), _base_.pack_inputs
 ]
 test_pipeline = [
     dict(type='CheckedDecordInit'),
@@ -98,7 +96,7 @@ test_pipeline = [
     dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='TenCrop', crop_size=224),
-    dict(type='FormatShape', input_format='NCHW'), pack_inputs
+    dict(type='FormatShape', input_format='NCHW'), _base_.pack_inputs
 ]
 train_dataloader = dict(batch_size=32, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(batch_size=4, dataset=dict(pipeline=val_pipeline))

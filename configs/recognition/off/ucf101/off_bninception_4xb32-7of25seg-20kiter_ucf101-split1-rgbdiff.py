@@ -20,11 +20,6 @@ sampler = dict(
     num_clips=7,
     num_segments=25,
     clip_len=clip_len)
-# num_clips in the data samples: OFFRecognizer checks it against its
-# num_segments
-pack_inputs = dict(
-    type='PackActionInputs',
-    meta_keys=('img_shape', 'img_key', 'video_id', 'timestamp', 'num_clips'))
 train_pipeline = [
     dict(type='CheckedDecordInit'), sampler,
     dict(type='CheckedDecordDecode'),
@@ -36,7 +31,7 @@ train_pipeline = [
         max_wh_scale_gap=1),
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
-    dict(type='FormatRGBDiff'), pack_inputs
+    dict(type='FormatRGBDiff'), _base_.pack_inputs
 ]
 val_pipeline = [
     dict(type='CheckedDecordInit'),
@@ -44,7 +39,7 @@ val_pipeline = [
     dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
-    dict(type='FormatRGBDiff'), pack_inputs
+    dict(type='FormatRGBDiff'), _base_.pack_inputs
 ]
 test_pipeline = [
     dict(type='CheckedDecordInit'),
@@ -52,7 +47,7 @@ test_pipeline = [
     dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='TenCrop', crop_size=224),
-    dict(type='FormatRGBDiff'), pack_inputs
+    dict(type='FormatRGBDiff'), _base_.pack_inputs
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=val_pipeline))

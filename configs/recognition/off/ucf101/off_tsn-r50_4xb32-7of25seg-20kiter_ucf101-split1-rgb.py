@@ -6,7 +6,7 @@
 # iterations, 25 segments x 10 crops in testing).
 _base_ = [
     '../_base_/models/off_tsn-r50.py', 'mmaction::_base_/default_runtime.py',
-    '../../../_base_/off_policies.py'
+    '../../../_base_/off_policies.py', '../_base_/pack_inputs.py'
 ]
 custom_imports = dict(
     imports=['off_plugin.recognition'], allow_failed_imports=False)
@@ -31,11 +31,6 @@ sampler = dict(
     type='IntervalConsistentSampleFrames',
     num_clips=num_train_segments,
     num_segments=num_segments)
-# num_clips in the data samples: OFFRecognizer checks it against its
-# num_segments
-pack_inputs = dict(
-    type='PackActionInputs',
-    meta_keys=('img_shape', 'img_key', 'video_id', 'timestamp', 'num_clips'))
 train_pipeline = [
     dict(type='CheckedDecordInit'), sampler,
     dict(type='CheckedDecordDecode'),
@@ -47,7 +42,7 @@ train_pipeline = [
         max_wh_scale_gap=1),
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
-    dict(type='FormatShape', input_format='NCHW'), pack_inputs
+    dict(type='FormatShape', input_format='NCHW'), _base_.pack_inputs
 ]
 val_pipeline = [
     dict(type='CheckedDecordInit'),
@@ -55,7 +50,7 @@ val_pipeline = [
     dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
-    dict(type='FormatShape', input_format='NCHW'), pack_inputs
+    dict(type='FormatShape', input_format='NCHW'), _base_.pack_inputs
 ]
 test_pipeline = [
     dict(type='CheckedDecordInit'),
@@ -63,7 +58,7 @@ test_pipeline = [
     dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='TenCrop', crop_size=224),
-    dict(type='FormatShape', input_format='NCHW'), pack_inputs
+    dict(type='FormatShape', input_format='NCHW'), _base_.pack_inputs
 ]
 
 train_dataloader = dict(
