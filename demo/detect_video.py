@@ -163,8 +163,8 @@ def main(argv=None):
         cfg = load_config(args.config, args.cfg_options)
         if args.backend == 'onnxruntime':
             # imports onnxruntime: only for this backend
-            from off_plugin.deployment.detection import ORTVideoDetector
-            model = ORTVideoDetector(cfg, args.checkpoint, args.device)
+            from off_plugin.deployment.detection import ONNXVideoDetector
+            model = ONNXVideoDetector(cfg, args.checkpoint, args.device)
         else:
             model = init_video_detector(cfg, args.checkpoint, args.device)
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)

@@ -55,8 +55,8 @@ def recognize(config: Union[str, Config],
     if not isinstance(config, Config):
         config = load_config(config)
     if backend == 'onnxruntime':
-        from off_plugin.deployment.recognition import ORTRecognizer
-        result = ORTRecognizer(config, checkpoint, device)(video)
+        from off_plugin.deployment.recognition import ONNXRecognizer
+        result = ONNXRecognizer(config, checkpoint, device)(video)
     else:
         result = inference_recognizer(
             init_recognizer(config, checkpoint, device=device), video)

@@ -104,8 +104,8 @@ def main(argv=None):
             f'{args.out}: the output would overwrite the input {args.video}; '
             'pass an out path outside the input.')
     if args.backend == 'onnxruntime':
-        from off_plugin.deployment.restoration import ORTRestorer
-        model = ORTRestorer(args.checkpoint, args.device)
+        from off_plugin.deployment.restoration import ONNXRestorer
+        model = ONNXRestorer(args.checkpoint, args.device)
     else:
         model = init_restorer(args.config, args.checkpoint, args.device,
                               args.cfg_options)

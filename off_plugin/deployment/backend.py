@@ -1,5 +1,5 @@
 # Copyright (c) off_plugin authors. All rights reserved.
-"""ONNX export, checking and ONNX Runtime inference, shared by the tasks.
+"""ONNX export, checking and the runtimes, shared by the tasks.
 
 Export uses torch's ``torch.export``-based ONNX exporter
 (``torch.onnx.export(..., dynamo=True)``, onnxscript behind it): the default
@@ -61,9 +61,10 @@ class Graph(NamedTuple):
     def verify(self,
                out: str,
                inputs: Optional[Sequence[torch.Tensor]] = None,
-               device: str = 'cpu') -> Tuple[float, float]:
+               device: str = 'cpu',
+               backend: str = 'onnxruntime') -> Tuple[float, float]:
         """(difference, tolerance) between the module on PyTorch and its
-        file on ONNX Runtime, on ``inputs`` (default: the example
+        file on ``backend``, on ``inputs`` (default: the example
         inputs)."""
         inputs = tuple(self.inputs if inputs is None else inputs)
         with torch.no_grad():
@@ -73,8 +74,8 @@ class Graph(NamedTuple):
             for t in (expected if isinstance(expected, (tuple, list)) else (
                 expected, ))
         ]
-        actual = ORTModel(self.path(out),
-                          device)(*[t.cpu().numpy() for t in inputs])
+        actual = load_runtime(self.path(out), backend,
+                              device)(*[t.cpu().numpy() for t in inputs])
         return (self.compare or compare_outputs)(expected, actual)
 
 
@@ -91,7 +92,7 @@ def export_onnx(graph: torch.nn.Module,
     ``dynamic_shapes`` maps input names to ``{axis: torch.export.Dim}``;
     the other axes keep the sizes of ``args``. ``metadata`` (JSON-able
     values) goes into the file's ``metadata_props``, where
-    :class:`ORTModel` reads it back. The file is written whole or not at
+    :class:`Runtime` reads it back. The file is written whole or not at
     all, with the weights inside it, and must pass ``onnx.checker``.
     """
     graph = graph.eval()
@@ -115,57 +116,47 @@ def export_onnx(graph: torch.nn.Module,
     return path
 
 
-class ORTModel:
-    """An exported file on ONNX Runtime: ``model(*arrays)`` runs it on
-    numpy arrays (in the order of its inputs) and returns its outputs.
+class Runtime:
+    """An exported file on an inference runtime: ``model(*arrays)`` runs it
+    on numpy arrays (in the order of its inputs) and returns its outputs.
 
-    Args:
-        path (str): The ``.onnx`` file.
-        device (str): ``'cpu'``, or ``'cuda'`` / ``'cuda:N'`` for ONNX
-            Runtime's CUDA provider (``onnxruntime-gpu``).
-        threads (int, optional): Threads of an operator (intra-op); None:
-            ONNX Runtime's default (one per core).
+    Subclasses (:class:`ORTModel`, :class:`~.openvino.OVModel`) load the
+    file and set ``input_names``, ``output_names``, ``input_shapes`` (one
+    list per input, ``None`` for a dynamic axis) and ``metadata`` (what the
+    export tool wrote in ``metadata_props``), and implement :meth:`run`.
     """
+    #: the name of ``--backend`` that selects it, and the runtime's own
+    backend = ''
+    name = ''
 
-    def __init__(self,
-                 path: str,
-                 device: str = 'cpu',
-                 threads: Optional[int] = None) -> None:
+    def __init__(self, path: str) -> None:
         if not osp.isfile(path):
             raise FileNotFoundError(
                 f'{path}: no such ONNX file; export one with '
                 'tools/deployment/export_onnx.py CONFIG OUT.onnx.')
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
         self.path = path
-        try:
-            self.session = ort.InferenceSession(
-                path, options, providers=providers(device))
-        except (ort.capi.onnxruntime_pybind11_state.Fail,
-                ort.capi.onnxruntime_pybind11_state.InvalidProtobuf,
-                ort.capi.onnxruntime_pybind11_state.InvalidGraph) as err:
-            raise ValueError(
-                f'{path}: ONNX Runtime cannot load it ({one_line(err)}); '
-                'pass an .onnx file of tools/deployment/export_onnx.py.'
-            ) from err
-        self.input_names = [i.name for i in self.session.get_inputs()]
-        self.output_names = [o.name for o in self.session.get_outputs()]
-        self.metadata = {
-            key: json.loads(value)
-            for key, value in
-            self.session.get_modelmeta().custom_metadata_map.items()
-        }
+        self.input_names: List[str] = []
+        self.output_names: List[str] = []
+        self.input_shapes: List[list] = []
+        self.metadata: Dict[str, object] = {}
 
     def __call__(self, *inputs: np.ndarray) -> List[np.ndarray]:
         if len(inputs) != len(self.input_names):
             raise ValueError(
                 f'{self.path} takes {len(self.input_names)} inputs '
                 f'({", ".join(self.input_names)}), got {len(inputs)}.')
-        return self.session.run(None, dict(zip(self.input_names, inputs)))
+        return self.run(inputs)
 
-    def expect(self, task: str, graph: str) -> 'ORTModel':
+    def run(self, inputs: Sequence[np.ndarray]) -> List[np.ndarray]:
+        raise NotImplementedError
+
+    def cannot_load(self, err: Exception) -> ValueError:
+        """The one-line error for a file the runtime refuses."""
+        return ValueError(
+            f'{self.path}: {self.name} cannot load it ({one_line(err)}); '
+            'pass an .onnx file of tools/deployment/export_onnx.py.')
+
+    def expect(self, task: str, graph: str) -> 'Runtime':
         """Refuse a file that is not the ``graph`` graph of ``task``, in
         one line naming it (``metadata`` written by the export tool)."""
         found = (self.metadata.get('task'), self.metadata.get('graph'))
@@ -177,6 +168,86 @@ class ORTModel:
                 'pass a file that tools/deployment/export_onnx.py wrote for '
                 f'a {task} config.')
         return self
+
+
+class ORTModel(Runtime):
+    """An exported file on ONNX Runtime.
+
+    Args:
+        path (str): The ``.onnx`` file.
+        device (str): ``'cpu'``, or ``'cuda'`` / ``'cuda:N'`` for ONNX
+            Runtime's CUDA provider (``onnxruntime-gpu``).
+        threads (int, optional): Threads of an operator (intra-op); None:
+            ONNX Runtime's default (one per core).
+    """
+    backend, name = 'onnxruntime', 'ONNX Runtime'
+
+    def __init__(self,
+                 path: str,
+                 device: str = 'cpu',
+                 threads: Optional[int] = None) -> None:
+        super().__init__(path)
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        try:
+            self.session = ort.InferenceSession(
+                path, options, providers=providers(device))
+        except (ort.capi.onnxruntime_pybind11_state.Fail,
+                ort.capi.onnxruntime_pybind11_state.InvalidProtobuf,
+                ort.capi.onnxruntime_pybind11_state.InvalidGraph) as err:
+            raise self.cannot_load(err) from err
+        inputs = self.session.get_inputs()
+        self.input_names = [i.name for i in inputs]
+        self.input_shapes = [[d if isinstance(d, int) else None
+                              for d in i.shape] for i in inputs]
+        self.output_names = [o.name for o in self.session.get_outputs()]
+        self.metadata = {
+            key: json.loads(value)
+            for key, value in
+            self.session.get_modelmeta().custom_metadata_map.items()
+        }
+
+    def run(self, inputs: Sequence[np.ndarray]) -> List[np.ndarray]:
+        return self.session.run(None, dict(zip(self.input_names, inputs)))
+
+
+#: the runtimes of ``--backend``
+BACKENDS = ('onnxruntime', 'openvino')
+
+
+def load_runtime(path: str,
+                 backend: str = 'onnxruntime',
+                 device: str = 'cpu',
+                 threads: Optional[int] = None) -> Runtime:
+    """The ``.onnx`` file ``path`` on ``backend`` (one of
+    :data:`BACKENDS`), ``threads`` intra-op threads (None: the runtime's
+    default)."""
+    if backend == 'onnxruntime':
+        return ORTModel(path, device, threads)
+    if backend == 'openvino':
+        try:
+            from .openvino import OVModel
+        except ImportError as err:
+            raise ValueError(
+                f'--backend openvino: {one_line(err)}; install OpenVINO with '
+                '\'pip install "off_plugin[openvino]"\'.') from err
+        return OVModel(path, device, threads)
+    raise ValueError(f'--backend {backend}: use one of '
+                     f'{", ".join(BACKENDS)}.')
+
+
+def read_interface(path: str) -> Tuple[List[str], List[str], dict]:
+    """(input names, output names, metadata) of an ``.onnx`` file: its
+    graph's inputs and outputs in order, and the ``metadata_props`` that
+    :func:`export_onnx` wrote (JSON values)."""
+    model = onnx.load(path, load_external_data=False)
+    weights = {w.name for w in model.graph.initializer}
+    return ([i.name for i in model.graph.input if i.name not in weights],
+            [o.name for o in model.graph.output],
+            {p.key: json.loads(p.value)
+             for p in model.metadata_props})
 
 
 def providers(device: str) -> list:

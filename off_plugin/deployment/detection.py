@@ -1,6 +1,7 @@
 # Copyright (c) off_plugin authors. All rights reserved.
 """Export of video detectors (:class:`OFFVideoDetector`, R-FCN or Faster
-R-CNN, with or without OFF) and their online inference on ONNX Runtime, as
+R-CNN, with or without OFF) and their online inference on ONNX Runtime or
+OpenVINO, as
 ``off_plugin.detection.inference.iter_video_detections``.
 
 One graph per frame, at a fixed input size: the frame (and, with OFF, the
@@ -9,7 +10,7 @@ the next frame's reference) out. Everything of mmdet's ``predict`` runs in
 it: the data preprocessor, backbone, OFF, RPN proposals (anchors, top-k,
 decoding, clipping, min size, NMS), RoI pooling, box decoding and
 multi-class NMS. Only the rescaling of the boxes to the original frame
-(the pipeline's ``scale_factor``) is left to :class:`ORTVideoDetector`.
+(the pipeline's ``scale_factor``) is left to :class:`ONNXVideoDetector`.
 
 mmdet's post-processing (``InstanceData``, mmcv's ``nms`` / ``batched_nms``,
 empty-input branches) does not trace, torchvision's ``ps_roi_align`` has no
@@ -40,7 +41,7 @@ from torch import Tensor
 from ..detection.inference import init_video_detector
 from ..detection.off_video_detector import OFFVideoDetector
 from ..detection.rfcn import RFCNRoIHead
-from .backend import Graph, ORTModel
+from .backend import Graph, load_runtime
 
 TASK = 'detection'
 
@@ -434,8 +435,8 @@ def graphs(model: OFFVideoDetector,
     ]
 
 
-class ORTVideoDetector:
-    """An exported video detector on ONNX Runtime, in the place of the
+class ONNXVideoDetector:
+    """An exported video detector on a runtime, in the place of the
     PyTorch model of ``iter_video_detections(model, frames)`` (``cfg``,
     ``dataset_meta``, ``reset`` and ``test_step`` as
     :class:`OFFVideoDetector` has them): online, each frame's maps computed
@@ -450,14 +451,19 @@ class ORTVideoDetector:
         onnx_file (str): The ``.onnx`` file of
             ``tools/deployment/export_onnx.py``.
         device (str): ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
+        backend (str): ``'onnxruntime'`` or ``'openvino'``.
+        threads (int, optional): The runtime's intra-op threads.
     """
 
     def __init__(self,
                  config: Config,
                  onnx_file: str,
-                 device: str = 'cpu') -> None:
+                 device: str = 'cpu',
+                 backend: str = 'onnxruntime',
+                 threads: Optional[int] = None) -> None:
         self.cfg = config
-        self.model = ORTModel(onnx_file, device).expect(TASK, 'video_detector')
+        self.model = load_runtime(onnx_file, backend, device,
+                                  threads).expect(TASK, 'video_detector')
         metadata = self.model.metadata
         init_default_scope(config.get('default_scope', 'mmdet'))
         if metadata.get('classes'):
@@ -469,9 +475,9 @@ class ORTVideoDetector:
         self.input_size = tuple(metadata['input_size'])
         # zeros in place of the previous frame's maps at a video's start
         self.first_prev = [
-            np.zeros(i.shape, np.float32)
-            for i in self.model.session.get_inputs()
-            if i.name.startswith('prev_')
+            np.zeros(shape, np.float32) for name, shape in zip(
+                self.model.input_names, self.model.input_shapes)
+            if name.startswith('prev_')
         ]
         self._last: Optional[Tuple[object, List[np.ndarray]]] = None
 

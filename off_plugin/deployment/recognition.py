@@ -15,7 +15,7 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import init_default_scope
 
 from ..recognition import OFFRecognizer
-from .backend import Graph, ORTModel
+from .backend import Graph, load_runtime
 
 TASK = 'recognition'
 
@@ -120,17 +120,29 @@ def graphs(model: Recognizer2D,
     ]
 
 
-class ORTRecognizer:
-    """An exported recognizer on ONNX Runtime, used as MMAction2's
+class ONNXRecognizer:
+    """An exported recognizer on a runtime, used as MMAction2's
     ``init_recognizer`` / ``inference_recognizer`` are: the config's test
-    pipeline makes the clips, the file scores them."""
+    pipeline makes the clips, the file scores them.
+
+    Args:
+        config (Config): The config the file was exported from.
+        onnx_file (str): The ``.onnx`` file of
+            ``tools/deployment/export_onnx.py`` (float32 or int8).
+        device (str): ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
+        backend (str): ``'onnxruntime'`` or ``'openvino'``.
+        threads (int, optional): The runtime's intra-op threads.
+    """
 
     def __init__(self,
                  config: Config,
                  onnx_file: str,
-                 device: str = 'cpu') -> None:
+                 device: str = 'cpu',
+                 backend: str = 'onnxruntime',
+                 threads: Optional[int] = None) -> None:
         self.cfg = config
-        self.model = ORTModel(onnx_file, device).expect(TASK, 'recognizer')
+        self.model = load_runtime(onnx_file, backend, device,
+                                  threads).expect(TASK, 'recognizer')
         init_default_scope(config.get('default_scope', 'mmaction'))
         self.pipeline = Compose(config.test_pipeline)
 

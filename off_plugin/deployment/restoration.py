@@ -1,6 +1,6 @@
 # Copyright (c) off_plugin authors. All rights reserved.
 """Export of restorers (DnCNN, DnCNN_OFF) and their streaming inference on
-ONNX Runtime, as :func:`off_plugin.restoration.inference.restore_frames`."""
+ONNX Runtime or OpenVINO, as :func:`off_plugin.restoration.inference.restore_frames`."""
 import os.path as osp
 import warnings
 from typing import List, Optional, Tuple
@@ -11,7 +11,7 @@ import torch.nn as nn
 from mmengine.config import Config
 
 from ..restoration.inference import init_restorer
-from .backend import Graph, ORTModel
+from .backend import Graph, load_runtime
 
 TASK = 'restoration'
 
@@ -128,8 +128,8 @@ def graphs(model: nn.Module,
     return out
 
 
-class ORTRestorer:
-    """An exported restorer on ONNX Runtime, streaming as
+class ONNXRestorer:
+    """An exported restorer on a runtime, streaming as
     :func:`~off_plugin.restoration.inference.restore_frames` does with
     PyTorch (pass it in place of the model): each frame's features once
     (``OUT.frame.onnx``), then one fusion per window (``OUT.fusion.onnx``);
@@ -139,23 +139,27 @@ class ORTRestorer:
         onnx_file (str): The window graph ``OUT.onnx`` of
             ``tools/deployment/export_onnx.py``.
         device (str): ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
-        threads (int, optional): ONNX Runtime's intra-op threads.
+        threads (int, optional): The runtime's intra-op threads.
+        backend (str): ``'onnxruntime'`` or ``'openvino'``.
     """
 
     def __init__(self,
                  onnx_file: str,
                  device: str = 'cpu',
-                 threads: Optional[int] = None) -> None:
-        self.window = ORTModel(onnx_file, device,
-                               threads).expect(TASK, 'window')
+                 threads: Optional[int] = None,
+                 backend: str = 'onnxruntime') -> None:
+        self.window = load_runtime(onnx_file, backend, device,
+                                   threads).expect(TASK, 'window')
         self.num_frames = int(self.window.metadata['num_frames'])
         stem = onnx_file[:-len('.onnx')]
         parts = [f'{stem}.{part}.onnx' for part in ('frame', 'fusion')]
         self.streaming = all(osp.isfile(part) for part in parts)
         if self.streaming:
-            self.frame, self.fusion = (ORTModel(path, device, threads).expect(
-                TASK,
-                graph) for path, graph in zip(parts, ('frame', 'fusion')))
+            self.frame, self.fusion = (load_runtime(
+                path, backend, device,
+                threads).expect(TASK, graph)
+                                       for path, graph in zip(
+                                           parts, ('frame', 'fusion')))
 
     def entry(self, frame: np.ndarray) -> tuple:
         """(H, W, 3) uint8 RGB -> the frame (1, 3, H, W) float32 and its

@@ -54,7 +54,7 @@ class TorchSteps:
     """The two steps of streaming restoration with a PyTorch restorer:
     :meth:`entry`, what a frame contributes to every window that holds it
     (computed once per frame), and :meth:`restore`, a window's restored
-    target frame. :class:`off_plugin.deployment.restoration.ORTRestorer`
+    target frame. :class:`off_plugin.deployment.restoration.ONNXRestorer`
     has the same two steps on ONNX Runtime."""
 
     def __init__(self, model: torch.nn.Module) -> None:
@@ -94,7 +94,7 @@ def restore_frames(model,
                    frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
     """Restore every frame of a video with ``model``: a model of
     :func:`init_restorer` (an ``OFFRestorer`` or ``BaseEditModel`` whose
-    generator has ``num_frames``) or an ``ORTRestorer`` (an exported one on
+    generator has ``num_frames``) or an ``ONNXRestorer`` (an exported one on
     ONNX Runtime).
 
     (H, W, 3) uint8 RGB frames in, the restored frames out, one for one, in
@@ -134,7 +134,7 @@ def iter_restored_frames(model, video: str) -> Iterator[np.ndarray]:
 
 def inference_restorer(model, video: str) -> List[np.ndarray]:
     """Restore a video file or a folder of frames with a model of
-    :func:`init_restorer` (or an ``ORTRestorer``): its (H, W, 3) uint8 RGB
+    :func:`init_restorer` (or an ``ONNXRestorer``): its (H, W, 3) uint8 RGB
     frames, in order. Each frame's features are computed once
     (DnCNN_OFF)."""
     return list(iter_restored_frames(model, video))

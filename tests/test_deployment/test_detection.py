@@ -131,7 +131,7 @@ def test_online_detections_equal_pytorch(frames, tmp_path, config, test_cfg,
         s.pred_instances
         for _, s in iter_video_detections(model, iter(frames))
     ]
-    ort_detector = detection.ORTVideoDetector(model.cfg, onnx_file)
+    ort_detector = detection.ONNXVideoDetector(model.cfg, onnx_file)
     actual = [
         s.pred_instances
         for _, s in iter_video_detections(ort_detector, iter(frames))

@@ -70,7 +70,7 @@ def test_demo_clip_gets_inference_recognizers_score(demo):
     video = str(root / 'clip.mp4')
     model = init_recognizer(str(STAGE2), str(root / 'off.pth'), 'cpu')
     expected = inference_recognizer(model, video).pred_score
-    result = recognition.ORTRecognizer(model.cfg, str(root / 'off.onnx'))(
+    result = recognition.ONNXRecognizer(model.cfg, str(root / 'off.onnx'))(
         video)
     torch.testing.assert_close(
         result.pred_score, expected, rtol=1e-4, atol=1e-6)
@@ -116,7 +116,7 @@ def test_a_file_of_other_views_is_refused(demo, tmp_path):
             ValueError,
             match=r'four.onnx takes 4 views .* gives '
             '8; export with this config'):
-        recognition.ORTRecognizer(
+        recognition.ONNXRecognizer(
             Config.fromfile(STAGE2), str(tmp_path / 'four.onnx'))(
                 str(root / 'clip.mp4'))
 

@@ -85,7 +85,7 @@ def test_graphs_match_pytorch_at_any_size(exported):
 
 def test_streaming_on_onnxruntime_equals_pytorch(exported):
     name, model, _, out = exported
-    ort = restoration.ORTRestorer(out)
+    ort = restoration.ONNXRestorer(out)
     assert ort.streaming == (name != 'DnCNN')
     frames = video(5)
     expected = list(restore_frames(model, iter(frames)))
@@ -134,7 +134,7 @@ def test_restore_video_tool_on_onnxruntime_as_on_pytorch(exported, tmp_path):
 
 def test_a_missing_or_other_file_is_refused(tmp_path):
     with pytest.raises(FileNotFoundError, match='no such ONNX file'):
-        restoration.ORTRestorer(str(tmp_path / 'missing.onnx'))
+        restoration.ONNXRestorer(str(tmp_path / 'missing.onnx'))
     Graph(
         '',
         torch.nn.Identity(), (torch.zeros(1, 8, 3, 8, 8), ), ['clips'],
@@ -146,4 +146,4 @@ def test_a_missing_or_other_file_is_refused(tmp_path):
             match='recognizer.onnx: the recognizer '
             'graph of recognition, not the window graph of '
             'restoration'):
-        restoration.ORTRestorer(str(tmp_path / 'recognizer.onnx'))
+        restoration.ONNXRestorer(str(tmp_path / 'recognizer.onnx'))

@@ -79,7 +79,7 @@ def restorer(args) -> Verdict:
     with tempfile.TemporaryDirectory() as folder:
         for graph in res.graphs(model, shape=size):
             graph.export(osp.join(folder, 'model.onnx'))
-        ort = res.ORTRestorer(
+        ort = res.ONNXRestorer(
             osp.join(folder, 'model.onnx'), args.device, args.threads)
         results = side_by_side(
             {
