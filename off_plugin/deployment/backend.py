@@ -6,9 +6,12 @@ Export uses torch's ``torch.export``-based ONNX exporter
 since torch 2.9 and the one that gets fixes. The TorchScript-based exporter
 that MMDeploy patches is deprecated and warns on every call.
 """
+import functools
 import json
 import os.path as osp
-from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
+import warnings
+from typing import (Callable, Dict, Iterable, List, NamedTuple, Optional,
+                    Sequence, Tuple)
 
 import numpy as np
 import onnx
@@ -23,9 +26,20 @@ from ..utils.fileio import atomic_write
 #: runs it
 DEFAULT_OPSET = 18
 
+#: the tolerance of an int8 file's parity, relative to the scale of the
+#: float outputs
+INT8_RELATIVE = 0.1
+
 #: (PyTorch's outputs, ONNX Runtime's) -> (difference, tolerance)
 Comparison = Callable[[List[np.ndarray], List[np.ndarray]], Tuple[float,
                                                                   float]]
+
+
+def int8_path(out: str) -> str:
+    """The int8 file of the float file ``OUT.onnx``: ``OUT.int8.onnx``,
+    with its other graphs ``OUT.int8.<graph>.onnx`` beside it as the
+    float ones are."""
+    return f'{out[:-len(".onnx")]}.int8.onnx'
 
 
 class Graph(NamedTuple):
@@ -34,7 +48,10 @@ class Graph(NamedTuple):
     ``suffix`` names the file: ``''`` for the file the user names
     (``OUT.onnx``), else ``OUT.<suffix>.onnx`` beside it. ``inputs`` are
     example inputs (random, at the export's sizes); ``compare`` judges
-    parity (default: :func:`compare_outputs`).
+    parity (default: :func:`compare_outputs`), ``int8_compare`` that of
+    its int8 file (default: :func:`compare_outputs` at
+    :data:`INT8_RELATIVE`), whose quantizer keeps the modules
+    ``float_modules`` in float (module paths or classes).
     """
     suffix: str
     module: torch.nn.Module
@@ -44,6 +61,8 @@ class Graph(NamedTuple):
     dynamic_shapes: Optional[dict] = None
     metadata: Dict[str, object] = {}
     compare: Optional[Comparison] = None
+    float_modules: Sequence[str] = ()
+    int8_compare: Optional[Comparison] = None
 
     def path(self, out: str) -> str:
         """This graph's file, for ``out`` the file the user named."""
@@ -62,10 +81,11 @@ class Graph(NamedTuple):
                out: str,
                inputs: Optional[Sequence[torch.Tensor]] = None,
                device: str = 'cpu',
-               backend: str = 'onnxruntime') -> Tuple[float, float]:
+               backend: str = 'onnxruntime',
+               int8: bool = False) -> Tuple[float, float]:
         """(difference, tolerance) between the module on PyTorch and its
-        file on ``backend``, on ``inputs`` (default: the example
-        inputs)."""
+        file (``int8``: its int8 file) on ``backend``, on ``inputs``
+        (default: the example inputs)."""
         inputs = tuple(self.inputs if inputs is None else inputs)
         with torch.no_grad():
             expected = self.module.eval()(*inputs)
@@ -74,8 +94,12 @@ class Graph(NamedTuple):
             for t in (expected if isinstance(expected, (tuple, list)) else (
                 expected, ))
         ]
-        actual = load_runtime(self.path(out), backend,
+        path = self.path(int8_path(out) if int8 else out)
+        actual = load_runtime(path, backend,
                               device)(*[t.cpu().numpy() for t in inputs])
+        if int8:
+            return (self.int8_compare or functools.partial(
+                compare_outputs, relative=INT8_RELATIVE))(expected, actual)
         return (self.compare or compare_outputs)(expected, actual)
 
 
@@ -200,14 +224,12 @@ class ORTModel(Runtime):
             raise self.cannot_load(err) from err
         inputs = self.session.get_inputs()
         self.input_names = [i.name for i in inputs]
-        self.input_shapes = [[d if isinstance(d, int) else None
-                              for d in i.shape] for i in inputs]
+        self.input_shapes = [[
+            d if isinstance(d, int) else None for d in i.shape
+        ] for i in inputs]
         self.output_names = [o.name for o in self.session.get_outputs()]
-        self.metadata = {
-            key: json.loads(value)
-            for key, value in
-            self.session.get_modelmeta().custom_metadata_map.items()
-        }
+        self.metadata = parse_metadata(
+            self.session.get_modelmeta().custom_metadata_map.items())
 
     def run(self, inputs: Sequence[np.ndarray]) -> List[np.ndarray]:
         return self.session.run(None, dict(zip(self.input_names, inputs)))
@@ -244,10 +266,22 @@ def read_interface(path: str) -> Tuple[List[str], List[str], dict]:
     :func:`export_onnx` wrote (JSON values)."""
     model = onnx.load(path, load_external_data=False)
     weights = {w.name for w in model.graph.initializer}
-    return ([i.name for i in model.graph.input if i.name not in weights],
-            [o.name for o in model.graph.output],
-            {p.key: json.loads(p.value)
-             for p in model.metadata_props})
+    return ([i.name for i in model.graph.input
+             if i.name not in weights], [o.name for o in model.graph.output],
+            parse_metadata((p.key, p.value) for p in model.metadata_props))
+
+
+def parse_metadata(items: Iterable[Tuple[str, str]]) -> Dict[str, object]:
+    """A file's ``metadata_props``: the JSON values :func:`export_onnx`
+    wrote, decoded; the others (ONNX Runtime's quantizer adds its own
+    strings) as they are."""
+    metadata = {}
+    for key, value in items:
+        try:
+            metadata[key] = json.loads(value)
+        except ValueError:
+            metadata[key] = value
+    return metadata
 
 
 def providers(device: str) -> list:
@@ -296,3 +330,44 @@ def parity_line(difference: float, tolerance: float) -> str:
     verdict = 'pass' if difference <= tolerance else 'fail'
     return (f'max abs difference: {difference:.3g} ({verdict} at '
             f'{tolerance:.3g})')
+
+
+def non_identity_weights(model: torch.nn.Module, seed: int = 0) -> None:
+    """Re-draw, in place, what makes a layer of an untrained model an
+    identity, so that a parity check without a checkpoint can fail: every
+    parameter that is all zeros (``zero_init_residual`` convolutions and
+    BatchNorm scales, zero biases) and the statistics of every BatchNorm
+    (mean 0 and variance 1 at initialisation). Weight tensors get
+    N(0, 1 / fan_in), vectors N(0, 0.1); running means N(0, 0.1), running
+    variances U(0.5, 1.5)."""
+    generator = torch.Generator().manual_seed(seed)
+
+    def draw(like: torch.Tensor, std: float) -> torch.Tensor:
+        return (torch.randn(like.shape, generator=generator) * std).to(like)
+
+    with torch.no_grad():
+        for param in model.parameters():
+            if not param.any():
+                fan_in = param[0].numel() if param.dim() > 1 else 100
+                param.copy_(draw(param, fan_in**-.5))
+        for module in model.modules():
+            if isinstance(module, torch.nn.modules.batchnorm._NormBase
+                          ) and module.running_mean is not None:
+                module.running_mean.copy_(draw(module.running_mean, .1))
+                module.running_var.copy_(
+                    .5 +
+                    torch.rand(module.running_var.shape,
+                               generator=generator).to(module.running_var))
+
+
+def without_checkpoint(model: torch.nn.Module) -> torch.nn.Module:
+    """A model exported without ``--checkpoint``: random weights under
+    which no layer is an identity (:func:`non_identity_weights`), with a
+    warning that says so."""
+    warnings.warn(
+        'no --checkpoint: exporting random weights, with every all-zero '
+        'parameter and BatchNorm statistic re-drawn so that no layer is an '
+        'identity (a --verify can fail); pass --checkpoint for a trained '
+        'model.')
+    non_identity_weights(model)
+    return model

@@ -20,7 +20,6 @@ writes those steps with torchvision's ``nms`` / ``roi_align`` (ONNX
 NMS; the heads, anchor generator and box coders are mmdet's own.
 """
 import copy
-import warnings
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
@@ -41,7 +40,8 @@ from torch import Tensor
 from ..detection.inference import init_video_detector
 from ..detection.off_video_detector import OFFVideoDetector
 from ..detection.rfcn import RFCNRoIHead
-from .backend import Graph, load_runtime
+from .backend import Graph, load_runtime, without_checkpoint
+from .evaluation import evaluate, split_loader, spread
 
 TASK = 'detection'
 
@@ -309,11 +309,10 @@ class VideoDetectorGraph(nn.Module):
 def init_model(config: Config,
                checkpoint: Optional[str],
                device: str = 'cpu') -> OFFVideoDetector:
-    """``init_video_detector``; without a checkpoint, random weights (with a
-    warning)."""
-    if checkpoint is None:
-        warnings.warn('no --checkpoint: exporting random weights.')
-    return init_video_detector(config, checkpoint, device=device)
+    """``init_video_detector``; without a checkpoint, random weights under
+    which no layer is an identity (with a warning)."""
+    model = init_video_detector(config, checkpoint, device=device)
+    return model if checkpoint else without_checkpoint(model)
 
 
 def input_shape(config: Config) -> Tuple[int, int]:
@@ -518,3 +517,57 @@ class ONNXVideoDetector:
         results.scores = torch.from_numpy(dets[:, 4])
         results.labels = torch.from_numpy(labels)
         return results
+
+
+#: the metric of the accuracy table (ImageNet VID mAP@0.5)
+METRIC = 'vid/mAP'
+
+
+def calibration_inputs(model: OFFVideoDetector, graphs: List[Graph], num: int,
+                       split: str) -> Dict[str, list]:
+    """The graph's inputs on ``num`` frames spread over the config's
+    ``split`` (its test pipeline, online order): the frame and, with OFF,
+    the previous frame's maps (PyTorch, float) and ``is_first``."""
+    graph = graphs[0].module
+    loader = split_loader(model.cfg, split)
+    indices = list(loader.sampler)
+
+    def frame(index) -> Tensor:
+        inputs = loader.collate_fn([loader.dataset[index]])['inputs'][0]
+        if tuple(inputs.shape[-2:]) != graph.shape:
+            raise ValueError(
+                f'{model.cfg.filename}: the {split} pipeline resizes a frame '
+                f'to {tuple(inputs.shape[-2:])}, the graph takes '
+                f'{graph.shape}; calibrate with the --shape of the test '
+                'pipeline.')
+        return inputs[:1].float().to(next(model.parameters()).device)
+
+    samples = []
+    for i in spread(len(indices), num):
+        img = frame(indices[i])
+        if not graph.off_maps:
+            samples.append((img.cpu().numpy(), ))
+            continue
+        first = i == 0 or indices[i - 1][0] != indices[i][0]
+        with torch.no_grad():
+            maps = model.extract_frame_feats(
+                graph.preprocess(img if first else frame(indices[i - 1])))
+        samples.append((img.cpu().numpy(),
+                        *[maps[k].cpu().numpy() for k in graph.off_maps],
+                        np.array([float(first)], np.float32)))
+    return {'': samples}
+
+
+def evaluation(cfg: Config,
+               split: str,
+               onnx_file: Optional[str] = None,
+               backend: str = 'onnxruntime',
+               model: Optional[OFFVideoDetector] = None) -> Dict[str, float]:
+    """The config's ``<split>_evaluator`` (ImageNet VID mAP@0.5) on its
+    ``split``, online: of the file ``onnx_file`` on ``backend``, or of the
+    PyTorch ``model``."""
+    if model is None:
+        model = ONNXVideoDetector(cfg, onnx_file, backend=backend)
+    else:
+        model.reset()
+    return evaluate(cfg, model.test_step, split)

@@ -55,7 +55,9 @@ class OVModel(Runtime):
             d.get_length() if d.is_static else None
             for d in self.compiled.input(name).get_partial_shape()
         ] for name in self.input_names]
-        self.outputs = [self.compiled.output(name) for name in self.output_names]
+        self.outputs = [
+            self.compiled.output(name) for name in self.output_names
+        ]
         self.request = self.compiled.create_infer_request()
 
     def run(self, inputs: Sequence[np.ndarray]) -> List[np.ndarray]:

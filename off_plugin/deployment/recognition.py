@@ -1,8 +1,7 @@
 # Copyright (c) off_plugin authors. All rights reserved.
 """Export of recognizers (OFF and MMAction2's own ``Recognizer2D``) and
 their inference on ONNX Runtime, as MMAction2's ``inference_recognizer``."""
-import warnings
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -15,7 +14,8 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import init_default_scope
 
 from ..recognition import OFFRecognizer
-from .backend import Graph, load_runtime
+from .backend import Graph, load_runtime, without_checkpoint
+from .evaluation import evaluate, sample_batches, split_loader
 
 TASK = 'recognition'
 
@@ -63,11 +63,11 @@ def init_model(config: Config,
                checkpoint: Optional[str],
                device: str = 'cpu') -> Recognizer2D:
     """MMAction2's ``init_recognizer``; without a checkpoint, random
-    weights (with a warning)."""
+    weights under which no layer is an identity (with a warning)."""
     if checkpoint is None:
-        warnings.warn('no --checkpoint: exporting random weights.')
         config.model.pop('feature_checkpoint', None)
-    return init_recognizer(config, checkpoint, device=device)
+    model = init_recognizer(config, checkpoint, device=device)
+    return model if checkpoint else without_checkpoint(model)
 
 
 def test_views(config: Config) -> Tuple[int, int, int]:
@@ -152,15 +152,51 @@ class ONNXRecognizer:
             self.pipeline(
                 dict(filename=video, label=-1, start_index=0, modality='RGB'))
         ])
-        clips = data['inputs'][0][None].float().numpy()
-        views = int(np.prod(self.model.metadata['views']))
-        if clips.shape[1] != views:
-            raise ValueError(
-                f'{self.model.path} takes {views} views of a video (crops, '
-                f'segments: {self.model.metadata["views"]}) but the test '
-                f'pipeline of {self.cfg.filename} gives {clips.shape[1]}; '
-                'export with this config (and its --segments) again.')
-        scores, = self.model(clips)
-        sample = data['data_samples'][0]
-        sample.set_pred_score(torch.from_numpy(np.asarray(scores[0])))
-        return sample
+        return self.test_step(data)[0]
+
+    def test_step(self, data: dict) -> List[ActionDataSample]:
+        """A batch of the test pipeline (``inputs``: (V, C, H, W) clips of
+        each video) -> its data samples with ``pred_score``, one video per
+        run (a file exported with ``--static`` takes one)."""
+        for clips, sample in zip(data['inputs'], data['data_samples']):
+            clips = clips[None].float().numpy()
+            views = int(np.prod(self.model.metadata['views']))
+            if clips.shape[1] != views:
+                raise ValueError(
+                    f'{self.model.path} takes {views} views of a video '
+                    f'(crops, segments: {self.model.metadata["views"]}) but '
+                    f'the test pipeline of {self.cfg.filename} gives '
+                    f'{clips.shape[1]}; export with this config (and its '
+                    '--segments) again.')
+            scores, = self.model(clips)
+            sample.set_pred_score(torch.from_numpy(np.asarray(scores[0])))
+        return data['data_samples']
+
+
+#: the metric of the accuracy table (MMAction2's AccMetric)
+METRIC = 'acc/top1'
+
+
+def calibration_inputs(model: Recognizer2D, graphs: List[Graph], num: int,
+                       split: str) -> Dict[str, list]:
+    """``num`` videos of the config's ``split`` annotations through its
+    test pipeline (the views the graph takes): clips (1, V, C, H, W)."""
+    loader = split_loader(model.cfg, split, model.cfg.test_pipeline)
+    return {
+        '': [(batch['inputs'][0][None].float().numpy(), )
+             for batch in sample_batches(loader, num)]
+    }
+
+
+def evaluation(cfg: Config,
+               split: str,
+               onnx_file: Optional[str] = None,
+               backend: str = 'onnxruntime',
+               model: Optional[Recognizer2D] = None) -> Dict[str, float]:
+    """The config's ``<split>_evaluator`` (top-1) on its ``split``
+    annotations through the test pipeline: of the file ``onnx_file`` on
+    ``backend``, or of the PyTorch ``model``."""
+    step = (
+        model.test_step if model is not None else ONNXRecognizer(
+            cfg, onnx_file, backend=backend).test_step)
+    return evaluate(cfg, step, split, cfg.test_pipeline)

@@ -1,17 +1,19 @@
 # Copyright (c) off_plugin authors. All rights reserved.
 """Export of restorers (DnCNN, DnCNN_OFF) and their streaming inference on
-ONNX Runtime or OpenVINO, as :func:`off_plugin.restoration.inference.restore_frames`."""
+ONNX Runtime or OpenVINO, as
+:func:`off_plugin.restoration.inference.restore_frames`."""
 import os.path as osp
-import warnings
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import torch
 import torch.nn as nn
+from mmagic.structures import DataSample
 from mmengine.config import Config
 
-from ..restoration.inference import init_restorer
-from .backend import Graph, load_runtime
+from ..restoration.inference import TorchSteps, init_restorer
+from .backend import Graph, load_runtime, without_checkpoint
+from .evaluation import evaluate, sample_batches, split_loader
 
 TASK = 'restoration'
 
@@ -71,11 +73,12 @@ class FusionGraph(Normalized):
 def init_model(config: Config,
                checkpoint: Optional[str],
                device: str = 'cpu') -> nn.Module:
-    """:func:`init_restorer`; without a checkpoint, random weights (with a
-    warning)."""
-    if checkpoint is None:
-        warnings.warn('no --checkpoint: exporting random weights.')
-    return init_restorer(config, checkpoint, device=device)
+    """:func:`init_restorer`; without a checkpoint, random weights under
+    which no layer is an identity (with a warning): the demo's DnCNN_OFF
+    starts as the identity (its last convolution is zero), whose export
+    would pass any ``--verify``."""
+    model = init_restorer(config, checkpoint, device=device)
+    return model if checkpoint else without_checkpoint(model)
 
 
 def graphs(model: nn.Module,
@@ -156,10 +159,9 @@ class ONNXRestorer:
         self.streaming = all(osp.isfile(part) for part in parts)
         if self.streaming:
             self.frame, self.fusion = (load_runtime(
-                path, backend, device,
-                threads).expect(TASK, graph)
-                                       for path, graph in zip(
-                                           parts, ('frame', 'fusion')))
+                path, backend, device, threads).expect(
+                    TASK,
+                    graph) for path, graph in zip(parts, ('frame', 'fusion')))
 
     def entry(self, frame: np.ndarray) -> tuple:
         """(H, W, 3) uint8 RGB -> the frame (1, 3, H, W) float32 and its
@@ -177,3 +179,70 @@ class ONNXRestorer:
             x, = self.window(np.stack([x for x, _ in window], axis=1))
         return np.clip(x[0], 0,
                        255).round().astype(np.uint8).transpose(1, 2, 0)
+
+
+#: the metric of the accuracy table (MMagic's PSNR)
+METRIC = 'PSNR'
+
+
+def windows(model: nn.Module, num: int, split: str) -> List[torch.Tensor]:
+    """``num`` windows (T, 3, H, W) of the config's ``split`` (pixel
+    values 0-255, float)."""
+    loader = split_loader(model.cfg, split)
+    return [
+        batch['inputs'][0].float() for batch in sample_batches(loader, num)
+    ]
+
+
+def calibration_inputs(model: nn.Module, graphs: List[Graph], num: int,
+                       split: str) -> Dict[str, list]:
+    """Each graph's inputs on ``num`` windows of the config's ``split``:
+    the window (``OUT.onnx``), each of its frames (``OUT.frame.onnx``),
+    its target frame and the features of its frames, computed by the
+    float frame graph on PyTorch (``OUT.fusion.onnx``)."""
+    samples = windows(model, num, split)
+    inputs = {'': [(w[None].numpy(), ) for w in samples]}
+    frame = {graph.suffix: graph.module for graph in graphs}.get('frame')
+    if frame is not None:
+        target = model.generator.target
+        inputs['frame'] = [(x[None].numpy(), ) for w in samples for x in w]
+        with torch.no_grad():
+            inputs['fusion'] = [(w[target][None].numpy(),
+                                 torch.stack([frame(x[None])
+                                              for x in w], 1).numpy())
+                                for w in samples]
+    return inputs
+
+
+def restore_windows(steps: Union[TorchSteps, ONNXRestorer],
+                    data: dict) -> List[DataSample]:
+    """A batch of the config's pipeline (``inputs``: each window's frames
+    (T, 3, H, W), RGB 0-255) -> its data samples with ``output.pred_img``,
+    each window's target frame restored by the streaming steps of
+    :func:`~off_plugin.restoration.restore_frames` (as uint8, as a video
+    is written)."""
+    for frames, sample in zip(data['inputs'], data['data_samples']):
+        if len(frames) != steps.num_frames:
+            raise ValueError(
+                f'windows of {len(frames)} frames, but the model takes '
+                f'{steps.num_frames}: set the dataset\'s num_input_frames to '
+                "the generator's num_frames.")
+        frames = frames.permute(0, 2, 3, 1).byte().cpu().numpy()
+        restored = steps.restore([steps.entry(frame) for frame in frames])
+        sample.output = DataSample(
+            pred_img=torch.from_numpy(restored).permute(2, 0, 1).float())
+    return data['data_samples']
+
+
+def evaluation(cfg: Config,
+               split: str,
+               onnx_file: Optional[str] = None,
+               backend: str = 'onnxruntime',
+               model: Optional[nn.Module] = None) -> Dict[str, float]:
+    """The config's ``<split>_evaluator`` (PSNR, ...) on its ``split``,
+    each window's target frame restored by streaming: of the file
+    ``onnx_file`` on ``backend``, or of the PyTorch ``model``."""
+    steps = (
+        TorchSteps(model) if model is not None else ONNXRestorer(
+            onnx_file, backend=backend))
+    return evaluate(cfg, lambda data: restore_windows(steps, data), split)

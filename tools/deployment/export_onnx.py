@@ -20,24 +20,41 @@ Every model family of the plugin, by the config's scope:
 - video detectors (``mmdet``): online, one frame (and the previous frame's
   features) in, its detections (and its features) out, at a fixed size.
 
-Without ``--checkpoint`` the weights are random (a warning says so). The
-exporter is torch's ``torch.export``-based one (``dynamo=True``, the
-default since torch 2.9); each file must pass ``onnx.checker``. With
-``--verify`` each file runs on ONNX Runtime and its model on PyTorch with
-the same random input; the tool ends with ``max abs difference: <value>
-(<pass|fail> at <tolerance>)`` and exits with status 1 on fail.
+Without ``--checkpoint`` the weights are random, with everything that
+would make a layer an identity re-drawn (a warning says so). The exporter
+is torch's ``torch.export``-based one (``dynamo=True``, the default since
+torch 2.9); each file must pass ``onnx.checker``.
+
+``--int8`` also writes each graph's static int8 version (QDQ, ONNX
+Runtime's quantizer) beside it, ``OUT.int8.onnx`` (and
+``OUT.int8.<graph>.onnx``), its activation ranges calibrated on
+``--calib-samples`` samples of the config's ``--split`` dataloader
+(``val`` by default), the modules each task measured to need float
+(``--keep-float`` overrides them) left in float.
+
+With ``--verify`` each file runs on the ``--backend`` runtimes (ONNX
+Runtime by default; OpenVINO) and its model on PyTorch with the same
+input (random; an int8 file: the first calibration sample); the tool ends
+with ``max abs difference: <value> (<pass|fail> at <tolerance>)``, the
+worst of them, and exits with status 1 on fail. ``--eval`` computes the
+config's own metric on its ``--split`` for PyTorch and each backend and
+precision (top-1, PSNR of the streaming restorer, online mAP@0.5) and
+prints them side by side with their difference to float32.
 
 Writes only OUT (and ``OUT.<graph>.onnx`` beside it for models of several
-graphs), each through ``.<file>.tmp-<pid>`` beside it, renamed once it
-passes ``onnx.checker``; reads the config and checkpoint.
+graphs, and their ``.int8`` versions), each through ``.<file>.tmp-<pid>``
+beside it, renamed once it passes ``onnx.checker``; reads the config,
+checkpoint and data.
 """
 import argparse
 import importlib
 import os.path as osp
 import sys
-from typing import Optional, Sequence
+from typing import Dict, Optional, Sequence
 
-from off_plugin.deployment.backend import parity_line
+import torch
+
+from off_plugin.deployment.backend import BACKENDS, int8_path, parity_line
 from off_plugin.utils import ToolError, add_cfg_options, load_config, run_tool
 
 #: the config's default_scope -> the task whose deployment module exports it
@@ -79,9 +96,43 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         'width)')
     parser.add_argument('--opset', type=int, default=18)
     parser.add_argument(
+        '--int8',
+        action='store_true',
+        help='also write the static int8 (QDQ) files, OUT.int8.onnx')
+    parser.add_argument(
+        '--calib-samples',
+        type=int,
+        default=8,
+        metavar='N',
+        help='--int8: samples of the --split dataloader that calibrate '
+        'the activation ranges (default 8)')
+    parser.add_argument(
+        '--split',
+        choices=('val', 'test'),
+        default='val',
+        help="the config's dataloader (and evaluator) of the calibration "
+        'and --eval (default val)')
+    parser.add_argument(
+        '--keep-float',
+        nargs='*',
+        metavar='MODULE',
+        help='--int8: module paths (generator.off_unit) or classes '
+        "(OFFUnit) that stay float (default: the task's own)")
+    parser.add_argument(
         '--verify',
         action='store_true',
-        help='compare ONNX Runtime with PyTorch')
+        help='compare each file on the --backend runtimes with PyTorch')
+    parser.add_argument(
+        '--eval',
+        action='store_true',
+        help="the config's metric on its --split: PyTorch and every "
+        'file on the --backend runtimes')
+    parser.add_argument(
+        '--backend',
+        nargs='+',
+        choices=BACKENDS,
+        default=['onnxruntime'],
+        help='runtimes of --verify and --eval (default onnxruntime)')
     parser.add_argument(
         '--device',
         default='cpu',
@@ -121,20 +172,86 @@ def main(argv: Optional[Sequence[str]] = None) -> bool:
         num_segments=args.segments,
         batch_size=args.batch_size,
         dynamic=not args.static)
-    worst = None
+    verdicts = []
     for graph in graphs:
         path = graph.export(args.out, args.opset)
         print(f'{path}: exported ({", ".join(graph.input_names)} -> '
               f'{", ".join(graph.output_names)}), onnx.checker passed')
         if args.verify:
-            difference, tolerance = graph.verify(args.out, device=args.device)
-            print(f'{path}: {parity_line(difference, tolerance)}')
-            if worst is None or difference / tolerance > worst[0] / worst[1]:
-                worst = difference, tolerance
-    if worst is None:
+            verdicts += verify(graph, args.out, args)
+    if args.int8:
+        verdicts += export_int8(task, model, graphs, args)
+    if args.eval:
+        print_metrics(evaluate(task, model, cfg, args), task.METRIC)
+    if not verdicts:
         return True
+    worst = max(verdicts, key=lambda v: v[0] / v[1])
     print(parity_line(*worst))
     return worst[0] <= worst[1]
+
+
+def verify(graph, out: str, args, inputs=None, int8: bool = False) -> list:
+    """Parity of a graph's file on each backend; prints and returns the
+    (difference, tolerance) of each."""
+    verdicts = []
+    for backend in args.backend:
+        verdict = graph.verify(
+            out, inputs, device=args.device, backend=backend, int8=int8)
+        path = graph.path(int8_path(out) if int8 else out)
+        print(f'{path}: {backend}: {parity_line(*verdict)}')
+        verdicts.append(verdict)
+    return verdicts
+
+
+def export_int8(task, model, graphs, args) -> list:
+    """Calibrate and write each graph's int8 file; with ``--verify`` its
+    parity on the first calibration sample."""
+    from off_plugin.deployment.quantization import quantize
+    samples = task.calibration_inputs(model, graphs, args.calib_samples,
+                                      args.split)
+    verdicts = []
+    for graph in graphs:
+        keep = (
+            graph.float_modules
+            if args.keep_float is None else args.keep_float)
+        path = graph.path(int8_path(args.out))
+        quantize(graph.path(args.out), path, samples[graph.suffix], keep)
+        print(f'{path}: int8 (QDQ), calibrated on '
+              f'{len(samples[graph.suffix])} samples of the {args.split} '
+              f'split, float: {", ".join(keep) or "nothing"}; '
+              'onnx.checker passed')
+        if args.verify:
+            first = [torch.from_numpy(x) for x in samples[graph.suffix][0]]
+            verdicts += verify(graph, args.out, args, first, int8=True)
+    return verdicts
+
+
+def evaluate(task, model, cfg, args) -> Dict[str, Dict[str, float]]:
+    """The config's metrics on its ``--split``: PyTorch, then each
+    backend's float32 and (``--int8``) int8 files."""
+    print(f'evaluating on the {args.split} split of {args.config} ...')
+    results = {
+        'PyTorch float32': task.evaluation(cfg, args.split, model=model)
+    }
+    for backend in args.backend:
+        for precision, out in [
+            ('float32', args.out)
+        ] + ([('int8', int8_path(args.out))] if args.int8 else []):
+            results[f'{backend} {precision}'] = task.evaluation(
+                cfg, args.split, out, backend)
+    return results
+
+
+def print_metrics(results: Dict[str, Dict[str, float]], metric: str) -> None:
+    """One row per model: the task's metric and its difference to the
+    float32 file on the same runtime (to PyTorch for PyTorch)."""
+    print(f'{"model":<24} {metric:>10} {"difference":>11}')
+    for name, metrics in results.items():
+        reference = results.get(
+            name.replace('int8', 'float32'), results['PyTorch float32'])
+        value = metrics[metric]
+        print(f'{name:<24} {value:>10.4f} '
+              f'{value - reference[metric]:>+11.4f}')
 
 
 if __name__ == '__main__':

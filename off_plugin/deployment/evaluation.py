@@ -1,0 +1,70 @@
+# Copyright (c) off_plugin authors. All rights reserved.
+"""The config's own data for an exported model: calibration samples for the
+int8 quantizer and the config's metric on a split, as mmengine's ``ValLoop``
+computes it, with an exported file in the place of the model.
+
+Imports mmengine only; each task's deployment module adds what its host
+packs (``calibration_inputs``, the runners' ``test_step``).
+"""
+import copy
+from typing import Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+from mmengine.config import Config
+from mmengine.evaluator import Evaluator
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
+from torch.utils.data import DataLoader
+
+#: the splits a config names (``<split>_dataloader``, ``<split>_evaluator``)
+SPLITS = ('val', 'test')
+
+
+def split_loader(cfg: Config,
+                 split: str = 'val',
+                 pipeline: Optional[Sequence[dict]] = None) -> DataLoader:
+    """The config's ``<split>_dataloader`` in this process (no workers),
+    its dataset's pipeline replaced by ``pipeline`` when given."""
+    key = f'{split}_dataloader'
+    if split not in SPLITS or not cfg.get(key):
+        raise ValueError(f'{cfg.filename}: no {key}; the calibration and '
+                         f'--eval read the {" or ".join(SPLITS)} split of '
+                         'the config (--split).')
+    loader = copy.deepcopy(cfg[key])
+    loader.update(num_workers=0, persistent_workers=False)
+    if pipeline is not None:
+        loader.dataset.pipeline = copy.deepcopy(pipeline)
+    init_default_scope(cfg.get('default_scope'))
+    return Runner.build_dataloader(loader)
+
+
+def spread(total: int, num: int) -> List[int]:
+    """``num`` indices of ``range(total)`` evenly spread (all if fewer)."""
+    if num >= total:
+        return list(range(total))
+    return [int(i) for i in np.linspace(0, total - 1, num).round()]
+
+
+def sample_batches(loader: DataLoader, num: int) -> List[dict]:
+    """``num`` batches of one sample each, spread over the loader's
+    order (its sampler's indices), collated as the loader collates."""
+    indices = list(loader.sampler)
+    return [
+        loader.collate_fn([loader.dataset[indices[i]]])
+        for i in spread(len(indices), num)
+    ]
+
+
+def evaluate(cfg: Config,
+             test_step: Callable[[dict], list],
+             split: str = 'val',
+             pipeline: Optional[Sequence[dict]] = None) -> Dict[str, float]:
+    """The config's ``<split>_evaluator`` over its ``<split>_dataloader``,
+    ``test_step(batch)`` giving each batch's data samples with predictions
+    (a runner's, or a model's own ``test_step``)."""
+    loader = split_loader(cfg, split, pipeline)
+    evaluator = Evaluator(copy.deepcopy(cfg[f'{split}_evaluator']))
+    evaluator.dataset_meta = getattr(loader.dataset, 'metainfo', None)
+    for batch in loader:
+        evaluator.process(test_step(batch), batch)
+    return evaluator.evaluate(len(loader.dataset))
