@@ -10,6 +10,7 @@ import copy
 from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
+import torch
 from mmengine.config import Config
 from mmengine.evaluator import Evaluator
 from mmengine.registry import init_default_scope
@@ -65,6 +66,7 @@ def evaluate(cfg: Config,
     loader = split_loader(cfg, split, pipeline)
     evaluator = Evaluator(copy.deepcopy(cfg[f'{split}_evaluator']))
     evaluator.dataset_meta = getattr(loader.dataset, 'metainfo', None)
-    for batch in loader:
-        evaluator.process(test_step(batch), batch)
+    with torch.no_grad():  # as mmengine's ValLoop
+        for batch in loader:
+            evaluator.process(test_step(batch), batch)
     return evaluator.evaluate(len(loader.dataset))

@@ -117,6 +117,11 @@ def quantize(float_file: str,
                     percentile=CalibrationMethod.Percentile)[method],
                 extra_options=dict(ActivationSymmetric=False))
             quantized = onnx.load(tmp)
+            # the pre-processing imports ONNX Runtime's domains it left unused
+            used = {node.domain for node in quantized.graph.node} | {''}
+            imports = [o for o in quantized.opset_import if o.domain in used]
+            del quantized.opset_import[:]
+            quantized.opset_import.extend(imports)
             for key, value in metadata.items():
                 quantized.metadata_props.add(key=key, value=json.dumps(value))
             onnx.save(quantized, tmp)

@@ -16,6 +16,8 @@ from .backend import Graph, load_runtime, without_checkpoint
 from .evaluation import evaluate, sample_batches, split_loader
 
 TASK = 'restoration'
+#: what the int8 files keep in float (measured: docs/user_guides/deployment.md)
+INT8_FLOAT = ('OFFUnit', )
 
 
 class Normalized(nn.Module):
@@ -113,8 +115,12 @@ def graphs(model: nn.Module,
 
     metadata = dict(task=TASK, num_frames=num)
     out = [
-        Graph('', WindowGraph(model), (frames, ), ['frames'], ['restored'],
-              dynamic_shapes(5), dict(metadata, graph='window'))
+        Graph(
+            '',
+            WindowGraph(model), (frames, ), ['frames'], ['restored'],
+            dynamic_shapes(5),
+            dict(metadata, graph='window'),
+            float_modules=INT8_FLOAT)
     ]
     if hasattr(generator, 'frame_features'):
         frame = FrameGraph(model)
@@ -123,10 +129,13 @@ def graphs(model: nn.Module,
         out += [
             Graph('frame', frame, (frames[:, 0], ), ['frame'], ['features'],
                   dynamic_shapes(4), dict(metadata, graph='frame')),
-            Graph('fusion', FusionGraph(model),
-                  (frames[:, generator.target], feats), ['target', 'features'],
-                  ['restored'], dynamic_shapes(4, 5),
-                  dict(metadata, graph='fusion'))
+            Graph(
+                'fusion',
+                FusionGraph(model), (frames[:, generator.target], feats),
+                ['target', 'features'], ['restored'],
+                dynamic_shapes(4, 5),
+                dict(metadata, graph='fusion'),
+                float_modules=INT8_FLOAT)
         ]
     return out
 
