@@ -8,13 +8,15 @@ and some of them must be installed without their declared dependencies
 (requirements/mminstall.txt).
 
 Extras, one per task: ``off_plugin[recognition]`` (MMAction2),
-``[detection]`` (MMDetection), ``[restoration]`` (MMagic), ``[all]`` (the
-three, ``mim`` and the tests). Each holds mmcv-lite, mmengine, the task's
-host and what they import (requirements/<task>.txt). mmcv-lite has no
-compiled ops: detection and restoration also need ``pip install --no-deps
-./mmcv_ext`` (mmcv._ext on torchvision's kernels), or a compiled mmcv
-(``pip install --no-build-isolation mmcv==2.1.0`` after torch) in place of
-mmcv-lite.
+``[detection]`` (MMDetection), ``[restoration]`` (MMagic); ``[deploy]``
+(ONNX export and ONNX Runtime, ``--backend onnxruntime``), ``[openvino]``
+(``deploy`` and OpenVINO, which runs the exported files: ``--backend
+openvino``); ``[all]`` (the three, ``openvino``, ``mim`` and the tests).
+Each task's extra holds mmcv-lite, mmengine, the task's host and what they
+import (requirements/<task>.txt). mmcv-lite has no compiled ops: detection
+and restoration also need ``pip install --no-deps ./mmcv_ext``
+(mmcv._ext on torchvision's kernels), or a compiled mmcv (``pip install
+--no-build-isolation mmcv==2.1.0`` after torch) in place of mmcv-lite.
 """
 import os.path as osp
 import re
@@ -57,20 +59,23 @@ def task_requirements(task: str) -> list:
 
 def extras() -> dict:
     """One extra per task, ``deploy`` (ONNX export and ONNX Runtime),
-    ``all`` (the three, ``deploy``, ``mim`` and the tests), ``mim`` and
-    ``tests``."""
+    ``openvino`` (``deploy`` and OpenVINO: it runs the exported files,
+    whose metadata ``onnx`` reads), ``all`` (the three, ``deploy``,
+    ``openvino``, ``mim`` and the tests), ``mim`` and ``tests``."""
     mim = (
         parse_requirements('mminstall.txt', tag='mim') +
         parse_requirements('mim.txt'))
     tests = parse_requirements('tests.txt')
     deploy = parse_requirements('deploy.txt')
+    openvino = deploy + parse_requirements('openvino.txt')
     tasks = {task: task_requirements(task) for task in TASKS}
     every = [req for reqs in tasks.values()
-             for req in reqs] + deploy + mim + tests
+             for req in reqs] + openvino + mim + tests
     return dict(
         tasks,
         all=list(dict.fromkeys(every)),
         deploy=deploy,
+        openvino=openvino,
         mim=mim,
         tests=tests)
 

@@ -11,8 +11,10 @@ The input is a video file or a folder of frames (name order). Detection is
 online: each frame is paired with the one before it and its features are
 computed once. ``--cfg-options`` overrides settings of the config.
 
-``--backend onnxruntime`` runs the file of ``tools/deployment/export_onnx.py``
-(given in place of the checkpoint) on ONNX Runtime, frames resized as the
+``--backend onnxruntime`` or ``--backend openvino`` runs the file of
+``tools/deployment/export_onnx.py`` (given in place of the checkpoint;
+float32 or its int8 ``OUT.int8.onnx``) on ONNX Runtime or OpenVINO (CPU
+only; ``pip install "off_plugin[openvino]"``), frames resized as the
 config's test pipeline does to the size it was exported at; the detections,
 drawing and outputs are the same as with PyTorch.
 
@@ -55,8 +57,8 @@ def parse_args(argv=None):
     parser.add_argument('config')
     parser.add_argument(
         'checkpoint',
-        help='checkpoint (.pth); with --backend onnxruntime '
-        'the exported .onnx file')
+        help='checkpoint (.pth); with --backend onnxruntime / openvino '
+        'the exported .onnx file (float32 or .int8.onnx)')
     parser.add_argument('video', help='video file or folder of frames')
     parser.add_argument('out', nargs='?', help='output video (.mp4)')
     parser.add_argument(
@@ -73,13 +75,17 @@ def parse_args(argv=None):
         help='output frame rate (default: the input\'s, or '
         '25 for a folder of frames)')
     parser.add_argument(
-        '--device', default='cpu', help='device used for inference')
+        '--device',
+        default='cpu',
+        help='device used for inference: cpu, cuda or cuda:N (openvino: '
+        'cpu only)')
     parser.add_argument(
         '--backend',
-        choices=('pytorch', 'onnxruntime'),
+        choices=('pytorch', 'onnxruntime', 'openvino'),
         default='pytorch',
-        help='run the checkpoint on PyTorch, or the exported '
-        '.onnx file given as checkpoint on ONNX Runtime')
+        help='run the checkpoint on PyTorch, or the exported .onnx file '
+        'given as checkpoint on ONNX Runtime or OpenVINO (pip install '
+        '"off_plugin[openvino]")')
     add_cfg_options(parser)
     args = parser.parse_args(argv)
     if (args.out is None) == (args.out_option is None):
@@ -161,10 +167,11 @@ def main(argv=None):
     try:
         num_frames, frames = read_video(args.video)
         cfg = load_config(args.config, args.cfg_options)
-        if args.backend == 'onnxruntime':
-            # imports onnxruntime: only for this backend
+        if args.backend != 'pytorch':
+            # imports onnxruntime (and openvino): only for these backends
             from off_plugin.deployment.detection import ONNXVideoDetector
-            model = ONNXVideoDetector(cfg, args.checkpoint, args.device)
+            model = ONNXVideoDetector(cfg, args.checkpoint, args.device,
+                                      args.backend)
         else:
             model = init_video_detector(cfg, args.checkpoint, args.device)
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)

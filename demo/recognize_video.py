@@ -10,10 +10,11 @@ recognizer and print the top-k classes.
 MMAction2's own ``init_recognizer`` / ``inference_recognizer`` with the
 config's ``test_pipeline`` (interval-consistent sampling, crops) and
 ``test_cfg`` (TSN + OFF score weights, crop aggregation), as ``mim test``.
-With ``--backend onnxruntime`` the checkpoint is a file of
-``tools/deployment/export_onnx.py`` and ONNX Runtime scores the clips of
-the same pipeline. Writes nothing: it prints ``<class>: <score>`` lines on
-stdout.
+With ``--backend onnxruntime`` or ``--backend openvino`` the checkpoint is
+the ``OUT.onnx`` of ``tools/deployment/export_onnx.py`` (float32, or its
+int8 ``OUT.int8.onnx``) and ONNX Runtime or OpenVINO (CPU only; ``pip
+install "off_plugin[openvino]"``) scores the clips of the same pipeline.
+Writes nothing: it prints ``<class>: <score>`` lines on stdout.
 """
 import argparse
 import os.path as osp
@@ -43,20 +44,22 @@ def recognize(config: Union[str, Config],
               device: str = 'cpu',
               backend: str = 'pytorch') -> List[Tuple[str, float]]:
     """The ``topk`` (class, score) pairs of ``video``, best first;
-    ``backend='onnxruntime'``: ``checkpoint`` is an exported .onnx file."""
+    ``backend='onnxruntime'`` or ``'openvino'``: ``checkpoint`` is an
+    exported .onnx file, run on that runtime."""
     if '://' not in checkpoint and not osp.isfile(checkpoint):
         raise ToolError(
             f'{checkpoint}: no such checkpoint file; pass the .pth of a run '
-            'of this config (or its URL), or with --backend onnxruntime the '
-            '.onnx file of tools/deployment/export_onnx.py.')
+            'of this config (or its URL), or with --backend onnxruntime / '
+            'openvino the .onnx file of tools/deployment/export_onnx.py.')
     if not osp.isfile(video):
         raise ToolError(f'{video}: no such video file; pass the path of a '
                         'video file (e.g. .mp4).')
     if not isinstance(config, Config):
         config = load_config(config)
-    if backend == 'onnxruntime':
+    if backend != 'pytorch':
         from off_plugin.deployment.recognition import ONNXRecognizer
-        result = ONNXRecognizer(config, checkpoint, device)(video)
+        model = ONNXRecognizer(config, checkpoint, device, backend)
+        result = model(video)
     else:
         result = inference_recognizer(
             init_recognizer(config, checkpoint, device=device), video)
@@ -76,14 +79,21 @@ def main(argv: Optional[Sequence[str]] = None) -> List[Tuple[str, float]]:
     parser.add_argument('config', help='recognizer config file')
     parser.add_argument(
         'checkpoint',
-        help='its checkpoint (.pth), or '
-        'with --backend onnxruntime its exported .onnx')
+        help='its checkpoint (.pth), or with --backend onnxruntime / '
+        'openvino its exported .onnx (float32 or .int8.onnx)')
     parser.add_argument('video', help='a video file')
     parser.add_argument('--label-file', help='class names, one a line')
     parser.add_argument('--topk', type=int, default=5)
-    parser.add_argument('--device', default='cpu')
     parser.add_argument(
-        '--backend', choices=('pytorch', 'onnxruntime'), default='pytorch')
+        '--device',
+        default='cpu',
+        help='cpu, cuda or cuda:N (openvino: cpu only)')
+    parser.add_argument(
+        '--backend',
+        choices=('pytorch', 'onnxruntime', 'openvino'),
+        default='pytorch',
+        help='run the .pth on PyTorch, or the exported .onnx on ONNX '
+        'Runtime or OpenVINO (pip install "off_plugin[openvino]")')
     add_cfg_options(parser)
     args = parser.parse_args(argv)
     labels = read_labels(args.label_file) if args.label_file else None

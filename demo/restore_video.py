@@ -14,10 +14,12 @@ the first / last frame); DnCNN_OFF's per-frame features are computed once
 per frame and reused across windows. The output keeps the input's frame
 rate; ``.mp4`` is written with OpenCV's MPEG-4 codec, an output path ending
 in ``/`` gets lossless PNG frames ``00001.png ...`` instead. With
-``--backend onnxruntime`` the checkpoint is the ``OUT.onnx`` of
-``tools/deployment/export_onnx.py`` (with ``OUT.frame.onnx`` /
-``OUT.fusion.onnx`` beside it for DnCNN_OFF, streaming as above) and ONNX
-Runtime restores the frames.
+``--backend onnxruntime`` or ``--backend openvino`` the checkpoint is the
+``OUT.onnx`` of ``tools/deployment/export_onnx.py`` (with ``OUT.frame.onnx``
+/ ``OUT.fusion.onnx`` beside it for DnCNN_OFF, streaming as above; int8:
+``OUT.int8.onnx`` with ``OUT.int8.frame.onnx`` / ``OUT.int8.fusion.onnx``)
+and ONNX Runtime or OpenVINO (CPU only; ``pip install
+"off_plugin[openvino]"``) restores the frames.
 
 What it writes: only ``out`` (a file replaced if it exists; in a folder,
 the frames of those names replaced, nothing else touched), each file
@@ -87,13 +89,21 @@ def main(argv=None):
     parser.add_argument('config')
     parser.add_argument(
         'checkpoint',
-        help='its checkpoint (.pth), or with '
-        '--backend onnxruntime its exported .onnx')
+        help='its checkpoint (.pth), or with --backend onnxruntime / '
+        'openvino its exported OUT.onnx (or OUT.int8.onnx), the frame / '
+        'fusion files beside it')
     parser.add_argument('video', help='a video file or a folder of frames')
     parser.add_argument('out', help='output .mp4, or a directory ending /')
-    parser.add_argument('--device', default='cpu')
     parser.add_argument(
-        '--backend', choices=('pytorch', 'onnxruntime'), default='pytorch')
+        '--device',
+        default='cpu',
+        help='cpu, cuda or cuda:N (openvino: cpu only)')
+    parser.add_argument(
+        '--backend',
+        choices=('pytorch', 'onnxruntime', 'openvino'),
+        default='pytorch',
+        help='run the .pth on PyTorch, or the exported .onnx on ONNX '
+        'Runtime or OpenVINO (pip install "off_plugin[openvino]")')
     add_cfg_options(parser)
     args = parser.parse_args(argv)
 
@@ -103,9 +113,10 @@ def main(argv=None):
         raise ToolError(
             f'{args.out}: the output would overwrite the input {args.video}; '
             'pass an out path outside the input.')
-    if args.backend == 'onnxruntime':
+    if args.backend != 'pytorch':
         from off_plugin.deployment.restoration import ONNXRestorer
-        model = ONNXRestorer(args.checkpoint, args.device)
+        model = ONNXRestorer(
+            args.checkpoint, args.device, backend=args.backend)
     else:
         model = init_restorer(args.config, args.checkpoint, args.device,
                               args.cfg_options)

@@ -9,10 +9,13 @@
 #
 # Tasks: recognition (MMAction2), detection (MMDetection), restoration
 # (MMagic), all (the default). A task installs its host and what it imports
-# (requirements/<task>.txt), none of the others. The choice is recorded in
-# the venv ($VENV/.off_plugin_tasks) and later runs (make test, make demo)
-# keep it; a later --task adds its task, --task all every task. Nothing is
-# uninstalled: to narrow the choice, delete the venv.
+# (requirements/<task>.txt), none of the others; every choice gets ONNX export
+# and ONNX Runtime (requirements/deploy.txt), all the tasks also OpenVINO
+# (requirements/openvino.txt: a 59 MB wheel that the test suite needs and no
+# demo does). The choice is recorded in the venv ($VENV/.off_plugin_tasks)
+# and later runs (make test, make demo) keep it; a later --task adds its
+# task, --task all every task. Nothing is uninstalled: to narrow the choice,
+# delete the venv.
 #
 # mmcv: mmcv-lite 2.1.0 (mmcv's Python files, no compiled extension) and
 # off-mmcv-ext (mmcv_ext/: the mmcv._ext ops the project's configs call, nms,
@@ -145,6 +148,12 @@ mminstall() {
 }
 TASK_REQS=()
 for task in $TASKS; do TASK_REQS+=(-r "$REQ/$task.txt"); done
+# OpenVINO (--backend openvino) for every task only: the test suite runs it;
+# the venv of one task (make demo) does without its download.
+OPENVINO_REQS=()
+if [[ $TASKS == "$ALL_TASKS" ]]; then
+  OPENVINO_REQS=(-r "$REQ/openvino.txt")
+fi
 echo "setup_env: tasks: $TASKS (bash tools/setup_env.sh --task TASK adds one); mmcv-$MMCV"
 
 step "check the Python interpreter ($PYTHON)" \
@@ -215,10 +224,11 @@ step "install the OpenMMLab packages ($PACKAGES) without their declared dependen
   "check access to the package index (pip's own message is above)."
 pip_c --no-deps -r <(mminstall)
 
-step "install what off_plugin and the OpenMMLab packages import, ONNX export and ONNX Runtime, pytest, and mim's dependencies" \
+step "install what off_plugin and the OpenMMLab packages import, ONNX export and ONNX Runtime${OPENVINO_REQS[*]:+ and OpenVINO}, pytest, and mim's dependencies" \
   "a package could not be resolved within requirements/constraints.txt: pip's message above names it."
 pip_c -r "$REQ/runtime.txt" "${TASK_REQS[@]}" -r "$REQ/deploy.txt" \
-  -r "$REQ/mim.txt" -r "$REQ/tests.txt"
+  ${OPENVINO_REQS[@]+"${OPENVINO_REQS[@]}"} -r "$REQ/mim.txt" \
+  -r "$REQ/tests.txt"
 
 # mmengine, mmcv and albumentations ship cv2 through other opencv
 # distributions; the contrib build (needed for TV-L1 optical flow) must own the
@@ -255,7 +265,7 @@ import mim.cli  # noqa: F401  (`mim train` / `mim test`)
 import mmcv._ext
 import mmcv.ops  # noqa: F401  (mmdet and mmagic import it at module level)
 import numpy
-import onnxruntime  # noqa: F401  (the deploy extra)
+import onnxruntime  # the deploy extra
 import onnxscript  # noqa: F401
 import torch
 
@@ -263,6 +273,10 @@ import off_plugin
 
 tasks = sys.argv[1:]
 hosts = dict(recognition='mmaction', detection='mmdet', restoration='mmagic')
+runtimes = f'onnxruntime {onnxruntime.__version__}'
+if set(tasks) == set(hosts):  # requirements/openvino.txt: every task only
+    import openvino
+    runtimes += f", openvino {openvino.__version__.split('-')[0]}"
 for task in tasks:  # each applies the upstream fixes of its hosts
     importlib.import_module(f'off_plugin.{task}')
 for task in tasks:
@@ -273,7 +287,8 @@ ops = ('compiled' if mmcv._ext.__file__.endswith('.so') else
        "off-mmcv-ext on torchvision's kernels")
 print(f'torch {torch.__version__}, numpy {numpy.__version__}, '
       f'opencv {cv2.__version__}, mmcv {mmcv.__version__} ops {ops}, '
-      f'off_plugin {off_plugin.__version__} ({", ".join(tasks)}): OK')
+      f'{runtimes}, off_plugin {off_plugin.__version__} '
+      f'({", ".join(tasks)}): OK')
 EOF
 
 fingerprint >"$STAMP"
