@@ -41,7 +41,7 @@ RESTORATION = osp.join(CONFIGS, 'restoration', 'off',
                        'dncnn-off3-c32_1xb8-800iter_restoration-demo-q40.py')
 
 #: the deploy extra: only off_plugin.deployment imports it
-DEPLOY = ('onnx', 'onnxruntime', 'onnxscript')
+DEPLOY = ('onnx', 'onnxruntime', 'onnxscript', 'openvino')
 #: task -> the import names its process must do without
 WITHOUT = {
     'recognition': ('mmdet', 'mmagic', 'diffusers', 'transformers', *DEPLOY),

@@ -30,7 +30,7 @@ DEFAULT_OPSET = 18
 #: float outputs
 INT8_RELATIVE = 0.1
 
-#: (PyTorch's outputs, ONNX Runtime's) -> (difference, tolerance)
+#: (PyTorch's outputs, the runtime's) -> (difference, tolerance)
 Comparison = Callable[[List[np.ndarray], List[np.ndarray]], Tuple[float,
                                                                   float]]
 
@@ -39,7 +39,8 @@ def int8_path(out: str) -> str:
     """The int8 file of the float file ``OUT.onnx``: ``OUT.int8.onnx``,
     with its other graphs ``OUT.int8.<graph>.onnx`` beside it as the
     float ones are."""
-    return f'{out[:-len(".onnx")]}.int8.onnx'
+    stem = out[:-len('.onnx')] if out.endswith('.onnx') else out
+    return f'{stem}.int8.onnx'
 
 
 class Graph(NamedTuple):
@@ -309,7 +310,7 @@ def max_abs_difference(expected: Sequence[np.ndarray],
         raise ValueError(
             'outputs of different shapes: '
             f'{[np.shape(e) for e in expected]} (PyTorch) against '
-            f'{[np.shape(a) for a in actual]} (ONNX Runtime).')
+            f'{[np.shape(a) for a in actual]} (the runtime).')
     return max(
         float(np.abs(np.asarray(e, np.float64) - a).max(initial=0))
         for e, a in zip(expected, actual))

@@ -154,13 +154,19 @@ class VideoDetectorGraph(nn.Module):
             :class:`RFCNRoIHead` with ``PSRoIAlign`` or mmdet's
             ``StandardRoIHead`` with one ``RoIAlign`` level.
         shape (tuple[int, int]): Input (H, W).
+        max_topk (int, optional): The largest k of the graph's TopK: the
+            RPN's ``nms_pre`` capped to it (TensorRT's TopK takes k <= 3840;
+            R-FCN's ``nms_pre`` is 6000). None: the config's.
     """
 
-    def __init__(self, model: OFFVideoDetector, shape: Tuple[int,
-                                                             int]) -> None:
+    def __init__(self,
+                 model: OFFVideoDetector,
+                 shape: Tuple[int, int],
+                 max_topk: Optional[int] = None) -> None:
         super().__init__()
         self.model = model
         self.shape = tuple(shape)
+        self.max_topk = max_topk
         roi_head = model.detector.roi_head
         extractor = roi_head.bbox_roi_extractor
         if len(extractor.roi_layers) != 1:
@@ -231,6 +237,9 @@ class VideoDetectorGraph(nn.Module):
             dtype=cls_scores[0].dtype,
             device=cls_scores[0].device)
         nms_pre = cfg.get('nms_pre', -1)
+        if self.max_topk:
+            nms_pre = min(nms_pre,
+                          self.max_topk) if nms_pre > 0 else (self.max_topk)
         levels = []
         for level, (score, delta,
                     prior) in enumerate(zip(cls_scores, bbox_preds, priors)):
@@ -259,7 +268,7 @@ class VideoDetectorGraph(nn.Module):
                            torch.where(valid[:, None], boxes, 0).max())
         kept = torch.zeros_like(scores).index_fill(0, keep, 1) > 0
         best, order = torch.where(kept & valid, scores, float('-inf')).topk(
-            min(cfg.max_per_img, len(scores)))
+            min(cfg.max_per_img, len(scores), self.max_topk or len(scores)))
         return boxes[order], best > float('-inf')
 
     def detect(self, x: Tuple[Tensor, ...], proposals: Tensor,
@@ -388,11 +397,13 @@ def graphs(model: OFFVideoDetector,
            shape: Optional[Tuple[int, int]] = None,
            num_segments: Optional[int] = None,
            batch_size: int = 1,
-           dynamic: bool = False) -> List[Graph]:
+           dynamic: bool = False,
+           max_topk: Optional[int] = None) -> List[Graph]:
     """The detector's one graph (:class:`VideoDetectorGraph`) at ``shape``
     (H, W; default: the test pipeline's resize scale). Detection is one
     frame per call at a fixed size: ``batch_size`` must be 1, and
     ``num_segments`` (recognizers) and ``dynamic`` do not apply.
+    ``max_topk`` caps the k of every TopK (:class:`VideoDetectorGraph`).
 
     Example inputs: a random frame and, with OFF, the maps of another
     random frame as the previous frame's (``is_first`` 0).
@@ -401,7 +412,7 @@ def graphs(model: OFFVideoDetector,
         raise ValueError(f'--batch-size {batch_size}: the video detector '
                          'takes one frame per call; leave it at 1.')
     height, width = shape or input_shape(model.cfg)
-    graph = VideoDetectorGraph(model, (height, width)).eval()
+    graph = VideoDetectorGraph(model, (height, width), max_topk).eval()
     generator = torch.Generator().manual_seed(0)
     device = next(model.parameters()).device
     frames = torch.randint(
@@ -421,7 +432,8 @@ def graphs(model: OFFVideoDetector,
         graph='video_detector',
         input_size=[height, width],
         off=model.off is not None,
-        num_prev=len(graph.off_maps))
+        num_prev=len(graph.off_maps),
+        max_topk=max_topk)
     classes = getattr(model, 'dataset_meta', {}).get('classes')
     if classes:
         metadata['classes'] = list(classes)

@@ -1,6 +1,7 @@
 # Copyright (c) off_plugin authors. All rights reserved.
 """Export of recognizers (OFF and MMAction2's own ``Recognizer2D``) and
-their inference on ONNX Runtime, as MMAction2's ``inference_recognizer``."""
+their inference on ONNX Runtime or OpenVINO, as MMAction2's
+``inference_recognizer``."""
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np

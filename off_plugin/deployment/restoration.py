@@ -163,7 +163,9 @@ class ONNXRestorer:
         self.window = load_runtime(onnx_file, backend, device,
                                    threads).expect(TASK, 'window')
         self.num_frames = int(self.window.metadata['num_frames'])
-        stem = onnx_file[:-len('.onnx')]
+        stem = (
+            onnx_file[:-len('.onnx')]
+            if onnx_file.endswith('.onnx') else onnx_file)
         parts = [f'{stem}.{part}.onnx' for part in ('frame', 'fusion')]
         self.streaming = all(osp.isfile(part) for part in parts)
         if self.streaming:

@@ -180,3 +180,79 @@ def test_detect_video_onnxruntime_equals_pytorch(frames, tmp_path,
             np.asarray(r['labels'])
         ] for r in (expected, actual)])
         assert difference <= tolerance
+
+
+def test_max_topk_caps_every_topk_of_the_graph():
+    """R-FCN's nms_pre=6000 exceeds TensorRT's TopK limit (k <= 3840):
+    ``max_topk`` caps it in the graph (7500 anchors at 400x400, so that
+    the RPN's TopK would take 6000)."""
+    cfg = Config.fromfile(RFCN_OFF)
+    cfg.model.detector.test_cfg.rpn.nms_pre = 6000
+    with pytest.warns(UserWarning, match='random weights'):
+        model = detection.init_model(cfg, None)
+    graph, = detection.graphs(model, shape=(400, 400), max_topk=3840)
+    assert graph.metadata['max_topk'] == 3840
+    program = torch.export.export(graph.module, graph.inputs)
+    ks = [
+        node.args[1] for node in program.graph.nodes
+        if node.target == torch.ops.aten.topk.default
+    ]
+    assert ks == [3840, 50]  # then rpn.max_per_img of those kept
+
+
+def test_calibration_follows_the_stream(frames, tmp_path):
+    """The calibration samples of the OFF detector are frames of the
+    config's val split with the maps of the frame before them (the first
+    frame of a video its own, ``is_first`` 1), as the online runner feeds
+    them."""
+    root = frames[1].parents[2]
+    cfg = Config.fromfile(RFCN_OFF)
+    cfg.val_dataloader.dataset.data_root = str(root)
+    with pytest.warns(UserWarning, match='random weights'):
+        model = detection.init_model(cfg, None)
+    graph, = detection.graphs(model)
+    samples = detection.calibration_inputs(model, [graph], 2, 'val')['']
+    assert len(samples) == 2
+    (first, *_, first_flag), (last, *prev, flag) = samples
+    assert first_flag == 1 and flag == 0
+    # the pipeline's frames: as read, BGR, 128x128
+    assert np.allclose(first[0], frames[0][0].transpose(2, 0, 1))
+    assert np.allclose(last[0], frames[0][2].transpose(2, 0, 1))
+    with torch.no_grad():
+        maps = model.extract_frame_feats(
+            graph.module.preprocess(
+                torch.from_numpy(frames[0][1].transpose(2, 0,
+                                                        1))[None].float()))
+    for k, i in enumerate(graph.module.off_maps):
+        assert np.allclose(prev[k], maps[i].numpy(), atol=1e-5)
+
+
+def test_evaluation_scores_what_the_step_predicts(frames):
+    """The config's own ImageNet VID metric over its val split: 1 for a
+    step that predicts the ground truth, 0 for one that predicts boxes
+    elsewhere."""
+    from mmdet.structures.bbox import get_box_tensor
+    from mmengine.structures import InstanceData
+
+    from off_plugin.deployment.evaluation import evaluate
+    root = frames[1].parents[2]
+    cfg = Config.fromfile(RFCN_OFF)
+    cfg.val_dataloader.dataset.data_root = str(root)
+    cfg.val_evaluator.ann_file = str(root / 'annotations' / 'val.json')
+
+    def step(shift):
+
+        def predict(data):
+            for track in data['data_samples']:
+                for sample in track:
+                    gt = sample.gt_instances
+                    sample.pred_instances = InstanceData(
+                        bboxes=get_box_tensor(gt.bboxes) + shift,
+                        scores=torch.ones(len(gt.labels)),
+                        labels=gt.labels)
+            return data['data_samples']
+
+        return predict
+
+    assert evaluate(cfg, step(0), 'val')[detection.METRIC] == 1
+    assert evaluate(cfg, step(1000), 'val')[detection.METRIC] == 0

@@ -96,6 +96,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         'width)')
     parser.add_argument('--opset', type=int, default=18)
     parser.add_argument(
+        '--max-topk',
+        type=int,
+        metavar='K',
+        help="video detectors: cap the k of the graph's TopK (the RPN's "
+        "nms_pre) to K; TensorRT's TopK takes k <= 3840")
+    parser.add_argument(
         '--int8',
         action='store_true',
         help='also write the static int8 (QDQ) files, OUT.int8.onnx')
@@ -166,12 +172,16 @@ def main(argv: Optional[Sequence[str]] = None) -> bool:
             'detectors and restorers).')
     task = importlib.import_module(f'off_plugin.deployment.{TASKS[scope]}')
     model = task.init_model(cfg, args.checkpoint, args.device)
+    if args.max_topk and scope != 'mmdet':
+        raise ToolError(f'--max-topk {args.max_topk}: only the video '
+                        'detector has TopK; leave it out.')
     graphs = task.graphs(
         model,
         shape=args.shape,
         num_segments=args.segments,
         batch_size=args.batch_size,
-        dynamic=not args.static)
+        dynamic=not args.static,
+        **(dict(max_topk=args.max_topk) if args.max_topk else {}))
     verdicts = []
     for graph in graphs:
         path = graph.export(args.out, args.opset)
