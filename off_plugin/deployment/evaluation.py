@@ -12,8 +12,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.evaluator import Evaluator
-from mmengine.registry import init_default_scope
+from mmengine.registry import EVALUATOR, init_default_scope
 from mmengine.runner import Runner
 from torch.utils.data import DataLoader
 
@@ -59,14 +58,32 @@ def sample_batches(loader: DataLoader, num: int) -> List[dict]:
 def evaluate(cfg: Config,
              test_step: Callable[[dict], list],
              split: str = 'val',
-             pipeline: Optional[Sequence[dict]] = None) -> Dict[str, float]:
+             pipeline: Optional[Sequence[dict]] = None,
+             model: Optional[object] = None) -> Dict[str, float]:
     """The config's ``<split>_evaluator`` over its ``<split>_dataloader``,
     ``test_step(batch)`` giving each batch's data samples with predictions
-    (a runner's, or a model's own ``test_step``)."""
+    (a runner's, or a model's own ``test_step``).
+
+    The evaluator is the host's (``EVALUATOR`` of the config's scope):
+    mmengine's, or MMagic's, whose metrics are first prepared on ``model``
+    (they read its ``data_preprocessor``) and the loader, as MMagic's
+    ``EditValLoop`` does.
+    """
     loader = split_loader(cfg, split, pipeline)
-    evaluator = Evaluator(copy.deepcopy(cfg[f'{split}_evaluator']))
+    metrics = copy.deepcopy(cfg[f'{split}_evaluator'])
+    evaluator = EVALUATOR.build(
+        metrics if isinstance(metrics, dict) and 'metrics' in metrics else
+        dict(type='Evaluator', metrics=metrics))
     evaluator.dataset_meta = getattr(loader.dataset, 'metainfo', None)
+    mmagic = hasattr(evaluator, 'prepare_metrics')
+    if mmagic:
+        evaluator.prepare_metrics(model, loader)
     with torch.no_grad():  # as mmengine's ValLoop
         for batch in loader:
-            evaluator.process(test_step(batch), batch)
-    return evaluator.evaluate(len(loader.dataset))
+            samples = test_step(batch)
+            if mmagic:
+                evaluator.process(samples, batch, evaluator.metrics)
+            else:
+                evaluator.process(samples, batch)
+    return (evaluator.evaluate() if mmagic else evaluator.evaluate(
+        len(loader.dataset)))

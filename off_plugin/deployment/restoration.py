@@ -8,6 +8,7 @@ from typing import Dict, List, Optional, Tuple, Union
 import numpy as np
 import torch
 import torch.nn as nn
+from mmagic.registry import MODELS
 from mmagic.structures import DataSample
 from mmengine.config import Config
 
@@ -253,7 +254,12 @@ def evaluation(cfg: Config,
     """The config's ``<split>_evaluator`` (PSNR, ...) on its ``split``,
     each window's target frame restored by streaming: of the file
     ``onnx_file`` on ``backend``, or of the PyTorch ``model``."""
-    steps = (
-        TorchSteps(model) if model is not None else ONNXRestorer(
-            onnx_file, backend=backend))
-    return evaluate(cfg, lambda data: restore_windows(steps, data), split)
+    if model is None:
+        steps = ONNXRestorer(onnx_file, backend=backend)
+        # MMagic's metrics read the data preprocessor of a model
+        model = nn.Module()
+        model.data_preprocessor = MODELS.build(cfg.model.data_preprocessor)
+    else:
+        steps = TorchSteps(model)
+    return evaluate(
+        cfg, lambda data: restore_windows(steps, data), split, model=model)

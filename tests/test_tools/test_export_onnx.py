@@ -10,7 +10,7 @@ import torch
 from data_safety import (assert_one_line_error, assert_unchanged, checksums,
                          run_tool, tool_path)
 from mmengine.config import Config
-from tiny_runs import ROOT, STAGE2
+from tiny_runs import ROOT, STAGE2, restorer_config
 
 from off_plugin.deployment import recognition
 from off_plugin.deployment.backend import ORTModel
@@ -70,14 +70,64 @@ def test_streaming_restorer_writes_its_three_files(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names)
     for name in names:
         assert sum(
-            line.startswith(f'{tmp_path / name}: max abs difference')
-            and '(pass at' in line for line in printed) == 1
+            line.startswith(f'{tmp_path / name}: onnxruntime: max abs '
+                            'difference') and '(pass at' in line
+            for line in printed) == 1
     assert printed[-1].startswith('max abs difference: ')
     window = ORTModel(str(out))
     assert window.metadata == dict(
         task='restoration', num_frames=3, graph='window')
     frames = torch.rand(1, 3, 3, 48, 16).numpy() * 255  # any size
     assert window(frames)[0].shape == (1, 3, 48, 16)
+
+
+def test_int8_restorer_verified_and_evaluated_on_two_runtimes(tmp_path):
+    """``--int8 --verify --eval`` in a fresh interpreter, on a config of
+    tiny compressed clips: the three int8 files beside the float ones (and
+    nothing else written, the data only read), each verified on both
+    runtimes, and the PSNR table: ONNX Runtime's and OpenVINO's float32 as
+    PyTorch's, their int8 near it."""
+    config = restorer_config(tmp_path, '')
+    before = checksums(tmp_path)
+    work = tmp_path / 'export'
+    work.mkdir()
+    result = run_tool(
+        'export_onnx.py',
+        config,
+        work / 'off3.onnx',
+        '--int8',
+        '--calib-samples',
+        '2',
+        '--verify',
+        '--eval',
+        '--backend',
+        'onnxruntime',
+        'openvino',
+        cwd=work)
+    assert result.returncode == 0, result.stderr[-3000:]
+    names = [
+        f'off3{precision}{graph}.onnx' for precision in ('', '.int8')
+        for graph in ('', '.frame', '.fusion')
+    ]
+    assert sorted(p.name for p in work.iterdir()) == sorted(names)
+    assert_unchanged(before, tmp_path, documented=('export', ))
+    lines = result.stdout.splitlines()
+    for name in names:
+        for backend in ('onnxruntime', 'openvino'):
+            assert sum(
+                line.startswith(f'{work / name}: {backend}: max abs')
+                and '(pass at' in line for line in lines) == 1, name
+    psnr = {
+        ' '.join(line.split()[:2]): float(line.split()[2])
+        for line in lines
+        if line.split()[:1] in (['PyTorch'], ['onnxruntime'],
+                                ['openvino']) and len(line.split()) == 4
+    }
+    assert len(psnr) == 5, lines[-8:]
+    for backend in ('onnxruntime', 'openvino'):
+        assert abs(psnr[f'{backend} float32'] - psnr['PyTorch float32']) < 0.01
+        assert abs(psnr[f'{backend} int8'] - psnr['PyTorch float32']) < 1
+    assert lines[-1].startswith('max abs difference: ')
 
 
 def test_bad_input_ends_in_one_line_and_writes_nothing(tmp_path):
