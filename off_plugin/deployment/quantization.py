@@ -11,17 +11,20 @@ config's data (each task's ``calibration_inputs``). What must stay float
 is named by module (:func:`nodes_of`), from the exporter's record of the
 module each node comes from.
 """
+import contextlib
 import json
 import os.path as osp
 import tempfile
-from typing import Dict, Iterable, List, Sequence
+from typing import Dict, Iterable, Iterator, List, Sequence
 
 import numpy as np
 import onnx
+from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidArgument
 from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod,
                                       QuantFormat, QuantType, quantize_static)
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
+from ..utils.cli import one_line
 from ..utils.fileio import atomic_write
 
 
@@ -67,6 +70,19 @@ def nodes_of(model: onnx.ModelProto, modules: Sequence[str]) -> List[str]:
     return names
 
 
+@contextlib.contextmanager
+def calibration_errors(float_file: str) -> Iterator[None]:
+    """ONNX Runtime's refusal of a calibration sample, in one line naming
+    the file and the fix."""
+    try:
+        yield
+    except (InvalidArgument, Fail) as err:
+        raise ValueError(
+            f'{float_file}: a calibration sample does not fit the graph '
+            f'({one_line(err)}); export at the size of the data (--shape, '
+            'the test pipeline\'s views) or without --static.') from err
+
+
 def quantize(float_file: str,
              out: str,
              samples: Sequence[Sequence[np.ndarray]],
@@ -102,7 +118,7 @@ def quantize(float_file: str,
         prepared = osp.join(folder, 'prepared.onnx')
         # shape inference and graph optimisation, as the quantizer advises
         quant_pre_process(float_file, prepared)
-        with atomic_write(out) as tmp:
+        with atomic_write(out) as tmp, calibration_errors(float_file):
             quantize_static(
                 prepared,
                 tmp,

@@ -211,8 +211,21 @@ def calibration_inputs(model: nn.Module, graphs: List[Graph], num: int,
     """Each graph's inputs on ``num`` windows of the config's ``split``:
     the window (``OUT.onnx``), each of its frames (``OUT.frame.onnx``),
     its target frame and the features of its frames, computed by the
-    float frame graph on PyTorch (``OUT.fusion.onnx``)."""
+    float frame graph on PyTorch (``OUT.fusion.onnx``). Graphs of a fixed
+    size (``--static``) get the windows' centre crops of their size."""
     samples = windows(model, num, split)
+    if graphs[0].dynamic_shapes is None:  # --static: the graph's size
+        height, width = graphs[0].inputs[0].shape[-2:]
+        if any(w.shape[-2] < height or w.shape[-1] < width for w in samples):
+            raise ValueError(
+                f'--static --shape {height} {width}: the {split} split has '
+                f'smaller frames ({tuple(samples[0].shape[-2:])}); export '
+                'with a --shape they hold.')
+        samples = [
+            w[..., (w.shape[-2] - height) //
+              2:][..., :height, (w.shape[-1] - width) // 2:][..., :width]
+            for w in samples
+        ]
     inputs = {'': [(w[None].numpy(), ) for w in samples]}
     frame = {graph.suffix: graph.module for graph in graphs}.get('frame')
     if frame is not None:
