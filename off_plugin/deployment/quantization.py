@@ -102,7 +102,8 @@ def quantize(float_file: str,
 
     Returns:
         dict: What went into the file's metadata: ``precision``,
-        ``calibration_samples``, ``float_modules``.
+        ``calibration_samples``, ``float_modules`` and the number of their
+        nodes, ``float_nodes``.
     """
     if not samples:
         raise ValueError(f'{float_file}: no calibration samples; pass '
@@ -113,7 +114,8 @@ def quantize(float_file: str,
     metadata = dict(
         precision='int8',
         calibration_samples=len(samples),
-        float_modules=list(keep_float))
+        float_modules=list(keep_float),
+        float_nodes=len(excluded))
     with tempfile.TemporaryDirectory() as folder:
         prepared = osp.join(folder, 'prepared.onnx')
         # shape inference and graph optimisation, as the quantizer advises

@@ -225,11 +225,12 @@ def export_int8(task, model, graphs, args) -> list:
             graph.float_modules
             if args.keep_float is None else args.keep_float)
         path = graph.path(int8_path(args.out))
-        quantize(graph.path(args.out), path, samples[graph.suffix], keep)
+        done = quantize(
+            graph.path(args.out), path, samples[graph.suffix], keep)
         print(f'{path}: int8 (QDQ), calibrated on '
               f'{len(samples[graph.suffix])} samples of the {args.split} '
-              f'split, float: {", ".join(keep) or "nothing"}; '
-              'onnx.checker passed')
+              f'split, kept float: {", ".join(keep) or "nothing"} '
+              f'({done["float_nodes"]} nodes); onnx.checker passed')
         if args.verify:
             first = [torch.from_numpy(x) for x in samples[graph.suffix][0]]
             verdicts += verify(graph, args.out, args, first, int8=True)
