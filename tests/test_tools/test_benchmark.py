@@ -3,10 +3,13 @@
 FAIL lines, each subcommand's flags, the ``unit``, ``restoration`` and
 ``deploy`` subcommands on small inputs and the fresh-interpreter import
 timer."""
+import importlib.util
 import os.path as osp
 import re
 import runpy
+import sys
 from collections import Counter
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -186,8 +189,9 @@ def test_import_timer_runs_a_fresh_interpreter_and_names_a_failure():
         time_import('no_such_module_here')
 
 
-def test_deploy_benchmark_times_onnxruntime_against_eager_pytorch(
+def test_deploy_benchmark_times_each_runtime_and_precision_against_eager(
         main, capsys, monkeypatch):
+    from off_plugin.deployment import backend, quantization
     loaded, load = [], deploy.load_config
 
     def load_config(path, cfg_options=None):
@@ -195,6 +199,38 @@ def test_deploy_benchmark_times_onnxruntime_against_eager_pytorch(
         return load(path, cfg_options)
 
     monkeypatch.setattr(deploy, 'load_config', load_config)
+    # every file quantized from its float32 file, and loaded with --threads
+    quantized, quantize = [], quantization.quantize
+
+    def spy_quantize(float_file, out, samples, keep_float=()):
+        quantized.append((osp.basename(float_file), osp.basename(out),
+                          len(samples), tuple(keep_float)))
+        return quantize(float_file, out, samples, keep_float)
+
+    monkeypatch.setattr(quantization, 'quantize', spy_quantize)
+    exported, runtimes = [], deploy.runtimes
+
+    def spy_runtimes(graphs, *args, **kwargs):
+        exported.append(graphs)
+        return runtimes(graphs, *args, **kwargs)
+
+    monkeypatch.setattr(deploy, 'runtimes', spy_runtimes)
+    classes = [backend.ORTModel]
+    openvino = 'OpenVINO' in [
+        row for row, _ in deploy.backends(SimpleNamespace(device='cpu'))
+    ]
+    if openvino:
+        from off_plugin.deployment.openvino import OVModel
+        classes.append(OVModel)
+    opened = []
+    for cls in classes:
+
+        def init(self, path, device='cpu', threads=None, init=cls.__init__):
+            opened.append((self.backend, osp.basename(path), threads))
+            init(self, path, device, threads)
+
+        monkeypatch.setattr(cls, '__init__', init)
+    capsys.readouterr()
     # the demo recognizer and detector: the paper-scale ones export in the
     # deployment tests
     main([
@@ -211,17 +247,85 @@ def test_deploy_benchmark_times_onnxruntime_against_eager_pytorch(
     assert loaded[2] == (str(DETECTION), {
         'model.detector.test_cfg.rcnn.max_per_img': 50
     })
+    assert re.search(
+        rf'^deploy: int8 = static QDQ .* calibrated on {deploy.CALIBRATION} '
+        r'random inputs .*'
+        r'speed only \(random weights\); the accuracy cost is in '
+        r'docs/user_guides/deployment\.md$', out, re.M)
+    assert ('OpenVINO rows: skipped' in out) is not openvino
+    rows = ['ONNX Runtime float32', 'ONNX Runtime int8'
+            ] + (['OpenVINO float32', 'OpenVINO int8'] if openvino else [])
+    titles = []
     for family in ('recognizer', 'DnCNN_OFF(3) streaming', 'detector'):
         block = re.search(
-            rf'^deploy, {re.escape(family)}: cpu, 1 threads'
-            r'.*\n +PyTorch \(eager\): .*\n +ONNX Runtime: '
-            r'+[\d.]+ ms, .* x([\d.]+) of PyTorch', out, re.M)
-        assert block and float(block[1]) > 0, family
-    rows = re.findall(
-        r'^\| deploy (recognizer|DnCNN_OFF\(3\) streaming): '
-        r'ONNX Runtime / PyTorch throughput \| x([\d.]+) \| '
-        r'>= x1\.50 \| (PASS|FAIL) \|$', out, re.M)
-    assert [r[0] for r in rows] == ['recognizer', 'DnCNN_OFF(3) streaming']
-    assert re.search(
-        r"^detector: ONNX Runtime gives x[\d.]+ of eager "
-        r"PyTorch's throughput \(no target\)$", out, re.M)
+            rf'^deploy, {re.escape(family)}: cpu, 1 threads.*; int8 keeps '
+            r'(.+) float\n'
+            r'((?: +.+: +[\d.]+ ms, .* x[\d.]+ of PyTorch \(eager\) '
+            r'float32\n)+)', out, re.M)
+        assert block, family
+        titles.append(block[1])
+        found = re.findall(r'^ +(.+): +[\d.]+ ms, .* x([\d.]+) of', block[2],
+                           re.M)
+        assert [row for row, _ in found
+                ] == ['PyTorch (eager) float32'] + rows, family
+        assert all(float(ratio) > 0 for _, ratio in found), family
+    # the float32 targets as they were, the int8 ones per runtime
+    targets = dict(
+        zip(rows, ['1.50', '2.00'] + (['', '2.00'] if openvino else [])))
+    verdicts = re.findall(
+        r'^\| deploy (recognizer|DnCNN_OFF\(3\) streaming): (.+) / '
+        r'PyTorch \(eager\) float32 throughput \| x[\d.]+ \| '
+        r'>= x([\d.]+) \| (?:PASS|FAIL) \|$', out, re.M)
+    assert verdicts == [(family, row, bound)
+                        for family in ('recognizer', 'DnCNN_OFF(3) streaming')
+                        for row, bound in targets.items() if bound]
+    untargeted = re.findall(
+        r"^([^:]+): (.+) gives x[\d.]+ of PyTorch \(eager\) float32's "
+        r'throughput \(no target\)$', out, re.M)
+    assert untargeted == [
+        (family, row) for family in ('recognizer', 'DnCNN_OFF(3) streaming')
+        for row in rows if not targets[row]
+    ] + [('detector', row) for row in rows]
+    # each graph quantized once from its float32 file on random inputs;
+    # every runtime loads the float32 and the int8 files with --threads
+    # keeping each graph's own float_modules float
+    files = [['model'], ['model', 'model.frame', 'model.fusion'], ['model']]
+    assert [[g.path('model.onnx') for g in graphs] for graphs in exported
+            ] == [[f'{stem}.onnx' for stem in family] for family in files]
+    assert quantized == [(graph.path('model.onnx'),
+                          graph.path('model.int8.onnx'), deploy.CALIBRATION,
+                          tuple(graph.float_modules)) for graphs in exported
+                         for graph in graphs]
+    assert any(keep for *_, keep in quantized)  # OFF's units, by default
+    assert titles == [
+        ', '.join(dict.fromkeys(m for g in graphs
+                                for m in g.float_modules)) or 'nothing'
+        for graphs in exported
+    ]
+    expected = []
+    for family in files:
+        for runtime in classes:
+            for precision in ('', '.int8'):
+                expected += [(runtime.backend,
+                              f'model{precision}{stem[len("model"):]}.onnx', 1)
+                             for stem in family]
+    assert opened == expected
+
+
+def test_deploy_benchmark_says_why_it_skips_openvino(monkeypatch, capsys):
+    cpu, cuda = SimpleNamespace(device='cpu'), SimpleNamespace(device='cuda')
+    onnxruntime = [('ONNX Runtime', 'onnxruntime')]
+    if importlib.util.find_spec('openvino'):
+        assert deploy.backends(cpu) == list(deploy.RUNTIMES)
+        assert capsys.readouterr().out == ''
+        assert deploy.backends(cuda) == onnxruntime
+        assert capsys.readouterr().out == (
+            '\ndeploy, OpenVINO rows: skipped (OpenVINO runs on the cpu, '
+            'not --device cuda)\n')
+    # openvino not installed (the extra)
+    monkeypatch.setitem(sys.modules, 'off_plugin.deployment.openvino', None)
+    assert deploy.backends(cpu) == onnxruntime
+    assert re.fullmatch(
+        r'\ndeploy, OpenVINO rows: skipped \(openvino does not import '
+        r'\(.+\); pip install "off_plugin\[openvino\]"\)\n',
+        capsys.readouterr().out)

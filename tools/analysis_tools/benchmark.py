@@ -8,7 +8,8 @@
     python benchmark.py restoration   # DnCNN vs DnCNN_OFF(2) / (3)
     python benchmark.py all --device cuda   # the four above
     python benchmark.py import        # off_plugin.<task> vs its host
-    python benchmark.py deploy        # ONNX Runtime vs eager PyTorch
+    python benchmark.py deploy        # ONNX Runtime / OpenVINO, float32 /
+                                      # int8 vs eager PyTorch
     python benchmark.py <subcommand> -h   # its flags
 
 Every subcommand builds its models with random weights and times them in
@@ -81,7 +82,11 @@ FLAGS = {
     '--video-frames':
     dict(type=int, default=64, help='frames of the streamed video'),
     '--threads':
-    dict(type=int, default=2, help='threads of PyTorch and ONNX Runtime'),
+    dict(
+        type=int,
+        default=2,
+        help='threads of PyTorch and of every runtime (ONNX Runtime\'s '
+        'intra-op threads, OpenVINO\'s INFERENCE_NUM_THREADS)'),
     '--recognizer':
     dict(
         default=RECOGNITION + 'off_bninception_4xb32-'
@@ -134,7 +139,8 @@ SUBCOMMANDS = {
                ('--warmup', '--repeats')),
     'deploy':
     Subcommand(
-        deploy.run, 'ONNX Runtime vs eager PyTorch', TIMING +
+        deploy.run, 'ONNX Runtime / OpenVINO, float32 / int8 vs eager '
+        'PyTorch', TIMING +
         ('--threads', '--recognizer', '--segments', '--size', '--detector',
          '--frame-size', '--restore-size', '--video-frames')),
 }
