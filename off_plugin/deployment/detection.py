@@ -263,13 +263,15 @@ class VideoDetectorGraph(nn.Module):
             valid = ((boxes[:, 2] - boxes[:, 0] > cfg.min_bbox_size)
                      & (boxes[:, 3] - boxes[:, 1] > cfg.min_bbox_size))
         # boxes mmdet filtered out rank last: they suppress no other box
-        ranked = torch.where(valid, scores, float('-inf'))
+        # (scores are probabilities: -1 ranks below all, and unlike -inf
+        # it leaves the int8 calibration a finite range)
+        ranked = torch.where(valid, scores, -1.)
         keep = batched_nms(boxes, ranked, level_ids, cfg.nms,
                            torch.where(valid[:, None], boxes, 0).max())
         kept = torch.zeros_like(scores).index_fill(0, keep, 1) > 0
-        best, order = torch.where(kept & valid, scores, float('-inf')).topk(
+        best, order = torch.where(kept & valid, scores, -1.).topk(
             min(cfg.max_per_img, len(scores), self.max_topk or len(scores)))
-        return boxes[order], best > float('-inf')
+        return boxes[order], best >= 0
 
     def detect(self, x: Tuple[Tensor, ...], proposals: Tensor,
                valid: Tensor) -> Tuple[Tensor, Tensor]:

@@ -199,11 +199,18 @@ METRIC = 'PSNR'
 
 def windows(model: nn.Module, num: int, split: str) -> List[torch.Tensor]:
     """``num`` windows (T, 3, H, W) of the config's ``split`` (pixel
-    values 0-255, float)."""
+    values 0-255, float), spread over it."""
     loader = split_loader(model.cfg, split)
     return [
-        batch['inputs'][0].float() for batch in sample_batches(loader, num)
+        as_window(batch['inputs'][0]).float()
+        for batch in sample_batches(loader, num)
     ]
+
+
+def as_window(frames: torch.Tensor) -> torch.Tensor:
+    """A window of the config's pipeline as (T, 3, H, W): MMagic packs a
+    single frame (DnCNN's) as (3, H, W)."""
+    return frames if frames.dim() == 4 else frames[None]
 
 
 def calibration_inputs(model: nn.Module, graphs: List[Graph], num: int,
@@ -247,6 +254,7 @@ def restore_windows(steps: Union[TorchSteps, ONNXRestorer],
     :func:`~off_plugin.restoration.restore_frames` (as uint8, as a video
     is written)."""
     for frames, sample in zip(data['inputs'], data['data_samples']):
+        frames = as_window(frames)
         if len(frames) != steps.num_frames:
             raise ValueError(
                 f'windows of {len(frames)} frames, but the model takes '
