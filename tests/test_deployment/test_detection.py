@@ -4,6 +4,7 @@ Runtime: R-FCN (tiny, with and without OFF) and Faster R-CNN (ResNet-50
 DC5 at 128x128) over a demo stream, each frame's maps fed to the next
 frame, and through demo/detect_video.py; position-sensitive RoI align
 from RoiAlign."""
+import functools
 import json
 import runpy
 import sys
@@ -256,3 +257,30 @@ def test_evaluation_scores_what_the_step_predicts(frames):
 
     assert evaluate(cfg, step(0), 'val')[detection.METRIC] == 1
     assert evaluate(cfg, step(1000), 'val')[detection.METRIC] == 0
+
+
+def test_int8_comparison_holds_the_confident_boxes_both_ways():
+    """An int8 file's boxes near the score threshold may come and go: only
+    those scored >= min_score must match, in both directions."""
+    box = [10., 10., 50., 60.]
+    expected = [np.array([box + [.9], [0, 0, 5, 5, .2]]), np.array([1, 0])]
+    compare = functools.partial(
+        detection.compare_detections,
+        score_tolerance=.1,
+        min_iou=.9,
+        min_score=.5)
+    shifted = [box[0] + 1, *box[1:], .85]
+    difference, tolerance = compare(
+        expected, [np.array([shifted]), np.array([1])])
+    assert difference == pytest.approx(max(.05, (1 - 39 / 40) * 1))
+    assert difference <= tolerance
+    # the confident box missing, or of another label, or a confident new one
+    for actual in ([np.zeros((0, 5)),
+                    np.zeros(0, int)], [np.array([shifted]),
+                                        np.array([0])],
+                   [np.array([shifted, [0, 0, 5, 5, .7]]),
+                    np.array([1, 0])]):
+        assert compare(expected, actual)[0] == float('inf')
+    # without min_score: the counts must be equal
+    assert detection.compare_detections(
+        expected, [np.array([shifted]), np.array([1])])[0] == float('inf')
