@@ -296,7 +296,6 @@ def test_deploy_benchmark_times_each_runtime_and_precision_against_eager(
                           graph.path('model.int8.onnx'), deploy.CALIBRATION,
                           tuple(graph.float_modules)) for graphs in exported
                          for graph in graphs]
-    assert any(keep for *_, keep in quantized)  # OFF's units, by default
     assert titles == [
         ', '.join(dict.fromkeys(m for g in graphs
                                 for m in g.float_modules)) or 'nothing'
