@@ -29,8 +29,8 @@ torch 2.9); each file must pass ``onnx.checker``.
 Runtime's quantizer) beside it, ``OUT.int8.onnx`` (and
 ``OUT.int8.<graph>.onnx``), its activation ranges calibrated on
 ``--calib-samples`` samples of the config's ``--split`` dataloader
-(``val`` by default), the modules each task measured to need float
-(``--keep-float`` overrides them) left in float.
+(``val`` by default), what ``--keep-float`` names left in float (by
+default nothing: each task's measurement, docs/user_guides/deployment.md).
 
 With ``--verify`` each file runs on the ``--backend`` runtimes (ONNX
 Runtime by default; OpenVINO) and its model on PyTorch with the same
@@ -44,7 +44,9 @@ prints them side by side with their difference to float32.
 Writes only OUT (and ``OUT.<graph>.onnx`` beside it for models of several
 graphs, and their ``.int8`` versions), each through ``.<file>.tmp-<pid>``
 beside it, renamed once it passes ``onnx.checker``; reads the config,
-checkpoint and data.
+checkpoint and data. ``--eval`` runs the config's own evaluator, which
+writes what the config tells it to (the restoration demo's ``test``
+evaluator, ``ClipPSNR``, its per-clip json).
 """
 import argparse
 import importlib
