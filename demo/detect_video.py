@@ -46,8 +46,8 @@ from mmengine.utils import ProgressBar
 
 from off_plugin.detection.inference import (init_video_detector,
                                             iter_video_detections)
-from off_plugin.utils.cli import (ToolError, add_cfg_options, load_config,
-                                  run_tool)
+from off_plugin.utils.cli import (ToolError, add_cfg_options,
+                                  add_inference_options, load_config, run_tool)
 from off_plugin.utils.fileio import atomic_write
 from off_plugin.utils.video_io import read_video, video_fps
 
@@ -74,18 +74,7 @@ def parse_args(argv=None):
         default=None,
         help='output frame rate (default: the input\'s, or '
         '25 for a folder of frames)')
-    parser.add_argument(
-        '--device',
-        default='cpu',
-        help='device used for inference: cpu, cuda or cuda:N (openvino: '
-        'cpu only)')
-    parser.add_argument(
-        '--backend',
-        choices=('pytorch', 'onnxruntime', 'openvino'),
-        default='pytorch',
-        help='run the checkpoint on PyTorch, or the exported .onnx file '
-        'given as checkpoint on ONNX Runtime or OpenVINO (pip install '
-        '"off_plugin[openvino]")')
+    add_inference_options(parser)
     add_cfg_options(parser)
     args = parser.parse_args(argv)
     if (args.out is None) == (args.out_option is None):

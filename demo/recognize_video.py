@@ -23,7 +23,8 @@ from typing import List, Optional, Sequence, Tuple, Union
 from mmaction.apis import inference_recognizer, init_recognizer
 from mmengine.config import Config
 
-from off_plugin.utils import ToolError, add_cfg_options, load_config, run_tool
+from off_plugin.utils import (ToolError, add_cfg_options,
+                              add_inference_options, load_config, run_tool)
 
 
 def read_labels(path: str) -> List[str]:
@@ -84,16 +85,7 @@ def main(argv: Optional[Sequence[str]] = None) -> List[Tuple[str, float]]:
     parser.add_argument('video', help='a video file')
     parser.add_argument('--label-file', help='class names, one a line')
     parser.add_argument('--topk', type=int, default=5)
-    parser.add_argument(
-        '--device',
-        default='cpu',
-        help='cpu, cuda or cuda:N (openvino: cpu only)')
-    parser.add_argument(
-        '--backend',
-        choices=('pytorch', 'onnxruntime', 'openvino'),
-        default='pytorch',
-        help='run the .pth on PyTorch, or the exported .onnx on ONNX '
-        'Runtime or OpenVINO (pip install "off_plugin[openvino]")')
+    add_inference_options(parser)
     add_cfg_options(parser)
     args = parser.parse_args(argv)
     labels = read_labels(args.label_file) if args.label_file else None

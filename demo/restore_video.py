@@ -39,7 +39,8 @@ import cv2
 import numpy as np
 
 from off_plugin.restoration import init_restorer, iter_restored_frames
-from off_plugin.utils import ToolError, add_cfg_options, run_tool
+from off_plugin.utils import (ToolError, add_cfg_options,
+                              add_inference_options, run_tool)
 from off_plugin.utils.fileio import atomic_write
 from off_plugin.utils.video_io import video_fps
 
@@ -94,16 +95,7 @@ def main(argv=None):
         'fusion files beside it')
     parser.add_argument('video', help='a video file or a folder of frames')
     parser.add_argument('out', help='output .mp4, or a directory ending /')
-    parser.add_argument(
-        '--device',
-        default='cpu',
-        help='cpu, cuda or cuda:N (openvino: cpu only)')
-    parser.add_argument(
-        '--backend',
-        choices=('pytorch', 'onnxruntime', 'openvino'),
-        default='pytorch',
-        help='run the .pth on PyTorch, or the exported .onnx on ONNX '
-        'Runtime or OpenVINO (pip install "off_plugin[openvino]")')
+    add_inference_options(parser)
     add_cfg_options(parser)
     args = parser.parse_args(argv)
 

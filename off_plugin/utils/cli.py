@@ -62,6 +62,23 @@ def add_cfg_options(parser: argparse.ArgumentParser,
         'lists as key="[a,b]" or key=a,b, nested lists as key="[(a,b),(c,d)]"')
 
 
+def add_inference_options(parser: argparse.ArgumentParser) -> None:
+    """``--device`` and ``--backend`` of the inference tools of ``demo/``:
+    the checkpoint on PyTorch, or an exported .onnx file on ONNX Runtime
+    or OpenVINO (``off_plugin.deployment``'s runners)."""
+    parser.add_argument(
+        '--device',
+        default='cpu',
+        help='cpu, cuda or cuda:N (openvino: cpu only)')
+    parser.add_argument(
+        '--backend',
+        choices=('pytorch', 'onnxruntime', 'openvino'),
+        default='pytorch',
+        help='run the .pth on PyTorch, or the exported .onnx (float32 or '
+        'int8) given as checkpoint on ONNX Runtime or OpenVINO (pip '
+        'install "off_plugin[openvino]")')
+
+
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """The config at ``path`` with ``--cfg-options`` merged in."""
     if not osp.isfile(path):
