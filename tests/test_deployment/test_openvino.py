@@ -25,7 +25,7 @@ import test_restoration
 import torch
 from data_safety import assert_one_line_error, assert_unchanged, checksums
 from test_detection import RFCN_OFF, assert_same_detections, detector
-from test_restoration import CONFIGS, DEMO, video
+from test_restoration import CONFIGS, DEMO, assert_streams_as_pytorch, video
 from tiny_runs import STAGE2
 
 from off_plugin.deployment import detection, restoration
@@ -146,17 +146,7 @@ def test_streaming_on_openvino_equals_pytorch(exported):
     assert all(
         isinstance(m, OVModel)
         for m in (runner.window, runner.frame, runner.fusion))
-    frames = video(5)
-    expected = list(restore_frames(model, iter(frames)))
-    with mock.patch.object(runner, 'entry', wraps=runner.entry) as entry:
-        restored = list(restore_frames(runner, iter(frames)))
-    assert entry.call_count == 5  # each frame's features once
-    assert len(restored) == 5
-    for got, want in zip(restored, expected):
-        # float rounding can move a pixel across .5: at most one level
-        assert np.abs(got.astype(int) - want).max() <= 1
-        assert (got != want).mean() < 1e-3
-    assert not np.array_equal(restored[2], frames[2])
+    assert_streams_as_pytorch(model, runner)
 
 
 @DNCNN_OFF

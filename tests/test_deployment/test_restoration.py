@@ -83,14 +83,13 @@ def test_graphs_match_pytorch_at_any_size(exported):
     assert (graphs[0].module(window) - target).abs().mean() > 1
 
 
-def test_streaming_on_onnxruntime_equals_pytorch(exported):
-    name, model, _, out = exported
-    ort = restoration.ONNXRestorer(out)
-    assert ort.streaming == (name != 'DnCNN')
+def assert_streams_as_pytorch(model, runner) -> None:
+    """``restore_frames`` over 5 frames with ``runner`` (an exported file)
+    as with ``model`` on PyTorch, each frame's entry computed once."""
     frames = video(5)
     expected = list(restore_frames(model, iter(frames)))
-    with mock.patch.object(ort, 'entry', wraps=ort.entry) as entry:
-        restored = list(restore_frames(ort, iter(frames)))
+    with mock.patch.object(runner, 'entry', wraps=runner.entry) as entry:
+        restored = list(restore_frames(runner, iter(frames)))
     assert entry.call_count == 5  # each frame's features once
     assert len(restored) == 5
     for got, want in zip(restored, expected):
@@ -98,6 +97,13 @@ def test_streaming_on_onnxruntime_equals_pytorch(exported):
         assert np.abs(got.astype(int) - want).max() <= 1
         assert (got != want).mean() < 1e-3
     assert not np.array_equal(restored[2], frames[2])
+
+
+def test_streaming_on_onnxruntime_equals_pytorch(exported):
+    name, model, _, out = exported
+    ort = restoration.ONNXRestorer(out)
+    assert ort.streaming == (name != 'DnCNN')
+    assert_streams_as_pytorch(model, ort)
 
 
 @pytest.mark.parametrize('exported', ['DnCNN_OFF(3)'], indirect=True)
