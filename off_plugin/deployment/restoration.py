@@ -215,6 +215,13 @@ def as_window(frames: torch.Tensor) -> torch.Tensor:
     return frames if frames.dim() == 4 else frames[None]
 
 
+def centre_crop(frames: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """The centre ``height`` x ``width`` of frames (..., H, W)."""
+    top = (frames.shape[-2] - height) // 2
+    left = (frames.shape[-1] - width) // 2
+    return frames[..., top:top + height, left:left + width]
+
+
 def calibration_inputs(model: nn.Module, graphs: List[Graph], num: int,
                        split: str) -> Dict[str, list]:
     """Each graph's inputs on ``num`` windows of the config's ``split``:
@@ -230,11 +237,7 @@ def calibration_inputs(model: nn.Module, graphs: List[Graph], num: int,
                 f'--static --shape {height} {width}: the {split} split has '
                 f'smaller frames ({tuple(samples[0].shape[-2:])}); export '
                 'with a --shape they hold.')
-        samples = [
-            w[..., (w.shape[-2] - height) //
-              2:][..., :height, (w.shape[-1] - width) // 2:][..., :width]
-            for w in samples
-        ]
+        samples = [centre_crop(w, height, width) for w in samples]
     inputs = {'': [(w[None].numpy(), ) for w in samples]}
     frame = {graph.suffix: graph.module for graph in graphs}.get('frame')
     if frame is not None:

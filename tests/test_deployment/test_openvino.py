@@ -191,40 +191,6 @@ def test_int8_files_on_openvino_as_on_onnxruntime(exported, monkeypatch):
         assert (got != want).mean() < 0.2
 
 
-@DNCNN_OFF
-def test_restore_video_tool_on_openvino_as_on_pytorch(exported, tmp_path):
-    _, model, _, out = exported
-    torch.save(dict(state_dict=model.state_dict()), tmp_path / 'off3.pth')
-    frames = tmp_path / 'frames'
-    frames.mkdir()
-    for i, frame in enumerate(video(4)):
-        cv2.imwrite(str(frames / f'{i:05d}.png'), frame)
-    before = checksums(tmp_path)
-    main = runpy.run_path(RESTORE_VIDEO)['main']
-    main([
-        RESTORER,
-        str(tmp_path / 'off3.pth'),
-        str(frames),
-        str(tmp_path / 'torch') + '/'
-    ])
-    with spy_openvino() as run:
-        main([
-            RESTORER, out,
-            str(frames),
-            str(tmp_path / 'openvino') + '/', '--backend', 'openvino'
-        ])
-    assert run.call_count == 8  # each frame's features, each fusion
-    assert_unchanged(before, tmp_path, documented=('torch', 'openvino'))
-    names = sorted(p.name for p in (tmp_path / 'torch').iterdir())
-    assert names == sorted(p.name for p in (tmp_path / 'openvino').iterdir())
-    assert names == [f'{i:05d}.png' for i in range(1, 5)]
-    for name in names:
-        got = cv2.imread(str(tmp_path / 'openvino' / name)).astype(int)
-        want = cv2.imread(str(tmp_path / 'torch' / name))
-        assert np.abs(got - want).max() <= 1
-        assert np.abs(got - cv2.imread(str(frames / names[0]))).mean() > 1
-
-
 # --- detection ----------------------------------------------------------
 
 

@@ -14,7 +14,8 @@ from mmengine.config import Config
 from tiny_runs import ROOT
 
 from off_plugin.deployment import restoration
-from off_plugin.deployment.backend import Graph
+from off_plugin.deployment.backend import Graph, ORTModel
+from off_plugin.deployment.openvino import OVModel
 from off_plugin.restoration import restore_frames
 
 CONFIGS = ROOT / 'configs' / 'restoration' / 'off'
@@ -106,8 +107,14 @@ def test_streaming_on_onnxruntime_equals_pytorch(exported):
     assert_streams_as_pytorch(model, ort)
 
 
+@pytest.mark.parametrize('backend', ['onnxruntime', 'openvino'])
 @pytest.mark.parametrize('exported', ['DnCNN_OFF(3)'], indirect=True)
-def test_restore_video_tool_on_onnxruntime_as_on_pytorch(exported, tmp_path):
+def test_restore_video_tool_on_a_runtime_as_on_pytorch(exported, backend,
+                                                       tmp_path):
+    """demo/restore_video.py with the exported files on ``backend``:
+    streaming (each frame's features, each window's fusion on the
+    runtime), the frames PyTorch writes within a grey level, the input
+    folder untouched."""
     _, model, _, out = exported
     torch.save(dict(state_dict=model.state_dict()), tmp_path / 'off3.pth')
     frames = tmp_path / 'frames'
@@ -115,27 +122,30 @@ def test_restore_video_tool_on_onnxruntime_as_on_pytorch(exported, tmp_path):
     for i, frame in enumerate(video(4)):
         cv2.imwrite(str(frames / f'{i:05d}.png'), frame)
     before = checksums(tmp_path)
-    tool = runpy.run_path(TOOL)
+    main = runpy.run_path(TOOL)['main']
     config = str(CONFIGS / DEMO['DnCNN_OFF(3)'])
-    tool['main']([
+    main([
         config,
         str(tmp_path / 'off3.pth'),
-        str(frames),
-        str(tmp_path / 'torch') + '/'
+        str(frames), f'{tmp_path}/torch/'
     ])
-    tool['main']([
-        config, out,
-        str(frames),
-        str(tmp_path / 'ort') + '/', '--backend', 'onnxruntime'
-    ])
-    assert_unchanged(before, tmp_path, documented=('torch', 'ort'))
+    runtime = dict(onnxruntime=ORTModel, openvino=OVModel)[backend]
+    with mock.patch.object(
+            runtime, 'run', autospec=True, side_effect=runtime.run) as run:
+        main([
+            config, out,
+            str(frames), f'{tmp_path}/{backend}/', '--backend', backend
+        ])
+    assert run.call_count == 8  # each frame's features, each fusion
+    assert_unchanged(before, tmp_path, documented=('torch', backend))
     names = sorted(p.name for p in (tmp_path / 'torch').iterdir())
-    assert names == sorted(p.name for p in (tmp_path / 'ort').iterdir())
-    assert len(names) == 4
+    assert names == sorted(p.name for p in (tmp_path / backend).iterdir())
+    assert names == [f'{i:05d}.png' for i in range(1, 5)]
     for name in names:
-        got = cv2.imread(str(tmp_path / 'ort' / name)).astype(int)
+        got = cv2.imread(str(tmp_path / backend / name)).astype(int)
         want = cv2.imread(str(tmp_path / 'torch' / name))
         assert np.abs(got - want).max() <= 1
+        assert np.abs(got - cv2.imread(str(frames / names[0]))).mean() > 1
 
 
 def test_a_missing_or_other_file_is_refused(tmp_path):
